@@ -1,0 +1,33 @@
+//! The shared vocabulary of Anchorage: the Ankaios desired state (manifest), execution states,
+//! instance names, validation and template rendering; plus, behind the `grpc` feature, the
+//! protobuf API spoken between `ank`, `ank-server` and `ank-agent`.
+//!
+//! # Layout
+//! - [`state`]: the manifest types (`apiVersion`, `workloads`, `configs`) with Ankaios' spellings.
+//! - [`exec_state`]: `ExecutionState` as shown by Ankaios (`Running(Ok)`, `Pending(WaitingToStart)`).
+//! - [`complete`]: the complete state (`desiredState`, `workloadStates`, `agents`).
+//! - [`instance`]: `WorkloadInstanceName` (`<workload>.<id>.<agent>`).
+//! - [`validate`]: the rules the server applies before it accepts a state.
+//! - [`render`]: Handlebars rendering of `agent`, `runtimeConfig` and `files`.
+//! - [`mask`]: field masks (`desiredState.workloads.nginx`, `*` wildcards) over the complete state.
+//! - `proto` / `convert` (feature `grpc`): the wire types and their one conversion layer.
+
+pub mod complete;
+pub mod exec_state;
+pub mod instance;
+pub mod mask;
+pub mod render;
+pub mod state;
+pub mod validate;
+
+
+pub use complete::{AgentAttributes, AgentStatus, CompleteState, WorkloadStates};
+pub use exec_state::ExecutionState;
+pub use instance::WorkloadInstanceName;
+pub use state::{
+    AccessRule, AddCondition, ConfigItem, ControlInterfaceAccess, File, ReadWrite, RestartPolicy,
+    State, Workload,
+};
+
+/// The protocol version Anchorage presents (Ankaios' major version 1).
+pub const ANKAIOS_VERSION: &str = env!("CARGO_PKG_VERSION");
