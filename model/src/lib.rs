@@ -9,6 +9,7 @@
 //! - [`instance`]: `WorkloadInstanceName` (`<workload>.<id>.<agent>`).
 //! - [`validate`]: the rules the server applies before it accepts a state.
 //! - [`render`]: Handlebars rendering of `agent`, `runtimeConfig` and `files`.
+//! - [`runtime_config`]: the `runtimeConfig` schemas of the `podman`, `podman-kube` and `native` runtimes.
 //! - [`mask`]: field masks (`desiredState.workloads.nginx`, `*` wildcards) over the complete state.
 //! - `proto` / `convert` (feature `grpc`): the wire types and their one conversion layer.
 
@@ -17,6 +18,7 @@ pub mod exec_state;
 pub mod instance;
 pub mod mask;
 pub mod render;
+pub mod runtime_config;
 pub mod state;
 pub mod validate;
 
