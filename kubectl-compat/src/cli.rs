@@ -1,0 +1,62 @@
+//! The global options every `ank` verb accepts, before or after the verb (`global = true`),
+//! and the mapping of clap's parse failures onto `ank`'s exit codes.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+
+/// Exit code for usage and I/O errors (bad flag, missing file), as `ank validate` documents.
+pub const EXIT_USAGE: u8 = 2;
+
+/// Options shared by all verbs; the TOML `ank.conf` carries the same keys, flags win.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalOptions {
+    /// The server to talk to.
+    #[arg(
+        short = 's',
+        long,
+        global = true,
+        env = "ANK_SERVER_URL",
+        default_value = "http://127.0.0.1:25551"
+    )]
+    pub server_url: String,
+    /// The CLI config file (default `$HOME/.config/ankaios/ank.conf`, then `/etc/ankaios/ank.conf`).
+    #[arg(short = 'x', long, global = true, value_name = "PATH")]
+    pub ank_config: Option<PathBuf>,
+    /// How long to wait for the server's response, in milliseconds.
+    #[arg(long, global = true, value_name = "MS")]
+    pub response_timeout: Option<u64>,
+    /// Print more.
+    #[arg(short = 'v', long, global = true, conflicts_with = "quiet")]
+    pub verbose: bool,
+    /// Print only results and errors.
+    #[arg(short = 'q', long, global = true)]
+    pub quiet: bool,
+    /// Do not wait for workloads to reach their target state.
+    #[arg(long, global = true)]
+    pub no_wait: bool,
+    /// Connect without TLS.
+    #[arg(short = 'k', long, global = true, env = "ANK_INSECURE")]
+    pub insecure: bool,
+    /// The CA certificate (PEM) that signed the server's certificate.
+    #[arg(long = "ca_pem", global = true, env = "ANK_CA_PEM", value_name = "PATH")]
+    pub ca_pem: Option<PathBuf>,
+    /// The CLI's certificate (PEM).
+    #[arg(long = "crt_pem", global = true, env = "ANK_CRT_PEM", value_name = "PATH")]
+    pub crt_pem: Option<PathBuf>,
+    /// The CLI's private key (PEM).
+    #[arg(long = "key_pem", global = true, env = "ANK_KEY_PEM", value_name = "PATH")]
+    pub key_pem: Option<PathBuf>,
+}
+
+/// Prints a clap error and returns the exit code: 0 for `--help`/`--version`, 2 otherwise.
+pub fn exit_for_clap_error(err: &clap::Error) -> ExitCode {
+    // `print` routes help/version to stdout and real errors to stderr.
+    let _ = err.print();
+    if err.use_stderr() {
+        ExitCode::from(EXIT_USAGE)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
