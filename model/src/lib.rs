@@ -22,6 +22,11 @@ pub mod runtime_config;
 pub mod state;
 pub mod validate;
 
+#[cfg(feature = "grpc")]
+pub mod convert;
+#[cfg(feature = "grpc")]
+pub mod proto;
+
 
 pub use complete::{AgentAttributes, AgentStatus, CompleteState, WorkloadStates};
 pub use exec_state::ExecutionState;
