@@ -1,1 +1,17 @@
-//! TODO
+//! Runtimes run workload instances on a node: `native` processes, `podman` containers and
+//! `podman-kube` pods. Each sits behind the one [`Runtime`] trait, in its own folder; the agent
+//! holds them in a [`RuntimeRegistry`] and never knows which kind it drives.
+//!
+//! Runtimes never talk to the server: they report state changes into a [`StateSink`] that the
+//! agent owns, and they learn of changes from the OS (child exit, `podman events`), not by polling.
+//!
+//! # Layout
+//! - [`runtime`]: the trait, the workload spec it starts, log options, errors.
+//! - `process/`: the native process runtime.
+
+pub mod runtime;
+
+pub use runtime::{
+    LogOptions, LogStream, Runtime, RuntimeError, RuntimeRegistry, StateSink, StateUpdate,
+    WorkloadSpec,
+};
