@@ -1,8 +1,12 @@
 //! Handlebars rendering of a workload's `agent`, `runtimeConfig` and `files`, with the
 //! workload's config aliases. A reference to a missing alias or key is an error, never an
-//! empty string.
+//! empty string. As in Ankaios, a workload without config aliases is not rendered at all, so a
+//! literal `{{` in its runtimeConfig stays as written.
 
 use std::collections::BTreeMap;
+
+use handlebars::Handlebars;
+use serde_json::Value;
 
 use crate::{ConfigItem, File, Workload};
 
@@ -21,7 +25,7 @@ pub struct RenderedWorkload {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {message}")]
 pub struct RenderError {
-    /// The field holding the template (`runtimeConfig`, `files[0].data`, `agent`).
+    /// The field holding the template (`runtimeConfig`, `files[0].data`, `agent`, `configs.x`).
     pub field: String,
     /// What went wrong, e.g. the missing reference.
     pub message: String,
@@ -32,10 +36,138 @@ pub fn render_workload(
     workload: &Workload,
     configs: &BTreeMap<String, ConfigItem>,
 ) -> Result<RenderedWorkload, RenderError> {
-    let _ = configs;
+    if workload.configs.is_empty() {
+        return Ok(RenderedWorkload {
+            agent: workload.agent.clone(),
+            runtime_config: workload.runtime_config.clone(),
+            files: workload.files.clone(),
+        });
+    }
+    let context = context(workload, configs)?;
+    let renderer = renderer();
+    let render = |field: String, template: &str| {
+        renderer
+            .render_template(template, &context)
+            .map_err(|e| RenderError {
+                field,
+                message: describe(&e),
+            })
+    };
+    let mut files = Vec::with_capacity(workload.files.len());
+    for (i, file) in workload.files.iter().enumerate() {
+        let data = match &file.data {
+            Some(d) => Some(render(format!("files[{i}].data"), d)?),
+            None => None,
+        };
+        let binary_data = match &file.binary_data {
+            Some(b) => Some(render(format!("files[{i}].binaryData"), b)?),
+            None => None,
+        };
+        files.push(File {
+            mount_point: file.mount_point.clone(),
+            data,
+            binary_data,
+        });
+    }
     Ok(RenderedWorkload {
-        agent: workload.agent.clone(),
-        runtime_config: workload.runtime_config.clone(),
-        files: workload.files.clone(),
+        agent: render("agent".into(), &workload.agent)?,
+        runtime_config: render("runtimeConfig".into(), &workload.runtime_config)?,
+        files,
     })
+}
+
+/// alias → config value, as the template sees it.
+fn context(
+    workload: &Workload,
+    configs: &BTreeMap<String, ConfigItem>,
+) -> Result<Value, RenderError> {
+    let mut map = serde_json::Map::new();
+    for (alias, key) in &workload.configs {
+        let item = configs.get(key).ok_or_else(|| RenderError {
+            field: format!("configs.{alias}"),
+            message: format!("config key '{key}' does not exist"),
+        })?;
+        let value = serde_json::to_value(item).map_err(|e| RenderError {
+            field: format!("configs.{alias}"),
+            message: e.to_string(),
+        })?;
+        map.insert(alias.clone(), value);
+    }
+    Ok(Value::Object(map))
+}
+
+fn renderer() -> Handlebars<'static> {
+    let mut hb = Handlebars::new();
+    // A missing reference must fail loudly, and values are YAML/text, not HTML.
+    hb.set_strict_mode(true);
+    hb.register_escape_fn(handlebars::no_escape);
+    hb
+}
+
+/// Handlebars' message, without its template-name noise.
+fn describe(error: &handlebars::RenderError) -> String {
+    use handlebars::RenderErrorReason;
+    match error.reason() {
+        RenderErrorReason::MissingVariable(Some(path)) => {
+            format!("template references '{path}', which does not exist")
+        }
+        RenderErrorReason::TemplateError(e) => format!("invalid template: {}", e.reason()),
+        other => format!("template does not render: {other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn workload(yaml: &str) -> Workload {
+        serde_yaml_ng::from_str(yaml).expect("test workload parses")
+    }
+
+    fn configs() -> BTreeMap<String, ConfigItem> {
+        serde_yaml_ng::from_str("web_port: {access_port: '8081'}\nnode: agent_B\nlist: [a, b]\n")
+            .expect("test configs parse")
+    }
+
+    #[test]
+    fn renders_agent_runtime_config_and_files() {
+        let w = workload(
+            "agent: '{{n}}'\nconfigs: {port: web_port, n: node, l: list}\n\
+             runtimeConfig: 'p: {{port.access_port}}{{#each l}} {{this}}{{/each}}'\n\
+             files: [{mountPoint: /a, data: 'x={{port.access_port}}'}]\n",
+        );
+        let r = render_workload(&w, &configs()).expect("renders");
+        assert_eq!(r.agent, "agent_B");
+        assert_eq!(r.runtime_config, "p: 8081 a b");
+        assert_eq!(r.files[0].data.as_deref(), Some("x=8081"));
+    }
+
+    #[test]
+    fn missing_key_is_an_error_naming_it() {
+        let w = workload("configs: {port: web_port}\nruntimeConfig: '{{port.nope}}'\n");
+        let err = render_workload(&w, &configs()).expect_err("missing key");
+        assert_eq!(err.field, "runtimeConfig");
+        assert!(err.message.contains("port.nope"), "{err}");
+    }
+
+    #[test]
+    fn missing_alias_target_is_an_error() {
+        let w = workload("configs: {port: nowhere}\nruntimeConfig: x\n");
+        let err = render_workload(&w, &configs()).expect_err("missing config");
+        assert!(err.message.contains("nowhere"), "{err}");
+    }
+
+    #[test]
+    fn without_aliases_nothing_is_rendered() {
+        let w = workload("runtimeConfig: 'literal {{braces}}'\n");
+        let r = render_workload(&w, &configs()).expect("renders");
+        assert_eq!(r.runtime_config, "literal {{braces}}");
+    }
+
+    #[test]
+    fn broken_template_syntax_is_an_error() {
+        let w = workload("configs: {port: web_port}\nruntimeConfig: '{{#each port}'\n");
+        let err = render_workload(&w, &configs()).expect_err("bad syntax");
+        assert!(err.message.contains("invalid template"), "{err}");
+    }
 }

@@ -1,10 +1,29 @@
 //! The rules a desired state must pass before the server accepts it (and `ank validate`
 //! checks offline): api version, names and lengths, cyclic dependencies, config references,
-//! templates, access rules and files.
+//! templates, runtimeConfig schemas, access rules and files. Every broken rule is reported,
+//! not just the first, each with the field path it concerns.
 
+use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::LazyLock;
 
-use crate::State;
+use regex::Regex;
+
+use crate::render::render_workload;
+use crate::runtime_config::{
+    NativeConfig, PodmanConfig, PodmanKubeConfig, NATIVE, PODMAN, PODMAN_KUBE,
+};
+use crate::state::{API_VERSION, API_VERSION_V0_1};
+use crate::{AccessRule, State, Workload};
+
+/// The longest workload name Ankaios accepts.
+pub const MAX_WORKLOAD_NAME_LEN: usize = 63;
+
+static NAME: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[a-zA-Z0-9_-]+$").expect("valid regex"));
+static FILTER_MASK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:\*|[a-zA-Z0-9_-]+)(?:\.(?:\*|[a-zA-Z0-9_-]+))*$").expect("valid regex")
+});
 
 /// One broken rule, with the field path it concerns (`workloads.nginx.dependencies`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +34,15 @@ pub struct ValidationError {
     pub message: String,
 }
 
+impl ValidationError {
+    fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        ValidationError {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
 impl fmt::Display for ValidationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.path, self.message)
@@ -23,8 +51,260 @@ impl fmt::Display for ValidationError {
 
 impl std::error::Error for ValidationError {}
 
+/// Whether `name` is a valid workload name (`[a-zA-Z0-9_-]`, 1..=63 chars).
+pub fn is_valid_workload_name(name: &str) -> bool {
+    name.len() <= MAX_WORKLOAD_NAME_LEN && NAME.is_match(name)
+}
+
+/// Whether `name` is a valid agent name (`[a-zA-Z0-9_-]+`).
+pub fn is_valid_agent_name(name: &str) -> bool {
+    NAME.is_match(name)
+}
+
 /// Checks every rule; returns all broken ones, in manifest order.
 pub fn validate_state(state: &State) -> Result<(), Vec<ValidationError>> {
-    let _ = state;
-    Ok(())
+    let mut errors = Vec::new();
+    check_api_version(&state.api_version, &mut errors);
+    for key in state.configs.keys() {
+        if !NAME.is_match(key) {
+            errors.push(ValidationError::new(
+                format!("configs.{key}"),
+                format!("invalid config key '{key}': use only [a-zA-Z0-9_-]"),
+            ));
+        }
+    }
+    for (name, workload) in &state.workloads {
+        check_workload(name, workload, state, &mut errors);
+    }
+    check_cycles(state, &mut errors);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
 }
+
+fn check_api_version(version: &str, errors: &mut Vec<ValidationError>) {
+    if version.is_empty() {
+        errors.push(ValidationError::new(
+            "apiVersion",
+            format!("apiVersion is missing, expected '{API_VERSION}'"),
+        ));
+    } else if version != API_VERSION && version != API_VERSION_V0_1 {
+        errors.push(ValidationError::new(
+            "apiVersion",
+            format!("unsupported apiVersion '{version}', expected '{API_VERSION}'"),
+        ));
+    }
+}
+
+fn check_workload(name: &str, w: &Workload, state: &State, errors: &mut Vec<ValidationError>) {
+    let at = |field: &str| format!("workloads.{name}{field}");
+    if name.len() > MAX_WORKLOAD_NAME_LEN {
+        errors.push(ValidationError::new(
+            at(""),
+            format!(
+                "workload name '{name}' is {} characters long, the maximum is {MAX_WORKLOAD_NAME_LEN}",
+                name.len()
+            ),
+        ));
+    } else if !NAME.is_match(name) {
+        errors.push(ValidationError::new(
+            at(""),
+            format!("invalid workload name '{name}': use only [a-zA-Z0-9_-]"),
+        ));
+    }
+    for dep in w.dependencies.keys() {
+        if !is_valid_workload_name(dep) {
+            errors.push(ValidationError::new(
+                at(&format!(".dependencies.{dep}")),
+                format!("invalid dependency name '{dep}'"),
+            ));
+        }
+    }
+    for (alias, key) in &w.configs {
+        if !NAME.is_match(alias) {
+            errors.push(ValidationError::new(
+                at(&format!(".configs.{alias}")),
+                format!("invalid config alias '{alias}': use only [a-zA-Z0-9_-]"),
+            ));
+        }
+        if !state.configs.contains_key(key) {
+            errors.push(ValidationError::new(
+                at(&format!(".configs.{alias}")),
+                format!(
+                    "config alias '{alias}' refers to config key '{key}', which does not exist"
+                ),
+            ));
+        }
+    }
+    check_files(name, w, errors);
+    check_access_rules(name, w, errors);
+    // Rendering needs every alias to resolve; that was reported above.
+    if w.configs
+        .values()
+        .all(|key| state.configs.contains_key(key))
+    {
+        match render_workload(w, &state.configs) {
+            Ok(rendered) => {
+                if !rendered.agent.is_empty() && !is_valid_agent_name(&rendered.agent) {
+                    errors.push(ValidationError::new(
+                        at(".agent"),
+                        format!(
+                            "invalid agent name '{}': use only [a-zA-Z0-9_-]",
+                            rendered.agent
+                        ),
+                    ));
+                }
+                if let Err(message) = check_runtime_config(&w.runtime, &rendered.runtime_config) {
+                    errors.push(ValidationError::new(at(".runtimeConfig"), message));
+                }
+            }
+            Err(e) => errors.push(ValidationError::new(
+                at(&format!(".{}", e.field)),
+                e.message,
+            )),
+        }
+    }
+}
+
+/// Parses a rendered runtimeConfig with its runtime's schema; unknown runtimes pass (their
+/// agent reports `Pending(StartingFailed)`, as Ankaios does).
+pub fn check_runtime_config(runtime: &str, runtime_config: &str) -> Result<(), String> {
+    let result = match runtime {
+        PODMAN => serde_yaml_ng::from_str::<PodmanConfig>(runtime_config).map(|_| ()),
+        PODMAN_KUBE => serde_yaml_ng::from_str::<PodmanKubeConfig>(runtime_config).map(|_| ()),
+        NATIVE => match serde_yaml_ng::from_str::<NativeConfig>(runtime_config) {
+            Ok(cfg) if cfg.command.is_empty() => {
+                return Err("invalid native runtimeConfig: command must not be empty".into())
+            }
+            other => other.map(|_| ()),
+        },
+        _ => Ok(()),
+    };
+    result.map_err(|e| format!("invalid {runtime} runtimeConfig: {e}"))
+}
+
+fn check_files(name: &str, w: &Workload, errors: &mut Vec<ValidationError>) {
+    if !w.files.is_empty() && (w.runtime == PODMAN_KUBE || w.runtime == NATIVE) {
+        errors.push(ValidationError::new(
+            format!("workloads.{name}.files"),
+            format!("runtime '{}' cannot mount files", w.runtime),
+        ));
+    }
+    for (i, file) in w.files.iter().enumerate() {
+        let at = format!("workloads.{name}.files[{i}]");
+        if !file.mount_point.starts_with('/') {
+            errors.push(ValidationError::new(
+                format!("{at}.mountPoint"),
+                format!("mountPoint '{}' is not an absolute path", file.mount_point),
+            ));
+        }
+        if file.data.is_some() == file.binary_data.is_some() {
+            errors.push(ValidationError::new(
+                at,
+                "a file needs exactly one of data and binaryData",
+            ));
+        }
+    }
+}
+
+fn check_access_rules(name: &str, w: &Workload, errors: &mut Vec<ValidationError>) {
+    let access = &w.control_interface_access;
+    let lists = [
+        ("allowRules", &access.allow_rules),
+        ("denyRules", &access.deny_rules),
+    ];
+    for (list, rules) in lists {
+        for (i, rule) in rules.iter().enumerate() {
+            let at = format!("workloads.{name}.controlInterfaceAccess.{list}[{i}]");
+            match rule {
+                AccessRule::StateRule { filter_masks, .. } => {
+                    for (j, mask) in filter_masks.iter().enumerate() {
+                        if mask.is_empty() {
+                            errors.push(ValidationError::new(
+                                format!("{at}.filterMasks[{j}]"),
+                                "empty filter masks are not allowed in control interface access rules",
+                            ));
+                        } else if !FILTER_MASK.is_match(mask) {
+                            errors.push(ValidationError::new(
+                                format!("{at}.filterMasks[{j}]"),
+                                format!("invalid filter mask '{mask}'"),
+                            ));
+                        }
+                    }
+                }
+                AccessRule::LogRule { workload_names } => {
+                    for (j, pattern) in workload_names.iter().enumerate() {
+                        let stars = pattern.matches('*').count();
+                        let rest = pattern.replace('*', "");
+                        let ok = stars <= 1
+                            && (rest.is_empty() && stars == 1 || is_valid_workload_name(&rest));
+                        if !ok {
+                            errors.push(ValidationError::new(
+                                format!("{at}.workloadNames[{j}]"),
+                                format!("invalid workload name pattern '{pattern}': a workload name with at most one '*'"),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Reports each dependency cycle once, as `a -> b -> a`.
+fn check_cycles(state: &State, errors: &mut Vec<ValidationError>) {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        Unseen,
+        OnPath,
+        Done,
+    }
+    let mut marks: BTreeMap<&str, Mark> = state
+        .workloads
+        .keys()
+        .map(|k| (k.as_str(), Mark::Unseen))
+        .collect();
+    for start in state.workloads.keys() {
+        if marks[start.as_str()] != Mark::Unseen {
+            continue;
+        }
+        // Iterative DFS: a stack of (workload, its dependencies still to visit).
+        let mut path: Vec<&str> = vec![start];
+        let mut stack = vec![state.workloads[start].dependencies.keys()];
+        marks.insert(start, Mark::OnPath);
+        while let Some(deps) = stack.last_mut() {
+            match deps.next() {
+                Some(dep) => match marks.get(dep.as_str()).copied() {
+                    Some(Mark::Unseen) => {
+                        marks.insert(dep, Mark::OnPath);
+                        path.push(dep);
+                        stack.push(state.workloads[dep].dependencies.keys());
+                    }
+                    Some(Mark::OnPath) => {
+                        let from = path.iter().position(|w| *w == dep.as_str()).unwrap_or(0);
+                        let mut cycle: Vec<&str> = path[from..].to_vec();
+                        cycle.push(dep);
+                        errors.push(ValidationError::new(
+                            format!("workloads.{}.dependencies", path[path.len() - 1]),
+                            format!("cyclic dependency: {}", cycle.join(" -> ")),
+                        ));
+                    }
+                    // Done, or a dependency on a workload that is not in this state: it may
+                    // be added later, so the dependent simply waits.
+                    _ => {}
+                },
+                None => {
+                    stack.pop();
+                    if let Some(done) = path.pop() {
+                        marks.insert(done, Mark::Done);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
