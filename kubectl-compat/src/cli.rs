@@ -40,13 +40,28 @@ pub struct GlobalOptions {
     #[arg(short = 'k', long, global = true, env = "ANK_INSECURE")]
     pub insecure: bool,
     /// The CA certificate (PEM) that signed the server's certificate.
-    #[arg(long = "ca_pem", global = true, env = "ANK_CA_PEM", value_name = "PATH")]
+    #[arg(
+        long = "ca_pem",
+        global = true,
+        env = "ANK_CA_PEM",
+        value_name = "PATH"
+    )]
     pub ca_pem: Option<PathBuf>,
     /// The CLI's certificate (PEM).
-    #[arg(long = "crt_pem", global = true, env = "ANK_CRT_PEM", value_name = "PATH")]
+    #[arg(
+        long = "crt_pem",
+        global = true,
+        env = "ANK_CRT_PEM",
+        value_name = "PATH"
+    )]
     pub crt_pem: Option<PathBuf>,
     /// The CLI's private key (PEM).
-    #[arg(long = "key_pem", global = true, env = "ANK_KEY_PEM", value_name = "PATH")]
+    #[arg(
+        long = "key_pem",
+        global = true,
+        env = "ANK_KEY_PEM",
+        value_name = "PATH"
+    )]
     pub key_pem: Option<PathBuf>,
 }
 

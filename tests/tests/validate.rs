@@ -141,8 +141,20 @@ fn expectation(file: &str) -> Expectation {
 #[test]
 fn every_example_is_valid() {
     let files = manifests("examples");
-    assert!(files.iter().filter(|f| f.starts_with("examples/k8s/")).count() >= 15);
-    assert!(files.iter().filter(|f| f.starts_with("examples/ankaios/")).count() >= 3);
+    assert!(
+        files
+            .iter()
+            .filter(|f| f.starts_with("examples/k8s/"))
+            .count()
+            >= 15
+    );
+    assert!(
+        files
+            .iter()
+            .filter(|f| f.starts_with("examples/ankaios/"))
+            .count()
+            >= 3
+    );
     let mut failures = Vec::new();
     for file in &files {
         let output = run(&["validate", "-o", "json", "--explain", "-f", file], "");
@@ -232,12 +244,20 @@ fn usage_errors_exit_2() {
 #[test]
 fn help_documents_the_exit_codes_and_version_matches() {
     let help = stdout(&run(&["validate", "--help"], ""));
-    for needle in ["Exit codes", "0  every resource is valid", "1  at least one", "2  usage"] {
+    for needle in [
+        "Exit codes",
+        "0  every resource is valid",
+        "1  at least one",
+        "2  usage",
+    ] {
         assert!(help.contains(needle), "{needle} missing in\n{help}");
     }
     let version = run(&["--version"], "");
     assert_eq!(code(&version), 0);
-    assert_eq!(stdout(&version).trim(), format!("ank {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        stdout(&version).trim(),
+        format!("ank {}", env!("CARGO_PKG_VERSION"))
+    );
 }
 
 #[test]
@@ -245,7 +265,15 @@ fn global_options_go_before_or_after_the_verb() {
     let file = "examples/k8s/pod-minimal.yaml";
     for args in [
         &["-k", "-s", "http://127.0.0.1:1", "validate", "-f", file][..],
-        &["validate", "-f", file, "-k", "--response-timeout", "100", "-q"],
+        &[
+            "validate",
+            "-f",
+            file,
+            "-k",
+            "--response-timeout",
+            "100",
+            "-q",
+        ],
     ] {
         assert_eq!(code(&run(args, "")), 0, "ank {}", args.join(" "));
     }
@@ -257,13 +285,20 @@ fn stdin_is_read_for_dash() {
         .expect("example readable");
     let output = run(&["validate", "-f", "-"], &text);
     assert_eq!(code(&output), 0, "{}", stdout(&output));
-    let last = stdout(&output).lines().last().unwrap_or_default().to_owned();
+    let last = stdout(&output)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_owned();
     assert!(
         last.starts_with("1 resources in 1 files: 1 valid, 0 invalid, 0 errors"),
         "{last}"
     );
 
-    let bad = run(&["validate", "-o", "json", "-f", "-"], "kind: Pod\nmetadata: {name: X_}\n");
+    let bad = run(
+        &["validate", "-o", "json", "-f", "-"],
+        "kind: Pod\nmetadata: {name: X_}\n",
+    );
     assert_eq!(code(&bad), 1);
     assert_eq!(json(&bad)["files"][0]["file"], "<stdin>");
 }
@@ -282,7 +317,12 @@ fn directories_are_walked_recursively_in_sorted_order() {
     assert_eq!(files, manifests("examples"));
 
     let mixed = run(
-        &["validate", "-f", "examples/k8s", "tests/invalid/k8s/duplicate-port.yaml"],
+        &[
+            "validate",
+            "-f",
+            "examples/k8s",
+            "tests/invalid/k8s/duplicate-port.yaml",
+        ],
         "",
     );
     assert_eq!(code(&mixed), 1, "one invalid file fails the whole run");
@@ -306,7 +346,10 @@ fn text_lines_and_summary_have_the_documented_format() {
     assert_eq!(parts[0], file);
     assert!(parts[1].parse::<usize>().is_ok_and(|l| l >= 1), "{finding}");
     assert!(parts[2].parse::<usize>().is_ok_and(|c| c >= 1), "{finding}");
-    assert!(rest.starts_with("[doc 0] Pod/demo spec.containers[0].ports[1]"), "{finding}");
+    assert!(
+        rest.starts_with("[doc 0] Pod/demo spec.containers[0].ports[1]"),
+        "{finding}"
+    );
     let summary = lines.last().expect("a summary line");
     let errors = lines.iter().filter(|l| l.contains(": error: ")).count();
     let warnings = lines.iter().filter(|l| l.contains(": warning: ")).count();
@@ -323,7 +366,9 @@ fn sarif_output_locates_the_finding() {
     assert_eq!(code(&output), 1);
     let sarif = json(&output);
     assert_eq!(sarif["version"], "2.1.0");
-    assert!(sarif["$schema"].as_str().is_some_and(|s| s.contains("sarif")));
+    assert!(sarif["$schema"]
+        .as_str()
+        .is_some_and(|s| s.contains("sarif")));
     let run0 = &sarif["runs"][0];
     assert_eq!(run0["tool"]["driver"]["name"], "ank");
     let result = run0["results"]
@@ -333,11 +378,17 @@ fn sarif_output_locates_the_finding() {
         .find(|r| r["ruleId"] == "env-name")
         .unwrap_or_else(|| panic!("no env-name result in {}", run0["results"]));
     assert_eq!(result["level"], "error");
-    assert!(result["message"]["text"].as_str().is_some_and(|t| !t.is_empty()));
+    assert!(result["message"]["text"]
+        .as_str()
+        .is_some_and(|t| !t.is_empty()));
     let location = &result["locations"][0]["physicalLocation"];
     assert_eq!(location["artifactLocation"]["uri"], file);
-    assert!(location["region"]["startLine"].as_u64().is_some_and(|l| l >= 1));
-    assert!(location["region"]["startColumn"].as_u64().is_some_and(|c| c >= 1));
+    assert!(location["region"]["startLine"]
+        .as_u64()
+        .is_some_and(|l| l >= 1));
+    assert!(location["region"]["startColumn"]
+        .as_u64()
+        .is_some_and(|c| c >= 1));
     let rules = run0["tool"]["driver"]["rules"].as_array().expect("rules");
     assert!(rules.iter().any(|r| r["id"] == "env-name"));
 }
@@ -393,7 +444,12 @@ fn junit_output_is_well_formed_xml_with_a_failure() {
 #[test]
 fn explain_prints_the_ankaios_manifest() {
     let output = run(
-        &["validate", "--explain", "-f", "examples/k8s/native-ticker.yaml"],
+        &[
+            "validate",
+            "--explain",
+            "-f",
+            "examples/k8s/native-ticker.yaml",
+        ],
         "",
     );
     assert_eq!(code(&output), 0, "{}", stdout(&output));
@@ -404,5 +460,8 @@ fn explain_prints_the_ankaios_manifest() {
     let state: Value = serde_yaml_ng::from_str(yaml).unwrap_or_else(|e| panic!("{e}:\n{yaml}"));
     assert_eq!(state["apiVersion"], "v1");
     let workloads = state["workloads"].as_object().expect("workloads");
-    assert!(workloads.values().any(|w| w["runtime"] == "native"), "{yaml}");
+    assert!(
+        workloads.values().any(|w| w["runtime"] == "native"),
+        "{yaml}"
+    );
 }

@@ -133,8 +133,7 @@ mod tests {
     #[test]
     fn stdin_is_read_once_and_named() {
         let dash = PathBuf::from("-");
-        let inputs =
-            collect(&[dash.clone(), dash], &mut "kind: Pod".as_bytes()).expect("reads");
+        let inputs = collect(&[dash.clone(), dash], &mut "kind: Pod".as_bytes()).expect("reads");
         assert_eq!(
             inputs,
             [Input {

@@ -43,11 +43,7 @@ fn write_suite<W: Write>(w: &mut Writer<W>, report: &FileReport) -> io::Result<(
         ])
         .write_inner_content(|w| {
             for resource in &report.resources {
-                let name = format!(
-                    "{} {}",
-                    document_label(resource),
-                    resource_label(resource)
-                );
+                let name = format!("{} {}", document_label(resource), resource_label(resource));
                 let errors: Vec<String> = resource
                     .findings
                     .iter()

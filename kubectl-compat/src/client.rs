@@ -1,0 +1,265 @@
+//! The connection to `ank-server`: the unary `Request` call (complete state, update state) with
+//! `--response-timeout`, and the `Subscribe` stream (events, logs). Protobuf types stay in here;
+//! callers get domain types.
+
+use std::time::Duration;
+
+use ank_model::proto::anchorage::cli_connection_client::CliConnectionClient;
+use ank_model::proto::ank_base as pb;
+use ank_model::{CompleteState, WorkloadInstanceName};
+use futures::{Stream, StreamExt};
+use tonic::transport::{Channel, Endpoint};
+
+use crate::config::Settings;
+
+/// Why a call to the server failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The URL is not usable or nobody answers there.
+    #[error("cannot reach ank-server at {url}: {message}")]
+    Connect {
+        /// The URL dialled.
+        url: String,
+        /// What went wrong, with its causes.
+        message: String,
+    },
+    /// Neither `-k` nor the three PEM files were given.
+    #[error("{0}")]
+    Tls(String),
+    /// The server did not answer within `--response-timeout`.
+    #[error("no response from ank-server within {0} ms")]
+    Timeout(u128),
+    /// The call failed on the wire.
+    #[error("request to ank-server failed: {0}")]
+    Rpc(String),
+    /// The server refused the request, with its message.
+    #[error("{0}")]
+    Refused(String),
+    /// The server answered with something this client does not expect.
+    #[error("unexpected response from ank-server: {0}")]
+    Unexpected(String),
+}
+
+/// A module result.
+pub type Result<T, E = ClientError> = std::result::Result<T, E>;
+
+/// What an accepted update changed (or would change, for a dry run).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UpdateOutcome {
+    /// Instances created.
+    pub added: Vec<WorkloadInstanceName>,
+    /// Instances removed.
+    pub deleted: Vec<WorkloadInstanceName>,
+}
+
+/// One message of a logs subscription.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogEvent {
+    /// A line of a workload's output.
+    Line {
+        /// Whose line.
+        workload: WorkloadInstanceName,
+        /// The text.
+        message: String,
+    },
+    /// The workload's log ended.
+    Stop(WorkloadInstanceName),
+}
+
+/// A connected CLI client.
+#[derive(Debug, Clone)]
+pub struct Client {
+    inner: CliConnectionClient<Channel>,
+    timeout: Duration,
+}
+
+impl Client {
+    /// Connects to the server named by the settings.
+    pub async fn connect(settings: &Settings) -> Result<Client> {
+        if !settings.insecure {
+            return Err(ClientError::Tls(tls_refusal(settings)));
+        }
+        let url = settings.server_url.replacen("https://", "http://", 1);
+        let connect_err = |message: String| ClientError::Connect {
+            url: settings.server_url.clone(),
+            message,
+        };
+        let endpoint = Endpoint::from_shared(url)
+            .map_err(|e| connect_err(chain(&e)))?
+            .connect_timeout(settings.response_timeout);
+        let channel = endpoint.connect().await.map_err(|e| connect_err(chain(&e)))?;
+        Ok(Client {
+            inner: CliConnectionClient::new(channel),
+            timeout: settings.response_timeout,
+        })
+    }
+
+    /// The complete state, filtered by field masks (all of it when empty).
+    pub async fn complete_state(&mut self, masks: &[String]) -> Result<CompleteState> {
+        let content = pb::request::RequestContent::CompleteStateRequest(pb::CompleteStateRequest {
+            field_mask: masks.to_vec(),
+            subscribe_for_events: false,
+        });
+        match self.unary(content).await? {
+            pb::response::ResponseContent::CompleteStateResponse(r) => complete_from_pb(r.complete_state),
+            other => Err(ClientError::Unexpected(format!("{other:?}"))),
+        }
+    }
+
+    /// Replaces the parts of the state named by `masks` with those of `new_state`.
+    pub async fn update_state(
+        &mut self,
+        new_state: CompleteState,
+        masks: Vec<String>,
+        dry_run: bool,
+    ) -> Result<UpdateOutcome> {
+        let content = pb::request::RequestContent::UpdateStateRequest(pb::UpdateStateRequest {
+            new_state: Some(new_state.into()),
+            update_mask: masks,
+            dry_run,
+        });
+        match self.unary(content).await? {
+            pb::response::ResponseContent::UpdateStateSuccess(s) => Ok(UpdateOutcome {
+                added: parse_instances(&s.added_workloads),
+                deleted: parse_instances(&s.deleted_workloads),
+            }),
+            other => Err(ClientError::Unexpected(format!("{other:?}"))),
+        }
+    }
+
+    /// Subscribes to state-change events; each item is the state (or event) the server sent.
+    pub async fn events(
+        &mut self,
+        masks: &[String],
+    ) -> Result<impl Stream<Item = Result<pb::CompleteStateResponse>> + use<>> {
+        let content = pb::request::RequestContent::CompleteStateRequest(pb::CompleteStateRequest {
+            field_mask: masks.to_vec(),
+            subscribe_for_events: true,
+        });
+        let stream = self.subscribe(content).await?;
+        Ok(stream.map(|item| match item? {
+            pb::response::ResponseContent::CompleteStateResponse(r) => Ok(r),
+            other => Err(ClientError::Unexpected(format!("{other:?}"))),
+        }))
+    }
+
+    /// Subscribes to the logs of instances; the stream ends after each has stopped.
+    pub async fn logs(
+        &mut self,
+        request: pb::LogsRequest,
+    ) -> Result<impl Stream<Item = Result<Vec<LogEvent>>> + use<>> {
+        let stream = self
+            .subscribe(pb::request::RequestContent::LogsRequest(request))
+            .await?;
+        Ok(stream.map(|item| {
+            use pb::response::ResponseContent as C;
+            Ok(match item? {
+                C::LogsRequestAccepted(_) | C::LogsCancelAccepted(_) => Vec::new(),
+                C::LogEntriesResponse(r) => r
+                    .log_entries
+                    .into_iter()
+                    .map(|e| LogEvent::Line {
+                        workload: e.workload_name.unwrap_or_default().into(),
+                        message: e.message,
+                    })
+                    .collect(),
+                C::LogsStopResponse(r) => vec![LogEvent::Stop(r.workload_name.unwrap_or_default().into())],
+                other => return Err(ClientError::Unexpected(format!("{other:?}"))),
+            })
+        }))
+    }
+
+    async fn unary(&mut self, content: pb::request::RequestContent) -> Result<pb::response::ResponseContent> {
+        let request = pb::Request {
+            request_id: request_id(),
+            request_content: Some(content),
+        };
+        let call = self.inner.request(request);
+        let response = tokio::time::timeout(self.timeout, call)
+            .await
+            .map_err(|_| ClientError::Timeout(self.timeout.as_millis()))?
+            .map_err(status_error)?;
+        content_of(response.into_inner())
+    }
+
+    async fn subscribe(
+        &mut self,
+        content: pb::request::RequestContent,
+    ) -> Result<impl Stream<Item = Result<pb::response::ResponseContent>> + use<>> {
+        let request = pb::Request {
+            request_id: request_id(),
+            request_content: Some(content),
+        };
+        let call = self.inner.subscribe(request);
+        let response = tokio::time::timeout(self.timeout, call)
+            .await
+            .map_err(|_| ClientError::Timeout(self.timeout.as_millis()))?
+            .map_err(status_error)?;
+        Ok(response
+            .into_inner()
+            .map(|item| content_of(item.map_err(status_error)?)))
+    }
+}
+
+fn content_of(response: pb::Response) -> Result<pb::response::ResponseContent> {
+    match response.response_content {
+        Some(pb::response::ResponseContent::Error(e)) => Err(ClientError::Refused(e.message)),
+        Some(content) => Ok(content),
+        None => Err(ClientError::Unexpected("empty response".into())),
+    }
+}
+
+/// Converts a complete state off the wire.
+pub fn complete_from_pb(state: Option<pb::CompleteState>) -> Result<CompleteState> {
+    CompleteState::try_from(state.unwrap_or_default()).map_err(|e| ClientError::Unexpected(e.to_string()))
+}
+
+fn parse_instances(names: &[String]) -> Vec<WorkloadInstanceName> {
+    names.iter().filter_map(|n| WorkloadInstanceName::parse(n)).collect()
+}
+
+fn status_error(status: tonic::Status) -> ClientError {
+    match status.code() {
+        tonic::Code::Unavailable => ClientError::Rpc(format!("server unavailable: {}", status.message())),
+        tonic::Code::InvalidArgument | tonic::Code::FailedPrecondition | tonic::Code::PermissionDenied => {
+            ClientError::Refused(status.message().to_owned())
+        }
+        _ => ClientError::Rpc(format!("{:?}: {}", status.code(), status.message())),
+    }
+}
+
+fn request_id() -> String {
+    format!("ank-cli-{}", std::process::id())
+}
+
+fn tls_refusal(settings: &Settings) -> String {
+    let pem = &settings.pem;
+    let missing: Vec<&str> = [("--ca_pem", &pem.ca), ("--crt_pem", &pem.crt), ("--key_pem", &pem.key)]
+        .into_iter()
+        .filter(|(_, v)| v.is_none())
+        .map(|(name, _)| name)
+        .collect();
+    if missing.is_empty() {
+        "mTLS is not supported by this build of ank yet: use -k/--insecure (or ANK_INSECURE=true)".into()
+    } else {
+        format!(
+            "missing {} for mTLS: give all of --ca_pem, --crt_pem and --key_pem, or -k/--insecure",
+            missing.join(", ")
+        )
+    }
+}
+
+/// An error with its sources, `a: b: c`.
+fn chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        let next = s.to_string();
+        if !text.contains(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        source = s.source();
+    }
+    text
+}
