@@ -4,7 +4,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if std::env::var_os("CARGO_FEATURE_GRPC").is_none() {
         return Ok(());
     }
-    let protos = ["proto/ank_base.proto", "proto/control_api.proto", "proto/anchorage.proto"];
+    let protos = [
+        "proto/ank_base.proto",
+        "proto/control_api.proto",
+        "proto/anchorage.proto",
+    ];
     for proto in protos {
         println!("cargo:rerun-if-changed={proto}");
     }

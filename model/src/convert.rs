@@ -122,10 +122,7 @@ impl TryFrom<pb::Workload> for Workload {
                 .into_iter()
                 .map(File::from)
                 .collect(),
-            control_interface_access: w
-                .control_interface_access
-                .unwrap_or_default()
-                .try_into()?,
+            control_interface_access: w.control_interface_access.unwrap_or_default().try_into()?,
             runtime_config: w.runtime_config.unwrap_or_default(),
             node_selector: w.node_selector,
         })

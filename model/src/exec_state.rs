@@ -112,10 +112,9 @@ impl ExecutionState {
     /// Parses a state and substate as written by [`ExecutionState::state_name`] and
     /// [`ExecutionState::substate_name`].
     pub fn from_names(state: &str, substate: &str) -> Option<ExecState> {
-        ExecState::ALL
-            .iter()
-            .copied()
-            .find(|s| s.names() == (state, substate) || (s.names().0 == state && s.names().1.is_empty()))
+        ExecState::ALL.iter().copied().find(|s| {
+            s.names() == (state, substate) || (s.names().0 == state && s.names().1.is_empty())
+        })
     }
 }
 
@@ -244,7 +243,10 @@ mod tests {
             ExecState::Pending(Pending::WaitingToStart).to_string(),
             "Pending(WaitingToStart)"
         );
-        assert_eq!(ExecState::AgentDisconnected.to_string(), "AgentDisconnected");
+        assert_eq!(
+            ExecState::AgentDisconnected.to_string(),
+            "AgentDisconnected"
+        );
         assert_eq!(ExecState::Failed(Failed::Lost).to_string(), "Failed(Lost)");
     }
 

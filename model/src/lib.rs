@@ -27,7 +27,6 @@ pub mod convert;
 #[cfg(feature = "grpc")]
 pub mod proto;
 
-
 pub use complete::{AgentAttributes, AgentStatus, CompleteState, WorkloadStates};
 pub use exec_state::ExecutionState;
 pub use instance::WorkloadInstanceName;

@@ -251,7 +251,10 @@ configs:
         assert_eq!(nginx.files[0].data.as_deref(), Some("{{port.access_port}}"));
         assert!(matches!(
             nginx.control_interface_access.allow_rules[0],
-            AccessRule::StateRule { operation: ReadWrite::Read, .. }
+            AccessRule::StateRule {
+                operation: ReadWrite::Read,
+                ..
+            }
         ));
         let written = serde_yaml_ng::to_string(&state).expect("serializes");
         for spelling in [
@@ -265,7 +268,10 @@ configs:
             "runtimeConfig",
             "workloadNames",
         ] {
-            assert!(written.contains(spelling), "{spelling} missing in\n{written}");
+            assert!(
+                written.contains(spelling),
+                "{spelling} missing in\n{written}"
+            );
         }
         let again: State = serde_yaml_ng::from_str(&written).expect("re-parses");
         assert_eq!(state, again);
@@ -296,15 +302,16 @@ configs:
 
     #[test]
     fn misspelled_field_is_rejected() {
-        let err = serde_yaml_ng::from_str::<State>("apiVersion: v1\nworkloads:\n  a:\n    restartpolicy: NEVER\n")
-            .expect_err("typo must not be dropped");
+        let err = serde_yaml_ng::from_str::<State>(
+            "apiVersion: v1\nworkloads:\n  a:\n    restartpolicy: NEVER\n",
+        )
+        .expect_err("typo must not be dropped");
         assert!(err.to_string().contains("restartpolicy"), "{err}");
     }
 
     #[test]
     fn config_items_nest() {
-        let item: ConfigItem =
-            serde_yaml_ng::from_str("a: [x, {b: c}]\nd: e\n").expect("parses");
+        let item: ConfigItem = serde_yaml_ng::from_str("a: [x, {b: c}]\nd: e\n").expect("parses");
         let ConfigItem::Object(map) = item else {
             panic!("expected a map")
         };
