@@ -1,0 +1,355 @@
+//! Reading a file: splits it into YAML documents, recognises each one (Kubernetes object, `List`,
+//! Ankaios manifest), and deserializes it into k8s-openapi or `ank_model` types in one serde pass
+//! that records exact paths of type errors and of fields the schema ignored.
+
+use k8s_openapi::api::{
+    apps::v1::Deployment,
+    batch::v1::Job,
+    core::v1::{ConfigMap, Pod, Secret},
+};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_yaml_ng::Value;
+
+use crate::finding::{Path, Raw, Seg, Severity, Sink};
+use crate::{drops, rules, suggest, Options};
+
+/// A resource read from the file, typed when deserialization succeeded.
+#[derive(Debug, Clone)]
+pub(crate) enum Object {
+    /// A `v1/Pod`.
+    Pod(Box<Pod>),
+    /// An `apps/v1/Deployment`.
+    Deployment(Box<Deployment>),
+    /// A `batch/v1/Job`.
+    Job(Box<Job>),
+    /// A `v1/ConfigMap`.
+    ConfigMap(Box<ConfigMap>),
+    /// A `v1/Secret`.
+    Secret(Box<Secret>),
+    /// An Ankaios manifest.
+    Ankaios(Box<ank_model::State>),
+}
+
+/// One resource of the file with what was found while reading it.
+#[derive(Debug)]
+pub(crate) struct Resource {
+    pub(crate) document: usize,
+    pub(crate) item: Option<usize>,
+    /// `items[i]` for a list item, so that paths locate within the document.
+    pub(crate) prefix: Path,
+    pub(crate) kind: String,
+    pub(crate) api_version: String,
+    pub(crate) name: Option<String>,
+    /// `None` when the kind is not translated or the document did not deserialize.
+    pub(crate) object: Option<Object>,
+    pub(crate) sink: Sink,
+}
+
+/// Kinds Kubernetes knows but Anchorage cannot run: accepted by `validate`, refused by `apply`.
+const FOREIGN_KINDS: &[&str] = &[
+    "Service",
+    "Ingress",
+    "IngressClass",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "ReplicationController",
+    "CronJob",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "StorageClass",
+    "NetworkPolicy",
+    "ServiceAccount",
+    "Role",
+    "RoleBinding",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "Namespace",
+    "HorizontalPodAutoscaler",
+    "PodDisruptionBudget",
+    "LimitRange",
+    "ResourceQuota",
+    "Endpoints",
+    "EndpointSlice",
+    "PriorityClass",
+    "CustomResourceDefinition",
+    "Node",
+    "Event",
+];
+
+/// Reads every document of `text`; empty documents give no resource.
+pub(crate) fn read_file(text: &str, options: &Options) -> Vec<Resource> {
+    let mut out = Vec::new();
+    let mut last_error: Option<String> = None;
+    for (document, de) in serde_yaml_ng::Deserializer::from_str(text).enumerate() {
+        match Value::deserialize(de) {
+            Ok(Value::Null) => {}
+            Ok(value) => read_value(document, None, Path::root(), value, options, &mut out),
+            Err(err) => {
+                let message = err.to_string();
+                // libyaml keeps returning its first syntax error, so a repeat means the rest of
+                // the file is unreadable; a second check with saphyr catches the first time.
+                if last_error.as_deref() == Some(message.as_str()) {
+                    break;
+                }
+                let at = err.location().map(|l| (l.line(), l.column()));
+                let mut sink = Sink::default();
+                sink.raws.push(Raw {
+                    severity: Severity::Error,
+                    rule: rules::YAML_SYNTAX,
+                    path: Path::root(),
+                    message: strip_location(&message),
+                    at,
+                });
+                out.push(empty_resource(document, None, Path::root(), sink));
+                if has_syntax_error(text) {
+                    break;
+                }
+                last_error = Some(message);
+            }
+        }
+    }
+    out
+}
+
+fn has_syntax_error(text: &str) -> bool {
+    saphyr_parser::Parser::new_from_str(text).any(|e| e.is_err())
+}
+
+/// serde_yaml_ng appends ` at line L column C`; the finding carries those separately.
+fn strip_location(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+fn empty_resource(document: usize, item: Option<usize>, prefix: Path, sink: Sink) -> Resource {
+    Resource {
+        document,
+        item,
+        prefix,
+        kind: String::new(),
+        api_version: String::new(),
+        name: None,
+        object: None,
+        sink,
+    }
+}
+
+fn str_at<'v>(value: &'v Value, key: &str) -> Option<&'v str> {
+    value.get(key).and_then(Value::as_str)
+}
+
+fn read_value(
+    document: usize,
+    item: Option<usize>,
+    prefix: Path,
+    value: Value,
+    options: &Options,
+    out: &mut Vec<Resource>,
+) {
+    let mut res = empty_resource(document, item, prefix, Sink::default());
+    if !value.is_mapping() {
+        res.sink.error(
+            rules::TYPE_ERROR,
+            res.prefix.clone(),
+            "a resource must be a mapping",
+        );
+        out.push(res);
+        return;
+    }
+    res.api_version = str_at(&value, "apiVersion").unwrap_or_default().to_owned();
+    res.name = value
+        .get("metadata")
+        .and_then(|m| str_at(m, "name"))
+        .map(str::to_owned);
+    let Some(kind) = str_at(&value, "kind").map(str::to_owned) else {
+        if item.is_none() && is_ankaios(&value) {
+            res.kind = "AnkaiosManifest".to_owned();
+            read_ankaios(value, &mut res);
+        } else {
+            res.sink
+                .error(rules::REQUIRED, res.prefix.key("kind"), "kind is required");
+        }
+        out.push(res);
+        return;
+    };
+    res.kind = kind;
+    if res.kind.ends_with("List") && value.get("items").is_some() && item.is_none() {
+        read_list(document, value, options, out);
+        return;
+    }
+    drops::check(&res.kind, &value, &res.prefix, &mut res.sink);
+    let (prefix, strict) = (res.prefix.clone(), options.strict);
+    let sink = &mut res.sink;
+    res.object = match res.kind.as_str() {
+        "Pod" => typed(value, &prefix, strict, sink).map(Object::Pod),
+        "Deployment" => typed(value, &prefix, strict, sink).map(Object::Deployment),
+        "Job" => typed(value, &prefix, strict, sink).map(Object::Job),
+        "ConfigMap" => typed(value, &prefix, strict, sink).map(Object::ConfigMap),
+        "Secret" => typed(value, &prefix, strict, sink).map(Object::Secret),
+        other if FOREIGN_KINDS.contains(&other) => {
+            let message = format!("kind {other} is valid kubernetes but anchorage cannot run it");
+            sink.warn(rules::UNSUPPORTED, prefix.key("kind"), message);
+            None
+        }
+        other => {
+            sink.error(
+                rules::UNSUPPORTED_KIND,
+                prefix.key("kind"),
+                format!("unsupported kind {other:?}"),
+            );
+            None
+        }
+    };
+    out.push(res);
+}
+
+fn is_ankaios(value: &Value) -> bool {
+    matches!(
+        str_at(value, "apiVersion"),
+        Some(ank_model::state::API_VERSION | ank_model::state::API_VERSION_V0_1)
+    ) || value.get("workloads").is_some()
+        || value.get("configs").is_some()
+}
+
+fn read_list(document: usize, value: Value, options: &Options, out: &mut Vec<Resource>) {
+    let Value::Mapping(mut map) = value else {
+        return;
+    };
+    let items = map.remove("items");
+    let root = Path::root();
+    match items {
+        Some(Value::Sequence(items)) => {
+            for (i, item) in items.into_iter().enumerate() {
+                read_value(
+                    document,
+                    Some(i),
+                    root.key("items").idx(i),
+                    item,
+                    options,
+                    out,
+                );
+            }
+        }
+        Some(Value::Null) | None => {}
+        Some(_) => {
+            let mut res = empty_resource(document, None, root.clone(), Sink::default());
+            res.sink
+                .error(rules::TYPE_ERROR, root.key("items"), "items must be a list");
+            out.push(res);
+        }
+    }
+}
+
+fn read_ankaios(value: Value, res: &mut Resource) {
+    let Some(state) = typed_with::<ank_model::State>(value, &res.prefix, true, &mut res.sink)
+    else {
+        return;
+    };
+    if let Err(errors) = ank_model::validate::validate_state(&state) {
+        for e in errors {
+            res.sink
+                .error(rules::ANKAIOS_VALIDATION, Path::parse(&e.path), e.message);
+        }
+    }
+    res.object = Some(Object::Ankaios(Box::new(state)));
+}
+
+fn typed<T: DeserializeOwned>(
+    value: Value,
+    prefix: &Path,
+    strict: bool,
+    sink: &mut Sink,
+) -> Option<Box<T>> {
+    typed_with(value, prefix, strict, sink).map(Box::new)
+}
+
+/// One serde pass: type errors keep their path, ignored fields are reported as unknown.
+fn typed_with<T: DeserializeOwned>(
+    value: Value,
+    prefix: &Path,
+    strict: bool,
+    sink: &mut Sink,
+) -> Option<T> {
+    let mut ignored: Vec<Path> = Vec::new();
+    let mut record = |p: serde_ignored::Path<'_>| ignored.push(ignored_path(&p));
+    let result =
+        serde_path_to_error::deserialize(serde_ignored::Deserializer::new(value, &mut record));
+    let severity = if strict {
+        Severity::Error
+    } else {
+        Severity::Warning
+    };
+    for path in ignored {
+        let Some(Seg::Key(field)) = path.0.last() else {
+            continue;
+        };
+        let mut message = format!("unknown field {field:?}");
+        if let Some(better) = suggest::closest(field) {
+            message.push_str(&format!(", did you mean {better:?}?"));
+        }
+        let full = Path(prefix.0.iter().chain(&path.0).cloned().collect());
+        sink.push(severity, rules::UNKNOWN_FIELD, full, message);
+    }
+    match result {
+        Ok(t) => Some(t),
+        Err(err) => {
+            let mut path = prefix.clone();
+            for seg in err.path().iter() {
+                match seg {
+                    serde_path_to_error::Segment::Seq { index } => path.0.push(Seg::Index(*index)),
+                    serde_path_to_error::Segment::Map { key } => path.0.push(Seg::Key(key.clone())),
+                    _ => {}
+                }
+            }
+            let message = err.into_inner().to_string();
+            if let Some(field) = between(&message, "missing field `", "`") {
+                sink.error(
+                    rules::REQUIRED,
+                    path.key(field),
+                    format!("{field} is required"),
+                );
+            } else if let Some(field) = between(&message, "unknown field `", "`") {
+                sink.error(
+                    rules::UNKNOWN_FIELD,
+                    path.key(field),
+                    strip_location(&message),
+                );
+            } else {
+                sink.error(rules::TYPE_ERROR, path, strip_location(&message));
+            }
+            None
+        }
+    }
+}
+
+fn between<'m>(message: &'m str, start: &str, end: &str) -> Option<&'m str> {
+    let rest = &message[message.find(start)? + start.len()..];
+    Some(&rest[..rest.find(end)?])
+}
+
+fn ignored_path(path: &serde_ignored::Path<'_>) -> Path {
+    let mut segs = Vec::new();
+    let mut cur = path;
+    loop {
+        match cur {
+            serde_ignored::Path::Root => break,
+            serde_ignored::Path::Seq { parent, index } => {
+                segs.push(Seg::Index(*index));
+                cur = parent;
+            }
+            serde_ignored::Path::Map { parent, key } => {
+                segs.push(Seg::Key(key.clone()));
+                cur = parent;
+            }
+            serde_ignored::Path::Some { parent }
+            | serde_ignored::Path::NewtypeStruct { parent }
+            | serde_ignored::Path::NewtypeVariant { parent } => cur = parent,
+        }
+    }
+    segs.reverse();
+    Path(segs)
+}
