@@ -44,3 +44,6 @@ pub fn write(out: &mut dyn Write, format: Format, reports: &[FileReport]) -> io:
         Format::Sarif => sarif::write(out, reports),
     }
 }
+
+#[cfg(test)]
+mod tests;

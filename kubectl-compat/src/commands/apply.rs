@@ -1,0 +1,230 @@
+//! `ank apply [-f] FILE…|DIR|- [--agent A] [-d] [--dry-run=client|server] [-o yaml|json]`: send
+//! the files' workloads and configs (masks `desiredState.workloads.<n>`, `desiredState.configs.<n>`),
+//! then wait until each reaches its target state (or is gone, with `-d`).
+
+use std::process::ExitCode;
+
+use ank_model::{CompleteState, State};
+use clap::ValueEnum;
+
+use crate::cli::GlobalOptions;
+use crate::client::{Client, UpdateOutcome};
+use crate::config::Settings;
+use crate::manifest::{self, ManifestError};
+use crate::runner;
+use crate::watch::{self, Expectation, Goal};
+
+/// `ank apply` arguments.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Manifest files, directories, or `-` for stdin.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<String>,
+    /// Manifest files, kubectl style (`-f a.yaml -f b.yaml`).
+    #[arg(short = 'f', long = "filename", value_name = "FILE")]
+    pub filenames: Vec<String>,
+    /// Run every workload of the files on this agent.
+    #[arg(long)]
+    pub agent: Option<String>,
+    /// Delete the files' workloads and configs instead of adding them.
+    #[arg(short = 'd', long)]
+    pub delete: bool,
+    /// `client`: print the resulting Ankaios manifest, send nothing; `server`: let the server
+    /// validate and report what would change.
+    #[arg(long, value_enum, value_name = "MODE", num_args = 0..=1, require_equals = true, default_missing_value = "client")]
+    pub dry_run: Option<DryRun>,
+    /// Output format of `--dry-run=client`.
+    #[arg(short = 'o', long, value_enum, default_value = "yaml")]
+    pub output: Format,
+    /// Unknown fields are errors instead of warnings.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// `--dry-run` modes, as kubectl names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DryRun {
+    /// Print locally.
+    Client,
+    /// Validate on the server.
+    Server,
+}
+
+/// A serialization format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// YAML.
+    Yaml,
+    /// JSON.
+    Json,
+}
+
+/// Runs `ank apply`.
+pub fn run(global: &GlobalOptions, args: Args) -> anyhow::Result<ExitCode> {
+    let inputs: Vec<String> = args.files.iter().chain(&args.filenames).cloned().collect();
+    let mut state = match manifest::read_state(&inputs, args.strict) {
+        Ok(state) => state,
+        Err(err) => return Ok(report_manifest_error(&err)),
+    };
+    if let Some(agent) = &args.agent {
+        for w in state.workloads.values_mut() {
+            w.agent.clone_from(agent);
+        }
+    }
+    if args.dry_run == Some(DryRun::Client) {
+        print!("{}", serialize(&state, args.output)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let dry_run = args.dry_run == Some(DryRun::Server);
+    runner::with_client(global, |client, settings| {
+        send(client, settings, state, args.delete, dry_run)
+    })
+}
+
+/// Prints a manifest error (findings one per line) and returns exit code 1.
+pub fn report_manifest_error(err: &ManifestError) -> ExitCode {
+    if let ManifestError::Refused { lines, .. } = err {
+        for line in lines {
+            eprintln!("{line}");
+        }
+    }
+    eprintln!("error: {err}");
+    ExitCode::FAILURE
+}
+
+/// The update masks for a state's workloads and configs.
+pub fn masks(state: &State) -> Vec<String> {
+    let workloads = state.workloads.keys().map(|n| format!("desiredState.workloads.{n}"));
+    let configs = state.configs.keys().map(|n| format!("desiredState.configs.{n}"));
+    workloads.chain(configs).collect()
+}
+
+/// Sends the state (or its deletion), then waits unless `--no-wait`.
+pub async fn send(
+    mut client: Client,
+    settings: Settings,
+    state: State,
+    delete: bool,
+    dry_run: bool,
+) -> anyhow::Result<ExitCode> {
+    let masks = masks(&state);
+    let names: Vec<String> = state.workloads.keys().cloned().collect();
+    let new_state = CompleteState {
+        desired_state: if delete { State::new() } else { state },
+        ..CompleteState::default()
+    };
+    let outcome = client.update_state(new_state, masks, dry_run).await?;
+    if dry_run {
+        print_dry_run(&outcome);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if settings.verbose {
+        print_outcome(&outcome);
+    }
+    if settings.no_wait {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let expectations = expectations(&names, &outcome, delete);
+    let table = if delete { Vec::new() } else { names };
+    watch::wait_for(&mut client, &expectations, &table, settings.quiet, None).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Added instances must settle, deleted ones disappear; with `-d`, the workloads must be gone.
+pub fn expectations(names: &[String], outcome: &UpdateOutcome, delete: bool) -> Vec<Expectation> {
+    let mut out: Vec<Expectation> = outcome
+        .deleted
+        .iter()
+        .map(|i| Expectation {
+            workload: i.workload_name.clone(),
+            instance: Some(i.clone()),
+            goal: Goal::Gone,
+        })
+        .collect();
+    for name in names {
+        if delete {
+            out.push(Expectation {
+                workload: name.clone(),
+                instance: None,
+                goal: Goal::Gone,
+            });
+            continue;
+        }
+        let added: Vec<_> = outcome.added.iter().filter(|i| &i.workload_name == name).collect();
+        if added.is_empty() {
+            out.push(Expectation {
+                workload: name.clone(),
+                instance: None,
+                goal: Goal::Settled,
+            });
+        }
+        out.extend(added.into_iter().map(|i| Expectation {
+            workload: name.clone(),
+            instance: Some(i.clone()),
+            goal: Goal::Settled,
+        }));
+    }
+    out
+}
+
+fn print_dry_run(outcome: &UpdateOutcome) {
+    for i in &outcome.added {
+        println!("workload {} would be added on {} (server dry run)", i.workload_name, i.agent_name);
+    }
+    for i in &outcome.deleted {
+        println!("workload {} would be deleted from {} (server dry run)", i.workload_name, i.agent_name);
+    }
+    if outcome.added.is_empty() && outcome.deleted.is_empty() {
+        println!("no change (server dry run)");
+    }
+}
+
+fn print_outcome(outcome: &UpdateOutcome) {
+    for i in &outcome.added {
+        eprintln!("added {i}");
+    }
+    for i in &outcome.deleted {
+        eprintln!("deleted {i}");
+    }
+}
+
+/// The state as YAML or JSON.
+pub fn serialize<T: serde::Serialize>(value: &T, format: Format) -> anyhow::Result<String> {
+    Ok(match format {
+        Format::Yaml => serde_yaml_ng::to_string(value)?,
+        Format::Json => serde_json::to_string_pretty(value)? + "\n",
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use ank_model::{Workload, WorkloadInstanceName};
+
+    use super::*;
+
+    #[test]
+    fn masks_name_each_workload_and_config() {
+        let mut state = State::new();
+        state.workloads.insert("web".into(), Workload::default());
+        state.configs.insert("port".into(), ank_model::ConfigItem::String("80".into()));
+        assert_eq!(masks(&state), ["desiredState.workloads.web", "desiredState.configs.port"]);
+    }
+
+    #[test]
+    fn an_update_waits_for_the_new_instance_and_the_old_one_gone() {
+        let inst = |id: &str| WorkloadInstanceName {
+            workload_name: "web".into(),
+            agent_name: "a".into(),
+            id: id.into(),
+        };
+        let outcome = UpdateOutcome {
+            added: vec![inst("new")],
+            deleted: vec![inst("old")],
+        };
+        let e = expectations(&["web".into(), "idle".into()], &outcome, false);
+        assert_eq!(e.len(), 3);
+        assert_eq!(e[0].goal, Goal::Gone);
+        assert_eq!(e[1].instance.as_ref().map(|i| i.id.as_str()), Some("new"));
+        assert_eq!((e[2].workload.as_str(), &e[2].goal), ("idle", &Goal::Settled));
+    }
+}

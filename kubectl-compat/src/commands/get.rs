@@ -1,0 +1,260 @@
+//! `ank get workloads|state|agents|configs|events`: read the server's complete state and print it
+//! as a table (workloads, agents, configs) or as YAML/JSON (state, events).
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use ank_model::CompleteState;
+use futures::StreamExt;
+use serde::Serialize;
+
+use crate::cli::GlobalOptions;
+use crate::client::{complete_from_pb, Client};
+use crate::commands::apply::{serialize, Format};
+use crate::runner;
+use crate::table::{self, WorkloadRow};
+
+/// `ank get` arguments.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// What to show.
+    #[command(subcommand)]
+    pub what: What,
+}
+
+/// The resources `ank get` knows.
+#[derive(Debug, clap::Subcommand)]
+pub enum What {
+    /// The workloads table.
+    #[command(visible_aliases = ["workload", "wl", "pods", "pod"])]
+    Workloads(WorkloadsArgs),
+    /// The complete state (desiredState, workloadStates, agents).
+    State(StateArgs),
+    /// The connected agents.
+    #[command(visible_alias = "agent")]
+    Agents,
+    /// The config items.
+    #[command(visible_alias = "config")]
+    Configs,
+    /// Stream state changes until interrupted.
+    Events(StateArgs),
+}
+
+/// `ank get workloads` arguments.
+#[derive(Debug, clap::Args)]
+pub struct WorkloadsArgs {
+    /// Only these workloads.
+    pub names: Vec<String>,
+    /// Only workloads on this agent.
+    #[arg(short = 'a', long)]
+    pub agent: Option<String>,
+    /// Only workloads in this state (`Running` or `Running(Ok)`, any case).
+    #[arg(long)]
+    pub state: Option<String>,
+    /// Redraw the table on every change.
+    #[arg(short = 'w', long)]
+    pub watch: bool,
+    /// `wide` adds INSTANCE ID and TAGS; `yaml`/`json` print the rows.
+    #[arg(short = 'o', long, value_enum)]
+    pub output: Option<RowFormat>,
+}
+
+/// Output of `ank get workloads`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RowFormat {
+    /// The table with INSTANCE ID and TAGS.
+    Wide,
+    /// The rows as YAML.
+    Yaml,
+    /// The rows as JSON.
+    Json,
+}
+
+/// `ank get state` / `ank get events` arguments.
+#[derive(Debug, clap::Args)]
+pub struct StateArgs {
+    /// Field masks (`desiredState.workloads.nginx`, `*` wildcards).
+    pub masks: Vec<String>,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value = "yaml")]
+    pub output: Format,
+}
+
+/// Runs `ank get`.
+pub fn run(global: &GlobalOptions, args: Args) -> anyhow::Result<ExitCode> {
+    runner::with_client(global, |mut client, _| async move {
+        match args.what {
+            What::Workloads(a) if a.watch => watch_workloads(&mut client, &a).await?,
+            What::Workloads(a) => print!("{}", render_workloads(&client.complete_state(&[]).await?, &a)?),
+            What::State(a) => print!("{}", render_state(&client.complete_state(&a.masks).await?, &a)?),
+            What::Agents => print!("{}", table::agents_table(&client.complete_state(&[]).await?)),
+            What::Configs => print!("{}", table::configs_table(&client.complete_state(&[]).await?)),
+            What::Events(a) => stream_events(&mut client, &a).await?,
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// The rows selected by names, agent and state.
+pub fn select(state: &CompleteState, args: &WorkloadsArgs) -> Vec<WorkloadRow> {
+    let wanted_state = args.state.as_deref().map(str::to_lowercase);
+    table::workload_rows(state)
+        .into_iter()
+        .filter(|r| args.names.is_empty() || args.names.contains(&r.name))
+        .filter(|r| args.agent.as_ref().is_none_or(|a| a == &r.agent))
+        .filter(|r| {
+            wanted_state.as_ref().is_none_or(|want| {
+                let full = r.execution_state.to_lowercase();
+                &full == want || full.split('(').next() == Some(want.as_str())
+            })
+        })
+        .collect()
+}
+
+fn render_workloads(state: &CompleteState, args: &WorkloadsArgs) -> anyhow::Result<String> {
+    let rows = select(state, args);
+    Ok(match args.output {
+        None => table::workloads_table(&rows, false),
+        Some(RowFormat::Wide) => table::workloads_table(&rows, true),
+        Some(RowFormat::Yaml) => serialize(&rows, Format::Yaml)?,
+        Some(RowFormat::Json) => serialize(&rows, Format::Json)?,
+    })
+}
+
+/// The complete state as YAML/JSON; with masks, the top-level parts they left empty are dropped.
+pub fn render_state(state: &CompleteState, args: &StateArgs) -> anyhow::Result<String> {
+    let mut value = serde_json::to_value(state)?;
+    if !args.masks.is_empty() {
+        if let serde_json::Value::Object(map) = &mut value {
+            map.retain(|_, v| !is_empty(v));
+        }
+    }
+    serialize(&value, args.output)
+}
+
+fn is_empty(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::Object(m) => m.values().all(is_empty),
+        serde_json::Value::Array(a) => a.is_empty(),
+        serde_json::Value::String(s) => s.is_empty(),
+        serde_json::Value::Null => true,
+        _ => false,
+    }
+}
+
+async fn watch_workloads(client: &mut Client, args: &WorkloadsArgs) -> anyhow::Result<()> {
+    let tty = std::io::stdout().is_terminal();
+    let mut events = client.events(&[]).await?;
+    let mut last = String::new();
+    let mut drawn = 0;
+    loop {
+        let text = render_workloads(&client.complete_state(&[]).await?, args)?;
+        if text != last {
+            let mut out = std::io::stdout().lock();
+            if tty && drawn > 0 {
+                write!(out, "\x1b[{drawn}A\x1b[J")?;
+            }
+            write!(out, "{text}")?;
+            if !tty {
+                writeln!(out)?;
+            }
+            out.flush()?;
+            drawn = text.lines().count();
+            last = text;
+        }
+        tokio::select! {
+            event = events.next() => match event {
+                Some(event) => { event?; }
+                None => anyhow::bail!("the server closed the event stream"),
+            },
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+        }
+    }
+}
+
+/// One event as `ank get events` prints it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Event {
+    added_fields: Vec<String>,
+    updated_fields: Vec<String>,
+    removed_fields: Vec<String>,
+    complete_state: serde_json::Value,
+}
+
+async fn stream_events(client: &mut Client, args: &StateArgs) -> anyhow::Result<()> {
+    let mut events = client.events(&args.masks).await?;
+    loop {
+        let response = tokio::select! {
+            event = events.next() => match event {
+                Some(event) => event?,
+                None => return Ok(()),
+            },
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+        };
+        // The first answer is the plain state: no altered fields, not an event.
+        let Some(altered) = response.altered_fields else {
+            continue;
+        };
+        let event = Event {
+            added_fields: altered.added_fields,
+            updated_fields: altered.updated_fields,
+            removed_fields: altered.removed_fields,
+            complete_state: serde_json::to_value(complete_from_pb(response.complete_state)?)?,
+        };
+        let mut out = std::io::stdout().lock();
+        match args.output {
+            Format::Yaml => write!(out, "---\n{}", serialize(&event, Format::Yaml)?)?,
+            Format::Json => writeln!(out, "{}", serde_json::to_string(&event)?)?,
+        }
+        out.flush()?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ank_model::{ExecutionState, Workload};
+
+    use super::*;
+
+    fn state() -> CompleteState {
+        let mut s = CompleteState::default();
+        for (name, agent) in [("a", "agent_A"), ("b", "agent_B")] {
+            let w = Workload { agent: agent.into(), runtime: "native".into(), ..Workload::default() };
+            s.desired_state.workloads.insert(name.into(), w);
+            let ids = [("id".to_owned(), ExecutionState::running())].into();
+            s.workload_states.entry(agent.into()).or_default().insert(name.into(), ids);
+        }
+        s
+    }
+
+    fn args(names: &[&str], agent: Option<&str>, state: Option<&str>) -> WorkloadsArgs {
+        WorkloadsArgs {
+            names: names.iter().map(|s| s.to_string()).collect(),
+            agent: agent.map(Into::into),
+            state: state.map(Into::into),
+            watch: false,
+            output: None,
+        }
+    }
+
+    #[test]
+    fn filters_by_name_agent_and_state() {
+        let s = state();
+        assert_eq!(select(&s, &args(&["b"], None, None)).len(), 1);
+        assert_eq!(select(&s, &args(&[], Some("agent_A"), None))[0].name, "a");
+        assert_eq!(select(&s, &args(&[], None, Some("running"))).len(), 2);
+        assert_eq!(select(&s, &args(&[], None, Some("Running(Ok)"))).len(), 2);
+        assert!(select(&s, &args(&[], None, Some("Pending"))).is_empty());
+    }
+
+    #[test]
+    fn masked_state_drops_empty_parts() {
+        let mut s = state();
+        s.workload_states.clear();
+        let a = StateArgs { masks: vec!["desiredState".into()], output: Format::Yaml };
+        let text = render_state(&s, &a).expect("renders");
+        assert!(text.starts_with("desiredState:"), "{text}");
+        assert!(!text.contains("workloadStates"), "{text}");
+    }
+}
