@@ -1,0 +1,81 @@
+//! `anchorage-bench`: measures the running system with the release binaries and prints figures.
+//!
+//! Run it with `scripts/bench.sh` (builds the release binaries first). It reports: server and
+//! agent start-up to first answer, idle RSS/PSS and CPU of both, apply → `Running(Ok)` of one
+//! native workload (p50/p99 over `--runs`), 1 000 native workloads over 10 agents, and with
+//! `--podman` a one-container pod through `podman-kube` next to bare `podman kube play`.
+//!
+//! # Layout
+//! - [`procs`]: starting the binaries, reading `/proc` figures, killing on drop.
+//! - [`client`]: the gRPC calls and a local mirror of workload states fed by events.
+//! - [`scenarios`]: one function per figure.
+
+mod client;
+mod procs;
+mod scenarios;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+
+/// What to measure.
+struct Settings {
+    bin_dir: PathBuf,
+    runs: usize,
+    many: usize,
+    agents: usize,
+    podman: bool,
+}
+
+fn settings() -> anyhow::Result<Settings> {
+    let mut s = Settings {
+        bin_dir: PathBuf::from("target/release"),
+        runs: 100,
+        many: 1000,
+        agents: 10,
+        podman: false,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| args.next().with_context(|| format!("{name} needs a value"));
+        match arg.as_str() {
+            "--bin-dir" => s.bin_dir = value("--bin-dir")?.into(),
+            "--runs" => s.runs = value("--runs")?.parse()?,
+            "--many" => s.many = value("--many")?.parse()?,
+            "--agents" => s.agents = value("--agents")?.parse()?,
+            "--podman" => s.podman = true,
+            other => bail!(
+                "unknown argument '{other}' (--bin-dir DIR --runs N --many N --agents N --podman)"
+            ),
+        }
+    }
+    Ok(s)
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> anyhow::Result<()> {
+    let s = settings()?;
+    for bin in ["ank-server", "ank-agent"] {
+        if !s.bin_dir.join(bin).exists() {
+            bail!(
+                "{} not found: build with `cargo build --release --bins`",
+                s.bin_dir.join(bin).display()
+            );
+        }
+    }
+    let run_root = tempfile::tempdir()?;
+    println!(
+        "# anchorage-bench ({} runs, {} workloads over {} agents)",
+        s.runs, s.many, s.agents
+    );
+    scenarios::startup_and_idle(&s, run_root.path()).await?;
+    scenarios::one_workload_latency(&s, run_root.path()).await?;
+    scenarios::many_workloads(&s, run_root.path()).await?;
+    if s.podman {
+        scenarios::podman_kube_ratio(&s, run_root.path()).await?;
+    }
+    // Give the agents' shims a moment to finish after the deletes before the folder goes.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    Ok(())
+}

@@ -1,0 +1,109 @@
+//! Starting `ank-server` and `ank-agent` as child processes, and reading their `/proc` figures.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+
+/// A child process killed (SIGKILL) and reaped on drop.
+pub struct Proc {
+    child: Child,
+}
+
+impl Proc {
+    /// The child's pid.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `ank-server -k -a 127.0.0.1:0` and returns it with its bound address, read from its
+/// `ank-server listening on ADDR` line. Its stderr is drained by a thread afterwards.
+pub fn start_server(bin_dir: &Path) -> anyhow::Result<(Proc, String, Instant)> {
+    let started = Instant::now();
+    let mut child = Command::new(bin_dir.join("ank-server"))
+        .args(["-k", "-a", "127.0.0.1:0"])
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("starting ank-server")?;
+    let stderr = child.stderr.take().context("ank-server stderr")?;
+    let proc = Proc { child };
+    let mut lines = BufReader::new(stderr).lines();
+    let address = loop {
+        let Some(line) = lines.next() else {
+            bail!("ank-server exited before it said where it listens")
+        };
+        let line = line?;
+        if let Some((_, addr)) = line.split_once("listening on ") {
+            break addr.trim().to_owned();
+        }
+    };
+    std::thread::spawn(move || lines.for_each(drop));
+    Ok((proc, format!("http://{address}"), started))
+}
+
+/// Starts `ank-agent -k -n NAME -s URL -r RUN_FOLDER`.
+pub fn start_agent(
+    bin_dir: &Path,
+    name: &str,
+    url: &str,
+    run_folder: &Path,
+) -> anyhow::Result<Proc> {
+    std::fs::create_dir_all(run_folder)?;
+    let child = Command::new(bin_dir.join("ank-agent"))
+        .args(["-k", "-n", name, "-s", url, "-r"])
+        .arg(run_folder)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("starting ank-agent {name}"))?;
+    Ok(Proc { child })
+}
+
+/// Resident and proportional set size of a process, in KiB.
+pub fn rss_pss_kib(pid: u32) -> anyhow::Result<(u64, u64)> {
+    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))?;
+    let field = |name: &str| {
+        rollup
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<u64>().ok())
+            .with_context(|| format!("{name} missing in smaps_rollup"))
+    };
+    Ok((field("Rss:")?, field("Pss:")?))
+}
+
+/// CPU time (user + system) a process has used, in clock ticks.
+pub fn cpu_ticks(pid: u32) -> anyhow::Result<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    let rest = stat
+        .rsplit_once(')')
+        .map(|(_, r)| r)
+        .context("malformed stat")?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: u64 = fields.get(11).context("utime")?.parse()?;
+    let stime: u64 = fields.get(12).context("stime")?.parse()?;
+    Ok(utime + stime)
+}
+
+/// Percent of one core a process used over `window`.
+pub async fn idle_cpu_percent(pid: u32, window: Duration) -> anyhow::Result<f64> {
+    let before = cpu_ticks(pid)?;
+    tokio::time::sleep(window).await;
+    let after = cpu_ticks(pid)?;
+    // Linux reports 100 ticks per second on every platform we run on.
+    Ok((after - before) as f64 / window.as_secs_f64())
+}
