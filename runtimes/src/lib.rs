@@ -8,7 +8,11 @@
 //! # Layout
 //! - [`runtime`]: the trait, the workload spec it starts, log options, errors.
 //! - `process/`: the native process runtime.
+//! - [`podman`], [`podman_kube`]: the Podman runtimes; [`podman_cli`]: the `podman` command seam
+//!   and the one `podman events` watcher they share.
 
+pub mod podman;
+pub mod podman_cli;
 pub mod runtime;
 
 pub use runtime::{

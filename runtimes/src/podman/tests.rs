@@ -1,0 +1,130 @@
+//! Unit tests of the `podman` runtime against the recording fake: argv and state mapping.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ank_model::exec_state::{ExecState, Failed};
+use ank_model::WorkloadInstanceName;
+use tokio::sync::mpsc;
+
+use super::PodmanRuntime;
+use crate::podman_cli::fake::FakeRunner;
+use crate::podman_cli::Podman;
+use crate::{Runtime, RuntimeError, StateUpdate, WorkloadSpec};
+
+fn spec(dir: &std::path::Path) -> WorkloadSpec {
+    WorkloadSpec {
+        instance: WorkloadInstanceName::parse("web.abc.agent_A").expect("name"),
+        runtime_config: "image: localhost/busybox:latest\ncommandArgs: [sleep, '9']\n".into(),
+        files: Vec::new(),
+        instance_dir: dir.to_path_buf(),
+        control_interface_dir: None,
+    }
+}
+
+fn runtime(fake: &Arc<FakeRunner>) -> (PodmanRuntime, mpsc::UnboundedReceiver<StateUpdate>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let podman = Podman::with_runner(fake.clone(), Duration::from_secs(2));
+    (PodmanRuntime::new(tx, &podman), rx)
+}
+
+#[tokio::test]
+async fn start_runs_podman_run_and_stop_removes() {
+    let fake = Arc::new(FakeRunner::default());
+    fake.on("run -d", true, "cid1\n");
+    let (rt, _rx) = runtime(&fake);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = spec(dir.path());
+    rt.start(&spec).await.expect("starts");
+    rt.stop(&spec.instance).await.expect("stops");
+    assert_eq!(
+        fake.calls(),
+        [
+            "run -d --name web.abc.agent_A --label anchorage.instance=web.abc.agent_A localhost/busybox:latest sleep 9",
+            "rm -f --ignore -t 2 web.abc.agent_A",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn failed_run_is_start_failed_with_podmans_message_and_cleans_up() {
+    let fake = Arc::new(FakeRunner::default());
+    fake.on("run -d", false, "Error: localhost/nope: image not known\n");
+    let (rt, _rx) = runtime(&fake);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let err = rt.start(&spec(dir.path())).await.expect_err("fails");
+    assert!(
+        matches!(&err, RuntimeError::StartFailed(m) if m == "Error: localhost/nope: image not known"),
+        "{err}"
+    );
+    assert_eq!(
+        fake.calls().last().map(String::as_str),
+        Some("rm -f --ignore -t 2 web.abc.agent_A")
+    );
+}
+
+#[tokio::test]
+async fn invalid_config_is_rejected_before_podman_runs() {
+    let fake = Arc::new(FakeRunner::default());
+    let (rt, _rx) = runtime(&fake);
+    assert!(matches!(
+        rt.check_config("image: ''"),
+        Err(RuntimeError::InvalidConfig(_))
+    ));
+    assert!(matches!(
+        rt.check_config("imag: x"),
+        Err(RuntimeError::InvalidConfig(_))
+    ));
+    assert!(rt.check_config("image: x").is_ok());
+}
+
+#[tokio::test]
+async fn list_instances_keeps_this_agents_containers_and_start_adopts_them() {
+    let fake = Arc::new(FakeRunner::default());
+    fake.on(
+        "ps -a --format json --filter label=anchorage.instance",
+        true,
+        r#"[{"Id":"c1","Names":["web.abc.agent_A"],"State":"running","Labels":{"anchorage.instance":"web.abc.agent_A"}},
+            {"Id":"c2","Names":["db.def.agent_B"],"State":"running","Labels":{"anchorage.instance":"db.def.agent_B"}},
+            {"Id":"c3","Names":["other"],"State":"running","Labels":{"anchorage.instance":"junk"}}]"#,
+    );
+    let (rt, _rx) = runtime(&fake);
+    let found = rt.list_instances("agent_A").await.expect("lists");
+    assert_eq!(
+        found,
+        [WorkloadInstanceName::parse("web.abc.agent_A").expect("name")]
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    rt.start(&spec(dir.path())).await.expect("adopts");
+    assert!(
+        fake.calls().iter().all(|c| !c.starts_with("run")),
+        "{:?}",
+        fake.calls()
+    );
+}
+
+#[test]
+fn exit_codes_map_to_states() {
+    use crate::podman_cli::{ContainerRecord, ContainerState};
+    let record = |state| ContainerRecord {
+        id: "c".into(),
+        name: "n".into(),
+        pod_id: None,
+        labels: Default::default(),
+        state,
+        is_infra: false,
+        stop_requested: false,
+    };
+    let check = |state, want| assert_eq!(super::track::container_state(&record(state)), want);
+    check(ContainerState::Created, None);
+    check(ContainerState::Running, Some(ExecState::Running));
+    check(ContainerState::Exited(0), Some(ExecState::Succeeded));
+    check(
+        ContainerState::Exited(1),
+        Some(ExecState::Failed(Failed::ExecFailed)),
+    );
+    check(
+        ContainerState::Removed,
+        Some(ExecState::Failed(Failed::Lost)),
+    );
+}

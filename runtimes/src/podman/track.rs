@@ -1,0 +1,210 @@
+//! Which instances the `podman` runtime answers for, and their states derived from the
+//! watcher's container table.
+//!
+//! Every change is handled the same way: look the instance's container up in the table and
+//! report its state if it differs from the last one reported. That makes replayed or duplicate
+//! events harmless, and a `Resynced` just re-evaluates everything.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use ank_model::exec_state::{ExecState, Failed};
+use ank_model::{ExecutionState, WorkloadInstanceName};
+use tokio::sync::broadcast;
+
+use crate::podman_cli::{
+    ContainerRecord, ContainerState, PodmanWatcher, WatchEvent, INSTANCE_LABEL,
+};
+use crate::{StateSink, StateUpdate};
+
+/// How long a container stopped by someone else may take between `died` and `remove`, so that
+/// `podman rm -f` behind our back reads as `Failed(Lost)` and not first as `Failed(ExecFailed)`.
+const EXTERNAL_STOP_GRACE: Duration = Duration::from_millis(500);
+
+struct Entry {
+    instance: WorkloadInstanceName,
+    general_options: Vec<String>,
+    /// Known once `podman run` returned or the table showed it; events of other containers
+    /// with the same name (an earlier incarnation) are ignored.
+    container_id: Option<String>,
+    /// Set by `stop`: nothing more is reported.
+    stopping: bool,
+    last: Option<ExecState>,
+}
+
+#[derive(Default)]
+struct Inner {
+    instances: HashMap<String, Entry>,
+    adoptable: HashSet<String>,
+}
+
+/// The runtime's bookkeeping, shared with its event task.
+pub(super) struct Tracker {
+    sink: StateSink,
+    watcher: Arc<PodmanWatcher>,
+    inner: Mutex<Inner>,
+}
+
+impl Tracker {
+    pub(super) fn new(sink: StateSink, watcher: Arc<PodmanWatcher>) -> Self {
+        Tracker {
+            sink,
+            watcher,
+            inner: Mutex::default(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Remembers what `list_instances` found so that `start` adopts instead of starting.
+    pub(super) fn adoptable(&self, found: &[WorkloadInstanceName]) {
+        self.lock()
+            .adoptable
+            .extend(found.iter().map(ToString::to_string));
+    }
+
+    /// Tracks an instance found by `list_instances`; false when it was not found there.
+    pub(super) fn adopt(
+        self: &Arc<Self>,
+        instance: &WorkloadInstanceName,
+        general_options: &[String],
+    ) -> bool {
+        let name = instance.to_string();
+        if !self.lock().adoptable.remove(&name) {
+            return false;
+        }
+        self.track(instance, general_options);
+        self.evaluate(&name, false);
+        true
+    }
+
+    pub(super) fn track(&self, instance: &WorkloadInstanceName, general_options: &[String]) {
+        let entry = Entry {
+            instance: instance.clone(),
+            general_options: general_options.to_vec(),
+            container_id: None,
+            stopping: false,
+            last: None,
+        };
+        self.lock().instances.insert(instance.to_string(), entry);
+    }
+
+    pub(super) fn untrack(&self, name: &str) {
+        self.lock().instances.remove(name);
+    }
+
+    /// `podman run` returned the container's ID.
+    pub(super) fn started(self: &Arc<Self>, name: &str, id: &str) {
+        if let Some(entry) = self.lock().instances.get_mut(name) {
+            if !id.is_empty() {
+                entry.container_id = Some(id.to_owned());
+            }
+        }
+        self.evaluate(name, true);
+    }
+
+    /// Silences the instance for good and returns its general options for `podman rm`.
+    pub(super) fn stopping(&self, instance: &WorkloadInstanceName) -> Vec<String> {
+        let mut inner = self.lock();
+        inner.adoptable.remove(&instance.to_string());
+        match inner.instances.get_mut(&instance.to_string()) {
+            Some(entry) => {
+                entry.stopping = true;
+                entry.general_options.clone()
+            }
+            None => Vec::new(),
+        }
+    }
+
+    pub(super) fn general_options(&self, name: &str) -> Option<Vec<String>> {
+        self.lock()
+            .instances
+            .get(name)
+            .map(|e| e.general_options.clone())
+    }
+
+    /// The event task: re-evaluates the instance a change is about.
+    pub(super) async fn follow(self: Arc<Self>, mut events: broadcast::Receiver<WatchEvent>) {
+        loop {
+            match events.recv().await {
+                Ok(WatchEvent::Container(record)) => {
+                    if let Some(name) = record.labels.get(INSTANCE_LABEL) {
+                        self.evaluate(name, true);
+                    }
+                }
+                Ok(WatchEvent::PodRemoved(_)) => {}
+                Ok(WatchEvent::Resynced) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                    let names: Vec<String> = self.lock().instances.keys().cloned().collect();
+                    for name in names {
+                        self.evaluate(&name, true);
+                    }
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    }
+
+    /// Reports the instance's state from the table if it changed. With `may_defer`, an exit
+    /// caused by someone else's stop is looked at again after [`EXTERNAL_STOP_GRACE`].
+    fn evaluate(self: &Arc<Self>, name: &str, may_defer: bool) {
+        let records = self
+            .watcher
+            .containers(|r| r.labels.get(INSTANCE_LABEL).map(String::as_str) == Some(name));
+        let mut inner = self.lock();
+        let Some(entry) = inner.instances.get_mut(name) else {
+            return;
+        };
+        if entry.stopping {
+            return;
+        }
+        let record = match &entry.container_id {
+            Some(id) => records.iter().find(|r| &r.id == id),
+            None => records
+                .iter()
+                .find(|r| r.state != ContainerState::Created)
+                .or(records.first()),
+        };
+        let state = match record {
+            None if entry.container_id.is_some() => Some(ExecState::Failed(Failed::Lost)),
+            None => None,
+            Some(record) => {
+                entry.container_id = Some(record.id.clone());
+                if may_defer
+                    && record.stop_requested
+                    && matches!(record.state, ContainerState::Exited(_))
+                {
+                    let tracker = self.clone();
+                    let name = name.to_owned();
+                    // The task ends by itself after the grace period; nothing needs to own it.
+                    tokio::spawn(async move {
+                        tokio::time::sleep(EXTERNAL_STOP_GRACE).await;
+                        tracker.evaluate(&name, false);
+                    });
+                    return;
+                }
+                container_state(record)
+            }
+        };
+        if let Some(state) = state.filter(|s| entry.last != Some(*s)) {
+            entry.last = Some(state);
+            let _ = self.sink.send(StateUpdate {
+                instance: entry.instance.clone(),
+                state: ExecutionState::new(state),
+            });
+        }
+    }
+}
+
+/// A single container's execution state; `None` while it is only created.
+pub(crate) fn container_state(record: &ContainerRecord) -> Option<ExecState> {
+    match record.state {
+        ContainerState::Created => None,
+        ContainerState::Running => Some(ExecState::Running),
+        ContainerState::Exited(0) => Some(ExecState::Succeeded),
+        ContainerState::Exited(_) => Some(ExecState::Failed(Failed::ExecFailed)),
+        ContainerState::Removed => Some(ExecState::Failed(Failed::Lost)),
+    }
+}
