@@ -139,7 +139,9 @@ impl fmt::Display for Path {
         for (i, seg) in self.0.iter().enumerate() {
             match seg {
                 // Keys that would be misread as path syntax are bracketed (`labels[app.kubernetes.io/name]`).
-                Seg::Key(k) if k.contains(['.', '[', ']']) || k.is_empty() => write!(f, "[{k}]")?,
+                Seg::Key(k) if k.contains(['.', '[', ']', ' ']) || k.is_empty() => {
+                    write!(f, "[{k}]")?
+                }
                 Seg::Key(k) if i == 0 => f.write_str(k)?,
                 Seg::Key(k) => write!(f, ".{k}")?,
                 Seg::Index(n) => write!(f, "[{n}]")?,

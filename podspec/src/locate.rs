@@ -171,13 +171,13 @@ mod tests {
     #[test]
     fn documents_are_counted_in_file_lines() {
         let text = format!("# c\n---\n{POD}---\n{POD}");
-        assert_eq!(at(&text, 1, "spec.containers[1].name"), Some((22, 5)));
+        assert_eq!(at(&text, 1, "spec.containers[1].name"), Some((23, 5)));
         assert_eq!(at(&text, 2, "kind"), None);
     }
 
     #[test]
     fn json_flow_style_locates() {
         let text = "{\"kind\": \"Pod\",\n \"spec\": {\"containers\": [{\"name\": \"a\"}]}}";
-        assert_eq!(at(text, 0, "spec.containers[0].name"), Some((2, 28)));
+        assert_eq!(at(text, 0, "spec.containers[0].name"), Some((2, 27)));
     }
 }

@@ -117,11 +117,26 @@ fn has_syntax_error(text: &str) -> bool {
     saphyr_parser::Parser::new_from_str(text).any(|e| e.is_err())
 }
 
-/// serde_yaml_ng appends ` at line L column C`; the finding carries those separately.
+/// serde_yaml_ng writes ` at line L column C` into messages; the finding carries the position
+/// separately, so it is cut out (keeping any context after it). The first letter is lowered to
+/// match the house style of the other messages.
 fn strip_location(message: &str) -> String {
-    match message.find(" at line ") {
-        Some(i) => message[..i].to_owned(),
-        None => message.to_owned(),
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(i) = rest.find(" at line ") {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i + " at line ".len()..];
+        let skip = tail
+            .char_indices()
+            .find(|(_, c)| !(c.is_ascii_digit() || " column".contains(*c)))
+            .map_or(tail.len(), |(j, _)| j);
+        rest = &tail[skip..];
+    }
+    out.push_str(rest);
+    let mut chars = out.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => out,
     }
 }
 
@@ -181,6 +196,16 @@ fn read_value(
         read_list(document, value, options, out);
         return;
     }
+    if let Some(expected) = api_version_of(&res.kind).filter(|v| *v != res.api_version) {
+        let message = format!(
+            "apiVersion {:?} is not {expected} for kind {}",
+            res.api_version, res.kind
+        );
+        res.sink
+            .error(rules::API_VERSION, res.prefix.key("apiVersion"), message);
+        out.push(res);
+        return;
+    }
     drops::check(&res.kind, &value, &res.prefix, &mut res.sink);
     let (prefix, strict) = (res.prefix.clone(), options.strict);
     let sink = &mut res.sink;
@@ -205,6 +230,16 @@ fn read_value(
         }
     };
     out.push(res);
+}
+
+/// The one API version k8s-openapi decodes for each kind Anchorage translates.
+fn api_version_of(kind: &str) -> Option<&'static str> {
+    match kind {
+        "Pod" | "ConfigMap" | "Secret" => Some("v1"),
+        "Deployment" => Some("apps/v1"),
+        "Job" => Some("batch/v1"),
+        _ => None,
+    }
 }
 
 fn is_ankaios(value: &Value) -> bool {
@@ -306,18 +341,17 @@ fn typed_with<T: DeserializeOwned>(
                 }
             }
             let message = err.into_inner().to_string();
+            // path_to_error has the unknown key in the path already, but not the missing one.
+            let with_field = |path: Path, field: &str| match path.0.last() {
+                Some(Seg::Key(last)) if last == field => path,
+                _ => path.key(field),
+            };
             if let Some(field) = between(&message, "missing field `", "`") {
-                sink.error(
-                    rules::REQUIRED,
-                    path.key(field),
-                    format!("{field} is required"),
-                );
+                let message = format!("{field} is required");
+                sink.error(rules::REQUIRED, with_field(path, field), message);
             } else if let Some(field) = between(&message, "unknown field `", "`") {
-                sink.error(
-                    rules::UNKNOWN_FIELD,
-                    path.key(field),
-                    strip_location(&message),
-                );
+                let message = strip_location(&message);
+                sink.error(rules::UNKNOWN_FIELD, with_field(path, field), message);
             } else {
                 sink.error(rules::TYPE_ERROR, path, strip_location(&message));
             }

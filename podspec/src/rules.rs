@@ -7,6 +7,8 @@ pub const YAML_SYNTAX: &str = "yaml-syntax";
 pub const UNKNOWN_FIELD: &str = "unknown-field";
 /// A value of the wrong type, or an enum value the schema does not know.
 pub const TYPE_ERROR: &str = "type-error";
+/// An `apiVersion` that does not serve this kind (a Pod is `v1`, a Deployment `apps/v1`).
+pub const API_VERSION: &str = "api-version";
 /// A required field is missing or empty.
 pub const REQUIRED: &str = "required";
 /// The document has a `kind` that neither Kubernetes nor Anchorage knows.

@@ -131,12 +131,9 @@ fn check_container(
         }
         Some(image) if !image.is_empty() => {
             if let Err(e) = image.parse::<oci_spec::distribution::Reference>() {
-                let message = format!("image {image:?} is not a valid reference: {e}");
-                sink.error(
-                    rules::IMAGE_REFERENCE,
-                    at.key("image"),
-                    message.to_lowercase(),
-                );
+                let reason = e.to_string().to_lowercase();
+                let message = format!("image {image:?} is not a valid reference: {reason}");
+                sink.error(rules::IMAGE_REFERENCE, at.key("image"), message);
             }
         }
         _ => {}

@@ -221,9 +221,15 @@ fn produced(object: &Object) -> (Vec<String>, Vec<String>) {
 
 /// Reports workloads and configs that two resources of the file would both define.
 pub(crate) fn check_duplicates(resources: &mut [Resource]) {
-    let mut workloads: HashMap<String, usize> = HashMap::new();
-    let mut configs: HashMap<String, usize> = HashMap::new();
-    for (i, r) in resources.iter_mut().enumerate() {
+    let mut workloads: HashMap<String, String> = HashMap::new();
+    let mut configs: HashMap<String, String> = HashMap::new();
+    for r in resources.iter_mut() {
+        let this = format!(
+            "{} {} in document {}",
+            r.kind,
+            r.name.as_deref().unwrap_or("-"),
+            r.document
+        );
         let Some(object) = &r.object else { continue };
         let (w, c) = produced(object);
         let ankaios = matches!(object, Object::Ankaios(_));
@@ -232,17 +238,16 @@ pub(crate) fn check_duplicates(resources: &mut [Resource]) {
             (c, &mut configs, "config", "configs"),
         ] {
             for name in names {
-                if let Some(first) = seen.insert(name.clone(), i) {
+                if let Some(first) = seen.get(&name) {
                     let path = if ankaios {
                         Path::root().key(field).key(&name)
                     } else {
                         r.prefix.key("metadata").key("name")
                     };
-                    let message = format!(
-                        "{what} {name:?} is already defined by resource {}",
-                        first + 1
-                    );
+                    let message = format!("{what} {name:?} is already defined by {first}");
                     r.sink.error(rules::ANKAIOS_DUPLICATE, path, message);
+                } else {
+                    seen.insert(name, this.clone());
                 }
             }
         }
