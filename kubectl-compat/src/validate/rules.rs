@@ -6,6 +6,7 @@ pub fn describe(rule: &str) -> &'static str {
         "yaml-syntax" => "The file is not well-formed YAML or JSON",
         "unknown-field" => "A field the schema does not define (a typo is never dropped)",
         "type-error" => "A value of the wrong type",
+        "api-version" => "An apiVersion that does not serve this kind",
         "required" => "A required field is missing",
         "dns1123-name" => "A name that is not a valid DNS-1123 label or subdomain",
         "duplicate-container" => "Two containers of a pod share a name",
