@@ -1,2 +1,166 @@
-//! TODO
-fn main() {}
+//! `ank-server`: flags and config file as Ankaios reads them, the startup manifest, the
+//! listener, and SIGINT/SIGTERM as the shutdown future of [`apiserver::server::run`].
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use apiserver::config::ServerConfig;
+use clap::builder::BoolishValueParser;
+use clap::Parser;
+
+/// Where Ankaios looks for the server config when `-x` is not given.
+const DEFAULT_CONFIG: &str = "/etc/ankaios/ank-server.conf";
+/// The address Ankaios listens on by default.
+const DEFAULT_ADDRESS: &str = "127.0.0.1:25551";
+
+/// The Anchorage server: holds the desired state and talks to agents and the `ank` CLI.
+#[derive(Debug, Parser)]
+#[command(name = "ank-server", version)]
+struct Args {
+    /// Address to listen on (port 0 picks a free port) [default: 127.0.0.1:25551]
+    #[arg(short = 'a', long)]
+    address: Option<String>,
+    /// Manifest applied at startup.
+    #[arg(short = 'm', long)]
+    startup_manifest: Option<PathBuf>,
+    /// Server config file (TOML) [default: /etc/ankaios/ank-server.conf, if it exists]
+    #[arg(short = 'x', long)]
+    server_config: Option<PathBuf>,
+    /// Serve without TLS.
+    #[arg(short = 'k', long, env = "ANKSERVER_INSECURE", value_parser = BoolishValueParser::new(),
+          num_args = 0..=1, default_missing_value = "true")]
+    insecure: Option<bool>,
+    /// CA certificate (PEM).
+    #[arg(long = "ca_pem", env = "ANKSERVER_CA_PEM")]
+    ca_pem: Option<PathBuf>,
+    /// Server certificate (PEM).
+    #[arg(long = "crt_pem", env = "ANKSERVER_CRT_PEM")]
+    crt_pem: Option<PathBuf>,
+    /// Server key (PEM).
+    #[arg(long = "key_pem", env = "ANKSERVER_KEY_PEM")]
+    key_pem: Option<PathBuf>,
+}
+
+/// Errors are printed as one `ank-server: <cause chain>` line with a non-zero exit.
+fn main() -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("ank-server: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve(Args::parse())) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ank-server: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: Args) -> Result<()> {
+    let config = load_config(args.server_config.as_deref())?;
+    check_tls(&args, &config)?;
+
+    let manifest = args.startup_manifest.or(config.startup_manifest);
+    let startup = match &manifest {
+        Some(path) => read_manifest(path)?,
+        None => ank_model::State::new(),
+    };
+    if let Err(e) = apiserver::state::validate_startup(&startup) {
+        let path = manifest.as_deref().unwrap_or(Path::new("-"));
+        bail!("invalid startup manifest {}: {e}", path.display());
+    }
+
+    let address = args
+        .address
+        .or(config.address)
+        .unwrap_or_else(|| DEFAULT_ADDRESS.to_owned());
+    let listener = tokio::net::TcpListener::bind(&address)
+        .await
+        .with_context(|| format!("cannot listen on {address}"))?;
+    eprintln!("ank-server listening on {}", listener.local_addr()?);
+
+    Ok(apiserver::server::run(listener, startup, shutdown_signal()).await?)
+}
+
+/// The `-x` file, or the default one if it exists, or nothing.
+fn load_config(path: Option<&Path>) -> Result<ServerConfig> {
+    let path = match path {
+        Some(path) => path.to_owned(),
+        None if Path::new(DEFAULT_CONFIG).exists() => PathBuf::from(DEFAULT_CONFIG),
+        None => return Ok(ServerConfig::default()),
+    };
+    Ok(ServerConfig::load(&path)?)
+}
+
+/// Ankaios refuses to run without `-k` or all three PEMs; mTLS itself is not implemented yet.
+fn check_tls(args: &Args, config: &ServerConfig) -> Result<()> {
+    let insecure = args.insecure.or(config.insecure).unwrap_or(false);
+    let pems = [
+        (
+            "--ca_pem",
+            args.ca_pem.is_some() || config.ca_pem.is_some() || config.ca_pem_content.is_some(),
+        ),
+        (
+            "--crt_pem",
+            args.crt_pem.is_some() || config.crt_pem.is_some() || config.crt_pem_content.is_some(),
+        ),
+        (
+            "--key_pem",
+            args.key_pem.is_some() || config.key_pem.is_some() || config.key_pem_content.is_some(),
+        ),
+    ];
+    let given = pems.iter().any(|(_, set)| *set);
+    if insecure {
+        if given {
+            tracing::warn!("--insecure is set: the PEM files are ignored");
+        }
+        return Ok(());
+    }
+    if given {
+        bail!("mTLS is not supported yet: start ank-server with --insecure (-k)");
+    }
+    let missing: Vec<&str> = pems.iter().map(|(name, _)| *name).collect();
+    bail!(
+        "no TLS settings: either use --insecure (-k, env ANKSERVER_INSECURE) or give {}",
+        missing.join(", ")
+    )
+}
+
+fn read_manifest(path: &Path) -> Result<ank_model::State> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read startup manifest {}", path.display()))?;
+    serde_yaml_ng::from_str(&text)
+        .with_context(|| format!("invalid startup manifest {}", path.display()))
+}
+
+/// Completes on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(term) => term,
+        Err(e) => {
+            tracing::error!("cannot listen for SIGTERM: {e}");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

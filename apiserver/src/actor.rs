@@ -1,0 +1,328 @@
+//! The one task that owns the server's state. gRPC handlers send it [`Event`]s; it never awaits
+//! anything but its inbox, so no lock is ever held and every answer is a non-blocking send.
+//! Agent-facing bookkeeping lives here; request handling in `requests.rs`.
+
+use std::collections::BTreeMap;
+
+use ank_model::exec_state::{ExecState, Pending};
+use ank_model::proto::anchorage::{self as apb, from_server::FromServerEnum, to_server::ToServerEnum};
+use ank_model::{AgentAttributes, AgentStatus, CompleteState, ExecutionState, State, WorkloadStates};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tonic::Streaming;
+
+use crate::agents::{AgentTx, Agents};
+use crate::events::{Event, EventTx, Subscriptions};
+use crate::logs::Logs;
+use crate::state::{Desired, Plan, UpdateError};
+
+/// The server's state and its connections.
+pub struct Actor {
+    pub(crate) desired: Desired,
+    pub(crate) states: WorkloadStates,
+    /// Connected agents' tags and load: `agents` of the complete state.
+    pub(crate) attrs: BTreeMap<String, AgentAttributes>,
+    pub(crate) agents: Agents,
+    pub(crate) subs: Subscriptions,
+    pub(crate) logs: Logs,
+    /// Execution states changed while handling the current event; broadcast to all agents
+    /// at its end.
+    changed: Vec<apb::WorkloadState>,
+    /// The tasks reading the agents' request streams; aborted when the actor ends.
+    readers: JoinSet<()>,
+    events: EventTx,
+}
+
+impl Actor {
+    /// An actor holding the startup manifest (rejected like an invalid update).
+    pub fn new(startup: State, events: EventTx) -> Result<Actor, UpdateError> {
+        let mut actor = Actor {
+            desired: Desired::default(),
+            states: WorkloadStates::new(),
+            attrs: BTreeMap::new(),
+            agents: Agents::default(),
+            subs: Subscriptions::default(),
+            logs: Logs::default(),
+            changed: Vec::new(),
+            readers: JoinSet::new(),
+            events,
+        };
+        let plan = actor.desired.plan(startup, &actor.attrs)?;
+        actor.apply(plan);
+        actor.changed.clear();
+        Ok(actor)
+    }
+
+    /// Handles events until `shutdown` is cancelled. Dropping the actor then drops every
+    /// response sender, which ends all agent and subscriber streams.
+    pub async fn run(mut self, mut inbox: mpsc::UnboundedReceiver<Event>, shutdown: CancellationToken) {
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                event = inbox.recv() => match event {
+                    Some(event) => self.handle(event),
+                    None => break,
+                },
+                Some(done) = self.readers.join_next(), if !self.readers.is_empty() => {
+                    if let Err(e) = done {
+                        tracing::error!("agent reader task failed: {e}");
+                    }
+                }
+            }
+        }
+        self.agents.clear();
+    }
+
+    /// The complete state as `ank get state` shows it.
+    pub fn complete(&self) -> CompleteState {
+        CompleteState {
+            desired_state: self.desired.state.clone(),
+            workload_states: self.states.clone(),
+            agents: self.attrs.clone(),
+        }
+    }
+
+    fn handle(&mut self, event: Event) {
+        let before = (!self.subs.is_empty()).then(|| serde_json::to_value(self.complete()));
+        match event {
+            Event::AgentConnected { name, tags, session, tx, inbound } => {
+                self.agent_connected(name, tags, session, tx, inbound)
+            }
+            Event::AgentGone { name, session } => self.agent_gone(&name, session),
+            Event::FromAgent { name, session, message } => self.from_agent(name, session, message),
+            Event::CliRequest { request, reply } => {
+                self.request(request, crate::events::ReplyTo::Once(reply))
+            }
+            Event::Subscribe { id, request, tx } => self.subscribe(id, request, tx),
+            Event::StreamGone { id } => self.stream_gone(id),
+        }
+        if !self.changed.is_empty() {
+            let states = std::mem::take(&mut self.changed);
+            let message = FromServerEnum::UpdateWorkloadState(apb::UpdateWorkloadState {
+                workload_states: states,
+            });
+            self.agents.broadcast(&message);
+        }
+        if let Some(Ok(before)) = before {
+            let complete = self.complete();
+            if let Ok(after) = serde_json::to_value(&complete) {
+                self.subs.publish(&self.agents, &before, &after, &complete);
+            }
+        }
+    }
+
+    fn agent_connected(
+        &mut self,
+        name: String,
+        tags: BTreeMap<String, String>,
+        session: u64,
+        tx: AgentTx,
+        inbound: Streaming<apb::ToServer>,
+    ) {
+        if let Err(tx) = self.agents.connect(&name, session, tx) {
+            tracing::warn!(agent = name, "refused a second session of a connected agent");
+            let reason = format!("an agent named '{name}' is already connected");
+            let refused = FromServerEnum::ConnectionRefused(apb::ConnectionRefused { reason });
+            let _ = tx.send(Ok(apb::FromServer { from_server_enum: Some(refused) }));
+            return;
+        }
+        tracing::info!(agent = name, "agent connected");
+        self.attrs.insert(name.clone(), AgentAttributes { tags, status: AgentStatus::default() });
+        self.readers.spawn(crate::agent_service::read_agent(
+            name.clone(),
+            session,
+            inbound,
+            self.events.clone(),
+        ));
+        let mine: Vec<_> = self.desired.instances_of(&name).cloned().collect();
+        for instance in &mine {
+            self.set_state(&instance.name, ExecutionState::new(ExecState::Pending(Pending::Initial)));
+        }
+        let hello = apb::ServerHello {
+            added_workloads: mine.iter().map(|i| i.to_added()).collect(),
+            workload_states: self.all_states(),
+        };
+        self.agents.send(&name, FromServerEnum::ServerHello(hello));
+        // Workloads waiting for a matching agent may now be placed.
+        match self.desired.plan(self.desired.state.clone(), &self.attrs) {
+            Ok(plan) => self.apply(plan),
+            Err(e) => tracing::error!("rescheduling failed: {e}"),
+        }
+    }
+
+    fn agent_gone(&mut self, name: &str, session: u64) {
+        if !self.agents.disconnect(name, session) {
+            return;
+        }
+        tracing::info!(agent = name, "agent disconnected");
+        self.attrs.remove(name);
+        let known: Vec<_> = self.desired.instances_of(name).map(|i| i.name.clone()).collect();
+        let reported: Vec<_> = self.instance_names_of(name);
+        for instance in reported.into_iter().filter(|i| !known.contains(i)) {
+            self.set_state(&instance, ExecutionState::new(ExecState::Removed));
+        }
+        for instance in known {
+            self.set_state(&instance, ExecutionState::new(ExecState::AgentDisconnected));
+        }
+        self.subs.remove(|target, _| target.is_agent(name));
+        self.logs.end(&self.agents, |_, (target, _)| target.is_agent(name));
+        self.logs.agent_gone(&self.agents, name);
+    }
+
+    fn from_agent(&mut self, name: String, session: u64, message: ToServerEnum) {
+        if !self.agents.is_current(&name, session) {
+            return;
+        }
+        match message {
+            ToServerEnum::AgentHello(_) => tracing::warn!(agent = name, "ignored a second hello"),
+            ToServerEnum::UpdateWorkloadState(update) => {
+                for state in update.workload_states {
+                    let (Some(instance), Some(exec)) = (state.instance_name, state.execution_state)
+                    else {
+                        continue;
+                    };
+                    let instance = ank_model::WorkloadInstanceName::from(instance);
+                    match ExecutionState::try_from(exec) {
+                        Ok(exec) if instance.agent_name == name => self.set_state(&instance, exec),
+                        Ok(_) => tracing::warn!(agent = name, %instance, "state of another agent"),
+                        Err(e) => tracing::warn!(agent = name, "bad workload state: {e}"),
+                    }
+                }
+            }
+            ToServerEnum::Request(request) => {
+                let target = crate::events::Target::Agent { agent: name };
+                self.request(request, crate::events::ReplyTo::Target(target));
+            }
+            ToServerEnum::Response(response) => {
+                self.logs.on_agent_response(&self.agents, &name, response)
+            }
+            ToServerEnum::AgentLoadStatus(load) => {
+                if let Some(attrs) = self.attrs.get_mut(&name) {
+                    attrs.status = AgentStatus {
+                        cpu_usage: load.cpu_usage,
+                        free_memory: load.free_memory,
+                    };
+                }
+            }
+        }
+    }
+
+    /// Makes a plan current: tells the agents what to start and stop and sets the states the
+    /// server knows itself (`Pending(Initial)`, `AgentDisconnected`, `NotScheduled`).
+    pub(crate) fn apply(&mut self, plan: Plan) {
+        let mut updates: BTreeMap<String, apb::UpdateWorkload> = BTreeMap::new();
+        for old in &plan.deleted {
+            match old.agent() {
+                Some(agent) if self.agents.is_connected(agent) => {
+                    let dependents = dependents_of(&self.desired.state, &old.name.workload_name);
+                    updates.entry(agent.to_owned()).or_default().deleted_workloads.push(
+                        apb::DeletedWorkload {
+                            instance_name: Some(old.name.clone().into()),
+                            dependencies: dependents,
+                        },
+                    );
+                }
+                _ => self.set_state(&old.name, ExecutionState::new(ExecState::Removed)),
+            }
+        }
+        for new in &plan.added {
+            let state = match (&new.unscheduled, new.agent()) {
+                (Some(state), _) => state.clone(),
+                (None, Some(agent)) if self.agents.is_connected(agent) => {
+                    let added = &mut updates.entry(agent.to_owned()).or_default().added_workloads;
+                    added.push(new.to_added());
+                    ExecutionState::new(ExecState::Pending(Pending::Initial))
+                }
+                (None, Some(agent)) if self.agents.was_seen(agent) => {
+                    ExecutionState::new(ExecState::AgentDisconnected)
+                }
+                (None, agent) => ExecutionState::with_info(
+                    ExecState::Pending(Pending::Initial),
+                    format!("agent '{}' is not connected", agent.unwrap_or_default()),
+                ),
+            };
+            self.set_state(&new.name, state);
+        }
+        self.desired.apply(plan);
+        for (agent, update) in updates {
+            self.agents.send(&agent, FromServerEnum::UpdateWorkload(update));
+        }
+    }
+
+    /// Records a state (dropping it for `Removed`) and queues it for the agents if it changed.
+    fn set_state(&mut self, instance: &ank_model::WorkloadInstanceName, state: ExecutionState) {
+        let agent = instance.agent_name.clone();
+        let wl = instance.workload_name.clone();
+        let changed = if state.state == ExecState::Removed {
+            let removed = (self.states.get_mut(&agent))
+                .and_then(|w| w.get_mut(&wl))
+                .and_then(|ids| ids.remove(&instance.id))
+                .is_some();
+            if let Some(workloads) = self.states.get_mut(&agent) {
+                workloads.retain(|_, ids| !ids.is_empty());
+                if workloads.is_empty() {
+                    self.states.remove(&agent);
+                }
+            }
+            removed
+        } else {
+            let ids = self.states.entry(agent).or_default().entry(wl).or_default();
+            ids.insert(instance.id.clone(), state.clone()).as_ref() != Some(&state)
+        };
+        if changed {
+            self.changed.push(apb::WorkloadState {
+                instance_name: Some(instance.clone().into()),
+                execution_state: Some(state.into()),
+            });
+        }
+    }
+
+    fn instance_names_of(&self, agent: &str) -> Vec<ank_model::WorkloadInstanceName> {
+        let Some(workloads) = self.states.get(agent) else { return Vec::new() };
+        workloads
+            .iter()
+            .flat_map(|(wl, ids)| {
+                ids.keys().map(move |id| ank_model::WorkloadInstanceName {
+                    workload_name: wl.clone(),
+                    agent_name: agent.to_owned(),
+                    id: id.clone(),
+                })
+            })
+            .collect()
+    }
+
+    fn all_states(&self) -> Vec<apb::WorkloadState> {
+        let mut out = Vec::new();
+        for (agent, workloads) in &self.states {
+            for (wl, ids) in workloads {
+                for (id, state) in ids {
+                    let name = ank_model::WorkloadInstanceName {
+                        workload_name: wl.clone(),
+                        agent_name: agent.clone(),
+                        id: id.clone(),
+                    };
+                    out.push(apb::WorkloadState {
+                        instance_name: Some(name.into()),
+                        execution_state: Some(state.clone().into()),
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The workloads of `state` that depend on `workload` with `ADD_COND_RUNNING`: they must stop
+/// before it does.
+fn dependents_of(state: &State, workload: &str) -> BTreeMap<String, i32> {
+    state
+        .workloads
+        .iter()
+        .filter(|(_, w)| w.dependencies.get(workload) == Some(&ank_model::AddCondition::Running))
+        .map(|(name, _)| {
+            let running = ank_model::convert::add_condition_to_pb(ank_model::AddCondition::Running);
+            (name.clone(), running as i32)
+        })
+        .collect()
+}

@@ -1,0 +1,25 @@
+//! `ank-server`: holds the desired state, schedules workloads onto agents and answers the
+//! `ank` CLI and the agents over gRPC (the `CliConnection` and `AgentConnection` services).
+//!
+//! # Layout
+//! - [`server`]: `run(listener, startup state, shutdown)`: the tonic server and the actor task.
+//! - [`actor`]: the one task that owns all state; everything else sends it an [`events::Event`].
+//! - [`state`]: the desired state, masked updates, the instance diff (what each agent runs).
+//! - [`schedule`]: placement by `agent` or `nodeSelector`.
+//! - [`agents`]: connected agents and the channels to them.
+//! - [`events`]: the closed event enum, response sinks and state-change subscriptions.
+//! - [`logs`]: routing of log requests to agents and their answers back.
+//! - [`cli_service`] / [`agent_service`]: the gRPC handlers (translate and forward only).
+//! - [`config`]: the `ank-server.conf` TOML file.
+
+pub mod actor;
+pub mod agent_service;
+pub mod agents;
+pub mod cli_service;
+pub mod config;
+pub mod events;
+pub mod logs;
+pub mod requests;
+pub mod schedule;
+pub mod server;
+pub mod state;
