@@ -87,7 +87,10 @@ impl Client {
         let endpoint = Endpoint::from_shared(url)
             .map_err(|e| connect_err(chain(&e)))?
             .connect_timeout(settings.response_timeout);
-        let channel = endpoint.connect().await.map_err(|e| connect_err(chain(&e)))?;
+        let channel = endpoint
+            .connect()
+            .await
+            .map_err(|e| connect_err(chain(&e)))?;
         Ok(Client {
             inner: CliConnectionClient::new(channel),
             timeout: settings.response_timeout,
@@ -101,7 +104,9 @@ impl Client {
             subscribe_for_events: false,
         });
         match self.unary(content).await? {
-            pb::response::ResponseContent::CompleteStateResponse(r) => complete_from_pb(r.complete_state),
+            pb::response::ResponseContent::CompleteStateResponse(r) => {
+                complete_from_pb(r.complete_state)
+            }
             other => Err(ClientError::Unexpected(format!("{other:?}"))),
         }
     }
@@ -163,13 +168,18 @@ impl Client {
                         message: e.message,
                     })
                     .collect(),
-                C::LogsStopResponse(r) => vec![LogEvent::Stop(r.workload_name.unwrap_or_default().into())],
+                C::LogsStopResponse(r) => {
+                    vec![LogEvent::Stop(r.workload_name.unwrap_or_default().into())]
+                }
                 other => return Err(ClientError::Unexpected(format!("{other:?}"))),
             })
         }))
     }
 
-    async fn unary(&mut self, content: pb::request::RequestContent) -> Result<pb::response::ResponseContent> {
+    async fn unary(
+        &mut self,
+        content: pb::request::RequestContent,
+    ) -> Result<pb::response::ResponseContent> {
         let request = pb::Request {
             request_id: request_id(),
             request_content: Some(content),
@@ -211,19 +221,25 @@ fn content_of(response: pb::Response) -> Result<pb::response::ResponseContent> {
 
 /// Converts a complete state off the wire.
 pub fn complete_from_pb(state: Option<pb::CompleteState>) -> Result<CompleteState> {
-    CompleteState::try_from(state.unwrap_or_default()).map_err(|e| ClientError::Unexpected(e.to_string()))
+    CompleteState::try_from(state.unwrap_or_default())
+        .map_err(|e| ClientError::Unexpected(e.to_string()))
 }
 
 fn parse_instances(names: &[String]) -> Vec<WorkloadInstanceName> {
-    names.iter().filter_map(|n| WorkloadInstanceName::parse(n)).collect()
+    names
+        .iter()
+        .filter_map(|n| WorkloadInstanceName::parse(n))
+        .collect()
 }
 
 fn status_error(status: tonic::Status) -> ClientError {
     match status.code() {
-        tonic::Code::Unavailable => ClientError::Rpc(format!("server unavailable: {}", status.message())),
-        tonic::Code::InvalidArgument | tonic::Code::FailedPrecondition | tonic::Code::PermissionDenied => {
-            ClientError::Refused(status.message().to_owned())
+        tonic::Code::Unavailable => {
+            ClientError::Rpc(format!("server unavailable: {}", status.message()))
         }
+        tonic::Code::InvalidArgument
+        | tonic::Code::FailedPrecondition
+        | tonic::Code::PermissionDenied => ClientError::Refused(status.message().to_owned()),
         _ => ClientError::Rpc(format!("{:?}: {}", status.code(), status.message())),
     }
 }
@@ -234,13 +250,18 @@ fn request_id() -> String {
 
 fn tls_refusal(settings: &Settings) -> String {
     let pem = &settings.pem;
-    let missing: Vec<&str> = [("--ca_pem", &pem.ca), ("--crt_pem", &pem.crt), ("--key_pem", &pem.key)]
-        .into_iter()
-        .filter(|(_, v)| v.is_none())
-        .map(|(name, _)| name)
-        .collect();
+    let missing: Vec<&str> = [
+        ("--ca_pem", &pem.ca),
+        ("--crt_pem", &pem.crt),
+        ("--key_pem", &pem.key),
+    ]
+    .into_iter()
+    .filter(|(_, v)| v.is_none())
+    .map(|(name, _)| name)
+    .collect();
     if missing.is_empty() {
-        "mTLS is not supported by this build of ank yet: use -k/--insecure (or ANK_INSECURE=true)".into()
+        "mTLS is not supported by this build of ank yet: use -k/--insecure (or ANK_INSECURE=true)"
+            .into()
     } else {
         format!(
             "missing {} for mTLS: give all of --ca_pem, --crt_pem and --key_pem, or -k/--insecure",

@@ -121,7 +121,11 @@ impl Settings {
                 .map(|p| read(&p))
                 .transpose()?,
         };
-        Ok(merge(global, file.unwrap_or_default(), server_url_from_env_or_flag(global)))
+        Ok(merge(
+            global,
+            file.unwrap_or_default(),
+            server_url_from_env_or_flag(global),
+        ))
     }
 }
 
@@ -230,14 +234,19 @@ mod tests {
             "version = 'v1'\nresponse_timeout = 50\n[default]\nserver_url = 'http://h:1'\n",
         )
         .expect("parses");
-        let s = merge(&global(&["-s", "http://x:2", "--response-timeout", "7"]), file, true);
+        let s = merge(
+            &global(&["-s", "http://x:2", "--response-timeout", "7"]),
+            file,
+            true,
+        );
         assert_eq!(s.server_url, "http://x:2");
         assert_eq!(s.response_timeout, Duration::from_millis(7));
     }
 
     #[test]
     fn unknown_key_and_version_are_named() {
-        let err = parse(Path::new("a.conf"), "version = 'v1'\nserver = 'x'\n").expect_err("unknown");
+        let err =
+            parse(Path::new("a.conf"), "version = 'v1'\nserver = 'x'\n").expect_err("unknown");
         assert!(err.to_string().contains("server"), "{err}");
         let err = parse(Path::new("a.conf"), "version = 'v2'\n").expect_err("version");
         assert!(err.to_string().contains("'v2'"), "{err}");

@@ -74,7 +74,11 @@ pub fn format_reports(label: &str, reports: &[podspec::ResourceReport]) -> Vec<S
                 continue;
             }
             let at = format!("{}:{}", f.line.unwrap_or(1), f.column.unwrap_or(1));
-            let path = if f.path.is_empty() { "<document>" } else { &f.path };
+            let path = if f.path.is_empty() {
+                "<document>"
+            } else {
+                &f.path
+            };
             lines.push(format!("{label}:{at}: error: {path}: {}", f.message));
         }
     }
@@ -84,12 +88,18 @@ pub fn format_reports(label: &str, reports: &[podspec::ResourceReport]) -> Vec<S
 fn merge(into: &mut State, from: State) -> Result<(), ManifestError> {
     for (name, w) in from.workloads {
         if into.workloads.insert(name.clone(), w).is_some() {
-            return Err(ManifestError::Duplicate { kind: "workload", name });
+            return Err(ManifestError::Duplicate {
+                kind: "workload",
+                name,
+            });
         }
     }
     for (name, c) in from.configs {
         if into.configs.insert(name.clone(), c).is_some() {
-            return Err(ManifestError::Duplicate { kind: "config", name });
+            return Err(ManifestError::Duplicate {
+                kind: "config",
+                name,
+            });
         }
     }
     Ok(())
@@ -103,16 +113,25 @@ fn expand(inputs: &[String]) -> Result<Vec<(String, String)>, ManifestError> {
             let mut text = String::new();
             std::io::stdin()
                 .read_to_string(&mut text)
-                .map_err(|source| ManifestError::Read { path: "-".into(), source })?;
+                .map_err(|source| ManifestError::Read {
+                    path: "-".into(),
+                    source,
+                })?;
             out.push(("<stdin>".to_owned(), text));
             continue;
         }
         let path = Path::new(input);
-        let files = if path.is_dir() { dir_files(path)? } else { vec![path.to_owned()] };
+        let files = if path.is_dir() {
+            dir_files(path)?
+        } else {
+            vec![path.to_owned()]
+        };
         for file in files {
             let label = file.display().to_string();
-            let text = std::fs::read_to_string(&file)
-                .map_err(|source| ManifestError::Read { path: label.clone(), source })?;
+            let text = std::fs::read_to_string(&file).map_err(|source| ManifestError::Read {
+                path: label.clone(),
+                source,
+            })?;
             out.push((label, text));
         }
     }
@@ -127,7 +146,10 @@ fn dir_files(dir: &Path) -> Result<Vec<PathBuf>, ManifestError> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(read_err)? {
         let path = entry.map_err(read_err)?.path();
-        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default();
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or_default();
         if path.is_file() && matches!(ext, "yaml" | "yml" | "json") {
             files.push(path);
         }

@@ -26,12 +26,14 @@ where
     F: FnOnce(Settings) -> Fut,
     Fut: Future<Output = anyhow::Result<ExitCode>>,
 {
-    let result = Settings::load(global).map_err(anyhow::Error::from).and_then(|settings| {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?
-            .block_on(verb(settings))
-    });
+    let result = Settings::load(global)
+        .map_err(anyhow::Error::from)
+        .and_then(|settings| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?
+                .block_on(verb(settings))
+        });
     Ok(result.unwrap_or_else(|err| {
         eprintln!("error: {err:#}");
         ExitCode::FAILURE

@@ -78,7 +78,13 @@ pub fn workload_rows(state: &CompleteState) -> Vec<WorkloadRow> {
 
 /// The workloads table; `wide` adds INSTANCE ID and TAGS.
 pub fn workloads_table(rows: &[WorkloadRow], wide: bool) -> String {
-    let mut header = vec!["WORKLOAD NAME", "AGENT", "RUNTIME", "EXECUTION STATE", "ADDITIONAL INFO"];
+    let mut header = vec![
+        "WORKLOAD NAME",
+        "AGENT",
+        "RUNTIME",
+        "EXECUTION STATE",
+        "ADDITIONAL INFO",
+    ];
     if wide {
         header.extend(["INSTANCE ID", "TAGS"]);
     }
@@ -106,7 +112,10 @@ pub fn agents_table(state: &CompleteState) -> String {
             .get(name)
             .map(|wls| {
                 wls.values()
-                    .filter(|ids| ids.values().any(|s: &ExecutionState| s.state != ExecState::Removed))
+                    .filter(|ids| {
+                        ids.values()
+                            .any(|s: &ExecutionState| s.state != ExecState::Removed)
+                    })
                     .count()
             })
             .unwrap_or(0);
@@ -118,7 +127,10 @@ pub fn agents_table(state: &CompleteState) -> String {
             tags(&a.tags),
         ]
     });
-    render(&["NAME", "WORKLOADS", "CPU USAGE", "FREE MEMORY", "TAGS"], body)
+    render(
+        &["NAME", "WORKLOADS", "CPU USAGE", "FREE MEMORY", "TAGS"],
+        body,
+    )
 }
 
 /// `ank get configs`: the config keys.
@@ -131,7 +143,10 @@ pub fn configs_table(state: &CompleteState) -> String {
 
 /// `k=v,k=v` in key order.
 pub fn tags(tags: &BTreeMap<String, String>) -> String {
-    tags.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
+    tags.iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 fn one_line(text: &str) -> String {
@@ -183,13 +198,19 @@ mod tests {
         }
         let mut ids = BTreeMap::new();
         ids.insert("1a2b".to_owned(), ExecutionState::running());
-        s.workload_states.entry("agent_A".into()).or_default().insert("web".into(), ids);
+        s.workload_states
+            .entry("agent_A".into())
+            .or_default()
+            .insert("web".into(), ids);
         let mut ids = BTreeMap::new();
         ids.insert(
             "3c4d".to_owned(),
             ExecutionState::with_info(ExecState::Pending(Pending::StartingFailed), "no\nsuch file"),
         );
-        s.workload_states.entry("agent_B".into()).or_default().insert("db".into(), ids);
+        s.workload_states
+            .entry("agent_B".into())
+            .or_default()
+            .insert("db".into(), ids);
         s
     }
 
@@ -209,14 +230,20 @@ web             agent_A   native    Running(Ok)
     fn wide_adds_instance_id_and_tags() {
         let text = workloads_table(&workload_rows(&state()), true);
         let first = text.lines().next().unwrap_or_default();
-        assert!(first.ends_with("ADDITIONAL INFO   INSTANCE ID   TAGS"), "{first}");
+        assert!(
+            first.ends_with("ADDITIONAL INFO   INSTANCE ID   TAGS"),
+            "{first}"
+        );
         assert!(text.contains("1a2b          zone=front"), "{text}");
     }
 
     #[test]
     fn removed_instances_disappear() {
         let mut s = state();
-        let web = s.workload_states.get_mut("agent_A").and_then(|m| m.get_mut("web"));
+        let web = s
+            .workload_states
+            .get_mut("agent_A")
+            .and_then(|m| m.get_mut("web"));
         if let Some(ids) = web {
             ids.insert("1a2b".into(), ExecutionState::new(ExecState::Removed));
         }

@@ -140,7 +140,9 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
 }
 
 fn shown(rows: Vec<WorkloadRow>, names: &[String]) -> Vec<WorkloadRow> {
-    rows.into_iter().filter(|r| names.contains(&r.name)).collect()
+    rows.into_iter()
+        .filter(|r| names.contains(&r.name))
+        .collect()
 }
 
 /// Draws the table and a spinner line; returns the number of lines written.
@@ -148,7 +150,11 @@ fn draw(rows: &[WorkloadRow], frame: usize) -> usize {
     const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
     let text = workloads_table(rows, false);
     let mut out = std::io::stdout().lock();
-    let _ = write!(out, "{text}{} waiting for workloads to reach their target state\n", SPINNER[frame % SPINNER.len()]);
+    let _ = writeln!(
+        out,
+        "{text}{} waiting for workloads to reach their target state",
+        SPINNER[frame % SPINNER.len()]
+    );
     let _ = out.flush();
     text.lines().count() + 1
 }

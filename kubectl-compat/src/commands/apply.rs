@@ -94,8 +94,14 @@ pub fn report_manifest_error(err: &ManifestError) -> ExitCode {
 
 /// The update masks for a state's workloads and configs.
 pub fn masks(state: &State) -> Vec<String> {
-    let workloads = state.workloads.keys().map(|n| format!("desiredState.workloads.{n}"));
-    let configs = state.configs.keys().map(|n| format!("desiredState.configs.{n}"));
+    let workloads = state
+        .workloads
+        .keys()
+        .map(|n| format!("desiredState.workloads.{n}"));
+    let configs = state
+        .configs
+        .keys()
+        .map(|n| format!("desiredState.configs.{n}"));
     workloads.chain(configs).collect()
 }
 
@@ -150,7 +156,11 @@ pub fn expectations(names: &[String], outcome: &UpdateOutcome, delete: bool) -> 
             });
             continue;
         }
-        let added: Vec<_> = outcome.added.iter().filter(|i| &i.workload_name == name).collect();
+        let added: Vec<_> = outcome
+            .added
+            .iter()
+            .filter(|i| &i.workload_name == name)
+            .collect();
         if added.is_empty() {
             out.push(Expectation {
                 workload: name.clone(),
@@ -169,10 +179,16 @@ pub fn expectations(names: &[String], outcome: &UpdateOutcome, delete: bool) -> 
 
 fn print_dry_run(outcome: &UpdateOutcome) {
     for i in &outcome.added {
-        println!("workload {} would be added on {} (server dry run)", i.workload_name, i.agent_name);
+        println!(
+            "workload {} would be added on {} (server dry run)",
+            i.workload_name, i.agent_name
+        );
     }
     for i in &outcome.deleted {
-        println!("workload {} would be deleted from {} (server dry run)", i.workload_name, i.agent_name);
+        println!(
+            "workload {} would be deleted from {} (server dry run)",
+            i.workload_name, i.agent_name
+        );
     }
     if outcome.added.is_empty() && outcome.deleted.is_empty() {
         println!("no change (server dry run)");
@@ -206,8 +222,13 @@ mod tests {
     fn masks_name_each_workload_and_config() {
         let mut state = State::new();
         state.workloads.insert("web".into(), Workload::default());
-        state.configs.insert("port".into(), ank_model::ConfigItem::String("80".into()));
-        assert_eq!(masks(&state), ["desiredState.workloads.web", "desiredState.configs.port"]);
+        state
+            .configs
+            .insert("port".into(), ank_model::ConfigItem::String("80".into()));
+        assert_eq!(
+            masks(&state),
+            ["desiredState.workloads.web", "desiredState.configs.port"]
+        );
     }
 
     #[test]
@@ -225,6 +246,9 @@ mod tests {
         assert_eq!(e.len(), 3);
         assert_eq!(e[0].goal, Goal::Gone);
         assert_eq!(e[1].instance.as_ref().map(|i| i.id.as_str()), Some("new"));
-        assert_eq!((e[2].workload.as_str(), &e[2].goal), ("idle", &Goal::Settled));
+        assert_eq!(
+            (e[2].workload.as_str(), &e[2].goal),
+            ("idle", &Goal::Settled)
+        );
     }
 }

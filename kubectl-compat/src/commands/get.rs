@@ -85,10 +85,22 @@ pub fn run(global: &GlobalOptions, args: Args) -> anyhow::Result<ExitCode> {
     runner::with_client(global, |mut client, _| async move {
         match args.what {
             What::Workloads(a) if a.watch => watch_workloads(&mut client, &a).await?,
-            What::Workloads(a) => print!("{}", render_workloads(&client.complete_state(&[]).await?, &a)?),
-            What::State(a) => print!("{}", render_state(&client.complete_state(&a.masks).await?, &a)?),
-            What::Agents => print!("{}", table::agents_table(&client.complete_state(&[]).await?)),
-            What::Configs => print!("{}", table::configs_table(&client.complete_state(&[]).await?)),
+            What::Workloads(a) => print!(
+                "{}",
+                render_workloads(&client.complete_state(&[]).await?, &a)?
+            ),
+            What::State(a) => print!(
+                "{}",
+                render_state(&client.complete_state(&a.masks).await?, &a)?
+            ),
+            What::Agents => print!(
+                "{}",
+                table::agents_table(&client.complete_state(&[]).await?)
+            ),
+            What::Configs => print!(
+                "{}",
+                table::configs_table(&client.complete_state(&[]).await?)
+            ),
             What::Events(a) => stream_events(&mut client, &a).await?,
         }
         Ok(ExitCode::SUCCESS)
@@ -220,10 +232,17 @@ mod tests {
     fn state() -> CompleteState {
         let mut s = CompleteState::default();
         for (name, agent) in [("a", "agent_A"), ("b", "agent_B")] {
-            let w = Workload { agent: agent.into(), runtime: "native".into(), ..Workload::default() };
+            let w = Workload {
+                agent: agent.into(),
+                runtime: "native".into(),
+                ..Workload::default()
+            };
             s.desired_state.workloads.insert(name.into(), w);
             let ids = [("id".to_owned(), ExecutionState::running())].into();
-            s.workload_states.entry(agent.into()).or_default().insert(name.into(), ids);
+            s.workload_states
+                .entry(agent.into())
+                .or_default()
+                .insert(name.into(), ids);
         }
         s
     }
@@ -252,7 +271,10 @@ mod tests {
     fn masked_state_drops_empty_parts() {
         let mut s = state();
         s.workload_states.clear();
-        let a = StateArgs { masks: vec!["desiredState".into()], output: Format::Yaml };
+        let a = StateArgs {
+            masks: vec!["desiredState".into()],
+            output: Format::Yaml,
+        };
         let text = render_state(&s, &a).expect("renders");
         assert!(text.starts_with("desiredState:"), "{text}");
         assert!(!text.contains("workloadStates"), "{text}");

@@ -45,7 +45,9 @@ fn read(file: &str) -> anyhow::Result<String> {
     use anyhow::Context;
     if file == "-" {
         let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text).context("cannot read stdin")?;
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("cannot read stdin")?;
         Ok(text)
     } else {
         std::fs::read_to_string(file).with_context(|| format!("cannot read {file}"))
@@ -75,8 +77,12 @@ mod tests {
 
     #[test]
     fn complete_state_or_manifest() {
-        let c = parse("desiredState:\n  workloads:\n    a:\n      restartPolicy: ALWAYS\n").expect("complete");
-        assert_eq!(c.desired_state.workloads["a"].restart_policy, ank_model::RestartPolicy::Always);
+        let c = parse("desiredState:\n  workloads:\n    a:\n      restartPolicy: ALWAYS\n")
+            .expect("complete");
+        assert_eq!(
+            c.desired_state.workloads["a"].restart_policy,
+            ank_model::RestartPolicy::Always
+        );
         let m = parse("apiVersion: v1\nworkloads:\n  a: {agent: x}\n").expect("manifest");
         assert_eq!(m.desired_state.workloads["a"].agent, "x");
         assert_eq!(parse("").expect("empty"), CompleteState::default());

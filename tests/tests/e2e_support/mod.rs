@@ -1,0 +1,327 @@
+//! The harness of the end-to-end tests: the real `ank-server` and `ank-agent`s on loopback
+//! (ephemeral ports, one run folder per agent), `ank` invoked as a process with a deadline, and
+//! guards that kill every process the test started when they drop.
+
+#![allow(
+    dead_code,
+    reason = "each e2e test file uses a different part of the harness"
+)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{mpsc, OnceLock};
+use std::time::{Duration, Instant};
+
+/// How long any single `ank` call or wait may take.
+pub const DEADLINE: Duration = Duration::from_secs(20);
+
+/// The directory holding the workspace's binaries (`target/debug`), built once per test run.
+pub fn bin_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let exe = std::env::current_exe().expect("test executable path");
+        // target/debug/deps/e2e_native-HASH → target/debug
+        let dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("target dir")
+            .to_owned();
+        let cargo = option_env!("CARGO").unwrap_or("cargo");
+        let status = Command::new(cargo)
+            .args([
+                "build",
+                "-q",
+                "-p",
+                "apiserver",
+                "-p",
+                "nodeagent",
+                "-p",
+                "kubectl-compat",
+            ])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("run cargo build");
+        assert!(
+            status.success(),
+            "building ank-server, ank-agent and ank failed"
+        );
+        dir
+    })
+}
+
+/// A child process killed (SIGKILL) and reaped on drop.
+pub struct Proc {
+    /// The process.
+    pub child: Child,
+}
+
+impl Proc {
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Kills it with SIGKILL now and reaps it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A server with agents, a scratch folder and the PID files of the workloads started in it.
+pub struct Cluster {
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    /// Scratch space: manifests, PID files, agents' run folders, a HOME without ank.conf.
+    pub dir: tempfile::TempDir,
+    server: Proc,
+    agents: Vec<(String, Proc)>,
+}
+
+impl Cluster {
+    /// Starts `ank-server -a 127.0.0.1:0` and reads the address it bound from stderr.
+    pub fn start() -> Cluster {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = std::fs::File::create(dir.path().join("server.log")).expect("server log");
+        let mut child = Command::new(bin_dir().join("ank-server"))
+            .args(["-a", "127.0.0.1:0", "-k"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start ank-server");
+        let stderr = child.stderr.take().expect("stderr piped");
+        let server = Proc { child };
+        let (tx, rx) = mpsc::channel();
+        // Drains the server's stderr into server.log for its whole life, reporting the address.
+        std::thread::spawn(move || {
+            let mut log = log;
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(addr) = line.split("ank-server listening on ").nth(1) {
+                    let _ = tx.send(addr.trim().to_owned());
+                }
+                let _ = writeln!(log, "{line}");
+            }
+        });
+        let addr = rx.recv_timeout(DEADLINE).unwrap_or_else(|_| {
+            panic!("ank-server did not print 'ank-server listening on ADDR' within {DEADLINE:?}")
+        });
+        Cluster {
+            url: format!("http://{addr}"),
+            dir,
+            server,
+            agents: Vec::new(),
+        }
+    }
+
+    /// Starts `ank-agent -n NAME -t TAG` with run folder `<dir>/run_<NAME>` and waits until the
+    /// server lists it.
+    pub fn start_agent(&mut self, name: &str, tag: &str) {
+        let run = self.dir.path().join(format!("run_{name}"));
+        std::fs::create_dir_all(&run).expect("run folder");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join(format!("{name}.log")))
+            .expect("agent log");
+        let child = Command::new(bin_dir().join("ank-agent"))
+            .args(["-k", "-n", name, "-t", tag, "-s", &self.url])
+            .arg("-r")
+            .arg(&run)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("start ank-agent");
+        self.agents.push((name.to_owned(), Proc { child }));
+        self.eventually(
+            &format!("agent {name} connected"),
+            &["get", "agents"],
+            |out| {
+                out.lines()
+                    .any(|l| l.split_whitespace().next() == Some(name))
+            },
+        );
+    }
+
+    /// Kills the agent with SIGKILL, leaving its workloads running.
+    pub fn kill_agent(&mut self, name: &str) {
+        let index = self
+            .agents
+            .iter()
+            .position(|(n, _)| n == name)
+            .expect("known agent");
+        let (_, mut agent) = self.agents.remove(index);
+        agent.kill();
+    }
+
+    /// Runs `ank -k -s URL ARGS…` and returns its output (killed after [`DEADLINE`]).
+    pub fn ank(&self, args: &[&str]) -> Output {
+        self.ank_with_stdin(args, None)
+    }
+
+    /// Runs `ank` feeding `stdin`.
+    pub fn ank_with_stdin(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        run_ank(&self.url, self.dir.path(), args, stdin)
+    }
+
+    /// Runs `ank` and asserts exit 0; returns stdout.
+    pub fn ank_ok(&self, args: &[&str]) -> String {
+        let out = self.ank(args);
+        assert!(
+            out.status.success(),
+            "ank {args:?} failed: {}",
+            describe(&out)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Polls `ank ARGS` until `check` accepts its stdout, at most [`DEADLINE`].
+    pub fn eventually(&self, what: &str, args: &[&str], check: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        let mut last = String::new();
+        while start.elapsed() < DEADLINE {
+            let out = self.ank(args);
+            last = describe(&out);
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            if out.status.success() && check(&stdout) {
+                return stdout.into_owned();
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        panic!(
+            "{what}: not reached within {DEADLINE:?}; last `ank {args:?}`: {last}\n{}",
+            self.logs()
+        );
+    }
+
+    /// Writes a file into the scratch folder and returns its path.
+    pub fn write(&self, name: &str, text: &str) -> String {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, text).expect("write file");
+        path.display().to_string()
+    }
+
+    /// A path in the scratch folder (for PID files).
+    pub fn path(&self, name: &str) -> String {
+        self.dir.path().join(name).display().to_string()
+    }
+
+    /// The server's and agents' logs, for failure messages.
+    pub fn logs(&self) -> String {
+        let mut text = String::new();
+        for entry in std::fs::read_dir(self.dir.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "log") {
+                let body = std::fs::read_to_string(&path).unwrap_or_default();
+                text.push_str(&format!("==> {} <==\n{body}\n", path.display()));
+            }
+        }
+        text
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.agents.clear();
+        self.server.kill();
+        // Workloads survive a SIGKILLed agent by design (adoption); end the ones we started.
+        for entry in std::fs::read_dir(self.dir.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "pid") {
+                if let Some(pid) = read_pid(&path) {
+                    let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+                }
+            }
+        }
+    }
+}
+
+/// Runs `ank -k -s URL ARGS…` with HOME in `home` (so no user ank.conf is read).
+pub fn run_ank(url: &str, home: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(bin_dir().join("ank"))
+        .args(["-k", "-s", url])
+        .args(args)
+        .env("HOME", home)
+        .env_remove("ANK_SERVER_URL")
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start ank");
+    if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        pipe.write_all(text.as_bytes()).expect("write stdin");
+    }
+    let start = Instant::now();
+    while start.elapsed() < DEADLINE {
+        if child.try_wait().expect("poll ank").is_some() {
+            return child.wait_with_output().expect("ank output");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let out = child.wait_with_output().expect("ank output");
+    panic!(
+        "ank {args:?} did not finish within {DEADLINE:?}: {}",
+        describe(&out)
+    );
+}
+
+/// Exit status, stdout and stderr of an `ank` run.
+pub fn describe(out: &Output) -> String {
+    format!(
+        "{}\n--- stdout\n{}--- stderr\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// The PID a workload wrote, if the file is there and complete.
+pub fn read_pid(path: &Path) -> Option<u32> {
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
+}
+
+/// Whether a process runs (exists and is not a zombie).
+pub fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_some_and(|state| state != "Z"),
+        Err(_) => false,
+    }
+}
+
+/// The row of `workload` in an `ank get workloads` table, split on runs of 3+ spaces.
+pub fn row<'a>(table: &'a str, workload: &str) -> Option<Vec<&'a str>> {
+    table
+        .lines()
+        .skip(1)
+        .find(|l| l.split_whitespace().next() == Some(workload))
+        .map(|l| {
+            l.split("   ")
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .collect()
+        })
+}
