@@ -13,6 +13,7 @@
 
 pub mod podman;
 pub mod podman_cli;
+pub mod podman_kube;
 pub mod runtime;
 
 pub use runtime::{

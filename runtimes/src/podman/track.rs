@@ -30,6 +30,9 @@ struct Entry {
     container_id: Option<String>,
     /// Set by `stop`: nothing more is reported.
     stopping: bool,
+    /// The table has shown the container: from then on its absence means `Failed(Lost)`.
+    /// Before, the events may simply not have caught up with `podman run`.
+    seen: bool,
     last: Option<ExecState>,
 }
 
@@ -87,6 +90,7 @@ impl Tracker {
             general_options: general_options.to_vec(),
             container_id: None,
             stopping: false,
+            seen: false,
             last: None,
         };
         self.lock().instances.insert(instance.to_string(), entry);
@@ -168,10 +172,11 @@ impl Tracker {
                 .or(records.first()),
         };
         let state = match record {
-            None if entry.container_id.is_some() => Some(ExecState::Failed(Failed::Lost)),
+            None if entry.seen => Some(ExecState::Failed(Failed::Lost)),
             None => None,
             Some(record) => {
                 entry.container_id = Some(record.id.clone());
+                entry.seen = true;
                 if may_defer
                     && record.stop_requested
                     && matches!(record.state, ContainerState::Exited(_))

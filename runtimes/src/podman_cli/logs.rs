@@ -44,7 +44,7 @@ pub fn log_stream(
             .map_err(|e| RuntimeError::Logs(format!("cannot run podman logs: {e}")))?;
         streams.push(lines.map(move |line| match line {
             Ok(line) => Ok(match &prefix {
-                Some(p) => format!("{p} {line}"),
+                Some(p) => format!("[{p}] {line}"),
                 None => line,
             }),
             Err(e) => Err(RuntimeError::Logs(e.to_string())),

@@ -1,0 +1,217 @@
+//! Which pods belong to which `podman-kube` instance, and the instance's state derived from
+//! its pods' containers in the watcher's table (infra containers ignored).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use ank_model::exec_state::{ExecState, Failed};
+use ank_model::{ExecutionState, WorkloadInstanceName};
+use tokio::sync::broadcast;
+
+use crate::podman_cli::{ContainerRecord, ContainerState, PodmanWatcher, WatchEvent};
+use crate::{StateSink, StateUpdate};
+
+/// See the `podman` runtime: a pod removed by someone else shows `died` before `remove`.
+const EXTERNAL_STOP_GRACE: Duration = Duration::from_millis(500);
+
+/// What `stop` needs to take an instance down.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Teardown {
+    pub general_options: Vec<String>,
+    pub down_options: Vec<String>,
+    /// The manifest `kube play` was given, when this agent life wrote or found it.
+    pub manifest: Option<PathBuf>,
+    pub pods: Vec<String>,
+}
+
+struct Entry {
+    instance: WorkloadInstanceName,
+    teardown: Teardown,
+    stopping: bool,
+    /// Every pod has shown up in the table: from then on a missing pod means `Failed(Lost)`.
+    /// Before, the events may simply not have caught up with `kube play`.
+    seen: bool,
+    last: Option<ExecState>,
+}
+
+#[derive(Default)]
+struct Inner {
+    instances: HashMap<String, Entry>,
+    /// Found by `list_instances`: instance → pod IDs.
+    adoptable: HashMap<String, Vec<String>>,
+}
+
+pub(super) struct Tracker {
+    sink: StateSink,
+    watcher: Arc<PodmanWatcher>,
+    inner: Mutex<Inner>,
+}
+
+impl Tracker {
+    pub(super) fn new(sink: StateSink, watcher: Arc<PodmanWatcher>) -> Self {
+        Tracker {
+            sink,
+            watcher,
+            inner: Mutex::default(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(super) fn adoptable(&self, found: Vec<(String, Vec<String>)>) {
+        self.lock().adoptable.extend(found);
+    }
+
+    /// The pods `list_instances` found for the instance, forgetting them there.
+    pub(super) fn take_adoptable(&self, name: &str) -> Option<Vec<String>> {
+        self.lock().adoptable.remove(name)
+    }
+
+    /// Starts reporting for an instance whose pods are known; `seen` when they are known to
+    /// exist (or to be gone) already.
+    pub(super) fn track(
+        self: &Arc<Self>,
+        instance: &WorkloadInstanceName,
+        teardown: Teardown,
+        seen: bool,
+    ) {
+        let name = instance.to_string();
+        let entry = Entry {
+            instance: instance.clone(),
+            teardown,
+            stopping: false,
+            seen,
+            last: None,
+        };
+        self.lock().instances.insert(name.clone(), entry);
+        self.evaluate(&name, false);
+    }
+
+    /// Silences the instance and says how to take it down (`None` when it is unknown).
+    pub(super) fn stopping(&self, name: &str) -> Option<Teardown> {
+        let mut inner = self.lock();
+        if let Some(pods) = inner.adoptable.remove(name) {
+            return Some(Teardown {
+                pods,
+                ..Teardown::default()
+            });
+        }
+        inner.instances.get_mut(name).map(|entry| {
+            entry.stopping = true;
+            entry.teardown.clone()
+        })
+    }
+
+    pub(super) fn untrack(&self, name: &str) {
+        self.lock().instances.remove(name);
+    }
+
+    pub(super) fn teardown(&self, name: &str) -> Option<Teardown> {
+        self.lock().instances.get(name).map(|e| e.teardown.clone())
+    }
+
+    /// The non-infra containers of the instance's pods.
+    pub(super) fn containers(&self, pods: &[String]) -> Vec<ContainerRecord> {
+        self.watcher
+            .containers(|r| !r.is_infra && r.pod_id.as_ref().is_some_and(|p| pods.contains(p)))
+    }
+
+    pub(super) async fn follow(self: Arc<Self>, mut events: broadcast::Receiver<WatchEvent>) {
+        loop {
+            let pod = match events.recv().await {
+                Ok(WatchEvent::Container(record)) => record.pod_id,
+                Ok(WatchEvent::PodRemoved(pod)) => Some(pod),
+                Ok(WatchEvent::Resynced) | Err(broadcast::error::RecvError::Lagged(_)) => None,
+                Err(broadcast::error::RecvError::Closed) => return,
+            };
+            let names: Vec<String> = self
+                .lock()
+                .instances
+                .iter()
+                .filter(|(_, e)| pod.as_ref().is_none_or(|p| e.teardown.pods.contains(p)))
+                .map(|(name, _)| name.clone())
+                .collect();
+            for name in names {
+                self.evaluate(&name, true);
+            }
+        }
+    }
+
+    fn evaluate(self: &Arc<Self>, name: &str, may_defer: bool) {
+        let Some(pods) = self
+            .lock()
+            .instances
+            .get(name)
+            .map(|e| e.teardown.pods.clone())
+        else {
+            return;
+        };
+        let all = self
+            .watcher
+            .containers(|r| r.pod_id.as_ref().is_some_and(|p| pods.contains(p)));
+        let pod_gone = pods
+            .iter()
+            .any(|p| !all.iter().any(|r| r.pod_id.as_ref() == Some(p)));
+        let containers: Vec<&ContainerRecord> = all.iter().filter(|r| !r.is_infra).collect();
+        if may_defer
+            && containers
+                .iter()
+                .any(|r| r.stop_requested && matches!(r.state, ContainerState::Exited(_)))
+        {
+            let tracker = self.clone();
+            let name = name.to_owned();
+            // Ends by itself after the grace period; nothing needs to own it.
+            tokio::spawn(async move {
+                tokio::time::sleep(EXTERNAL_STOP_GRACE).await;
+                tracker.evaluate(&name, false);
+            });
+            return;
+        }
+        let mut inner = self.lock();
+        let Some(entry) = inner.instances.get_mut(name) else {
+            return;
+        };
+        if entry.stopping {
+            return;
+        }
+        entry.seen |= !pod_gone;
+        let state = match (pod_gone, entry.seen) {
+            (true, true) => Some(ExecState::Failed(Failed::Lost)),
+            (true, false) => None,
+            (false, _) => pod_state(containers.iter().map(|r| r.state)),
+        };
+        if let Some(state) = state.filter(|s| entry.last != Some(*s)) {
+            entry.last = Some(state);
+            let _ = self.sink.send(StateUpdate {
+                instance: entry.instance.clone(),
+                state: ExecutionState::new(state),
+            });
+        }
+    }
+}
+
+/// The state of a set of (non-infra) containers: any non-zero exit is `Failed(ExecFailed)`,
+/// all exited 0 is `Succeeded`, running ones (beside finished ones) are `Running`; `None` while
+/// some are only created or there are none.
+pub(crate) fn pod_state(states: impl IntoIterator<Item = ContainerState>) -> Option<ExecState> {
+    let (mut any, mut running, mut created) = (false, false, false);
+    for state in states {
+        any = true;
+        match state {
+            ContainerState::Exited(0) => {}
+            ContainerState::Exited(_) => return Some(ExecState::Failed(Failed::ExecFailed)),
+            ContainerState::Removed => return Some(ExecState::Failed(Failed::Lost)),
+            ContainerState::Running => running = true,
+            ContainerState::Created => created = true,
+        }
+    }
+    match (any, created, running) {
+        (false, _, _) | (_, true, _) => None,
+        (true, false, true) => Some(ExecState::Running),
+        (true, false, false) => Some(ExecState::Succeeded),
+    }
+}
