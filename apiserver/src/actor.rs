@@ -5,8 +5,12 @@
 use std::collections::BTreeMap;
 
 use ank_model::exec_state::{ExecState, Pending};
-use ank_model::proto::anchorage::{self as apb, from_server::FromServerEnum, to_server::ToServerEnum};
-use ank_model::{AgentAttributes, AgentStatus, CompleteState, ExecutionState, State, WorkloadStates};
+use ank_model::proto::anchorage::{
+    self as apb, from_server::FromServerEnum, to_server::ToServerEnum,
+};
+use ank_model::{
+    AgentAttributes, AgentStatus, CompleteState, ExecutionState, State, WorkloadStates,
+};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -56,7 +60,11 @@ impl Actor {
 
     /// Handles events until `shutdown` is cancelled. Dropping the actor then drops every
     /// response sender, which ends all agent and subscriber streams.
-    pub async fn run(mut self, mut inbox: mpsc::UnboundedReceiver<Event>, shutdown: CancellationToken) {
+    pub async fn run(
+        mut self,
+        mut inbox: mpsc::UnboundedReceiver<Event>,
+        shutdown: CancellationToken,
+    ) {
         loop {
             tokio::select! {
                 () = shutdown.cancelled() => break,
@@ -86,11 +94,19 @@ impl Actor {
     fn handle(&mut self, event: Event) {
         let before = (!self.subs.is_empty()).then(|| serde_json::to_value(self.complete()));
         match event {
-            Event::AgentConnected { name, tags, session, tx, inbound } => {
-                self.agent_connected(name, tags, session, tx, inbound)
-            }
+            Event::AgentConnected {
+                name,
+                tags,
+                session,
+                tx,
+                inbound,
+            } => self.agent_connected(name, tags, session, tx, inbound),
             Event::AgentGone { name, session } => self.agent_gone(&name, session),
-            Event::FromAgent { name, session, message } => self.from_agent(name, session, message),
+            Event::FromAgent {
+                name,
+                session,
+                message,
+            } => self.agent_message(name, session, message),
             Event::CliRequest { request, reply } => {
                 self.request(request, crate::events::ReplyTo::Once(reply))
             }
@@ -121,14 +137,25 @@ impl Actor {
         inbound: Streaming<apb::ToServer>,
     ) {
         if let Err(tx) = self.agents.connect(&name, session, tx) {
-            tracing::warn!(agent = name, "refused a second session of a connected agent");
+            tracing::warn!(
+                agent = name,
+                "refused a second session of a connected agent"
+            );
             let reason = format!("an agent named '{name}' is already connected");
             let refused = FromServerEnum::ConnectionRefused(apb::ConnectionRefused { reason });
-            let _ = tx.send(Ok(apb::FromServer { from_server_enum: Some(refused) }));
+            let _ = tx.send(Ok(apb::FromServer {
+                from_server_enum: Some(refused),
+            }));
             return;
         }
         tracing::info!(agent = name, "agent connected");
-        self.attrs.insert(name.clone(), AgentAttributes { tags, status: AgentStatus::default() });
+        self.attrs.insert(
+            name.clone(),
+            AgentAttributes {
+                tags,
+                status: AgentStatus::default(),
+            },
+        );
         self.readers.spawn(crate::agent_service::read_agent(
             name.clone(),
             session,
@@ -137,7 +164,10 @@ impl Actor {
         ));
         let mine: Vec<_> = self.desired.instances_of(&name).cloned().collect();
         for instance in &mine {
-            self.set_state(&instance.name, ExecutionState::new(ExecState::Pending(Pending::Initial)));
+            self.set_state(
+                &instance.name,
+                ExecutionState::new(ExecState::Pending(Pending::Initial)),
+            );
         }
         let hello = apb::ServerHello {
             added_workloads: mine.iter().map(|i| i.to_added()).collect(),
@@ -157,7 +187,11 @@ impl Actor {
         }
         tracing::info!(agent = name, "agent disconnected");
         self.attrs.remove(name);
-        let known: Vec<_> = self.desired.instances_of(name).map(|i| i.name.clone()).collect();
+        let known: Vec<_> = self
+            .desired
+            .instances_of(name)
+            .map(|i| i.name.clone())
+            .collect();
         let reported: Vec<_> = self.instance_names_of(name);
         for instance in reported.into_iter().filter(|i| !known.contains(i)) {
             self.set_state(&instance, ExecutionState::new(ExecState::Removed));
@@ -166,11 +200,12 @@ impl Actor {
             self.set_state(&instance, ExecutionState::new(ExecState::AgentDisconnected));
         }
         self.subs.remove(|target, _| target.is_agent(name));
-        self.logs.end(&self.agents, |_, (target, _)| target.is_agent(name));
+        self.logs
+            .end(&self.agents, |_, (target, _)| target.is_agent(name));
         self.logs.agent_gone(&self.agents, name);
     }
 
-    fn from_agent(&mut self, name: String, session: u64, message: ToServerEnum) {
+    fn agent_message(&mut self, name: String, session: u64, message: ToServerEnum) {
         if !self.agents.is_current(&name, session) {
             return;
         }
@@ -216,12 +251,14 @@ impl Actor {
             match old.agent() {
                 Some(agent) if self.agents.is_connected(agent) => {
                     let dependents = dependents_of(&self.desired.state, &old.name.workload_name);
-                    updates.entry(agent.to_owned()).or_default().deleted_workloads.push(
-                        apb::DeletedWorkload {
+                    updates
+                        .entry(agent.to_owned())
+                        .or_default()
+                        .deleted_workloads
+                        .push(apb::DeletedWorkload {
                             instance_name: Some(old.name.clone().into()),
                             dependencies: dependents,
-                        },
-                    );
+                        });
                 }
                 _ => self.set_state(&old.name, ExecutionState::new(ExecState::Removed)),
             }
@@ -246,7 +283,8 @@ impl Actor {
         }
         self.desired.apply(plan);
         for (agent, update) in updates {
-            self.agents.send(&agent, FromServerEnum::UpdateWorkload(update));
+            self.agents
+                .send(&agent, FromServerEnum::UpdateWorkload(update));
         }
     }
 
@@ -279,7 +317,9 @@ impl Actor {
     }
 
     fn instance_names_of(&self, agent: &str) -> Vec<ank_model::WorkloadInstanceName> {
-        let Some(workloads) = self.states.get(agent) else { return Vec::new() };
+        let Some(workloads) = self.states.get(agent) else {
+            return Vec::new();
+        };
         workloads
             .iter()
             .flat_map(|(wl, ids)| {

@@ -41,7 +41,9 @@ impl AgentConnection for AgentService {
         let mut inbound = request.into_inner();
         let first = inbound.message().await?;
         let Some(ToServerEnum::AgentHello(hello)) = first.and_then(|m| m.to_server_enum) else {
-            return Err(Status::invalid_argument("the first message must be an AgentHello"));
+            return Err(Status::invalid_argument(
+                "the first message must be an AgentHello",
+            ));
         };
         if !valid_agent_name(&hello.agent_name) {
             return Err(Status::invalid_argument(format!(
@@ -65,7 +67,12 @@ impl AgentConnection for AgentService {
 }
 
 /// Forwards an agent's messages to the actor until its stream ends, then reports it gone.
-pub async fn read_agent(name: String, session: u64, mut inbound: Streaming<ToServer>, events: EventTx) {
+pub async fn read_agent(
+    name: String,
+    session: u64,
+    mut inbound: Streaming<ToServer>,
+    events: EventTx,
+) {
     loop {
         match inbound.message().await {
             Ok(Some(ToServer {

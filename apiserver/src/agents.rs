@@ -57,7 +57,9 @@ impl Agents {
 
     /// Whether `session` is the agent's live session.
     pub fn is_current(&self, name: &str, session: u64) -> bool {
-        self.connected.get(name).is_some_and(|c| c.session == session)
+        self.connected
+            .get(name)
+            .is_some_and(|c| c.session == session)
     }
 
     /// Whether the agent was ever connected.

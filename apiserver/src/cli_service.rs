@@ -26,7 +26,10 @@ fn gone() -> Status {
 
 #[tonic::async_trait]
 impl CliConnection for CliService {
-    async fn request(&self, request: Request<pb::Request>) -> Result<Response<pb::Response>, Status> {
+    async fn request(
+        &self,
+        request: Request<pb::Request>,
+    ) -> Result<Response<pb::Response>, Status> {
         let (reply, answer) = oneshot::channel();
         let request = request.into_inner();
         self.events
@@ -37,13 +40,20 @@ impl CliConnection for CliService {
 
     type SubscribeStream = GuardedStream;
 
-    async fn subscribe(&self, request: Request<pb::Request>) -> Result<Response<GuardedStream>, Status> {
+    async fn subscribe(
+        &self,
+        request: Request<pb::Request>,
+    ) -> Result<Response<GuardedStream>, Status> {
         let (tx, rx) = mpsc::channel(STREAM_BUFFER);
         let id = next_id();
         let request = request.into_inner();
         self.events
             .send(Event::Subscribe { id, request, tx })
             .map_err(|_| gone())?;
-        Ok(Response::new(GuardedStream::new(rx, id, self.events.clone())))
+        Ok(Response::new(GuardedStream::new(
+            rx,
+            id,
+            self.events.clone(),
+        )))
     }
 }

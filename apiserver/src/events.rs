@@ -200,7 +200,12 @@ pub fn state_response(request_id: &str, state: &CompleteState, masks: &[String])
     )
 }
 
-fn event(id: &str, state: &CompleteState, masks: &[String], altered: AlteredFields) -> pb::Response {
+fn event(
+    id: &str,
+    state: &CompleteState,
+    masks: &[String],
+    altered: AlteredFields,
+) -> pb::Response {
     let mut response = state_response(id, state, masks);
     if let Some(pb::response::ResponseContent::CompleteStateResponse(r)) =
         response.response_content.as_mut()

@@ -45,7 +45,10 @@ impl Logs {
         let server_id = format!("logs-{}", next_id());
         let mut by_agent: BTreeMap<String, Vec<pb::WorkloadInstanceName>> = BTreeMap::new();
         for name in names {
-            by_agent.entry(name.agent_name.clone()).or_default().push(name);
+            by_agent
+                .entry(name.agent_name.clone())
+                .or_default()
+                .push(name);
         }
         let mut session = Session {
             target,
@@ -57,12 +60,10 @@ impl Logs {
         for (agent, names) in by_agent {
             let message = FromServerEnum::LogsRequest(pb::Request {
                 request_id: server_id.clone(),
-                request_content: Some(pb::request::RequestContent::LogsRequest(
-                    pb::LogsRequest {
-                        workload_names: names.clone(),
-                        ..request.clone()
-                    },
-                )),
+                request_content: Some(pb::request::RequestContent::LogsRequest(pb::LogsRequest {
+                    workload_names: names.clone(),
+                    ..request.clone()
+                })),
             });
             if agents.send(&agent, message) {
                 session.waiting.extend(names.iter().map(key));
@@ -91,7 +92,11 @@ impl Logs {
             return;
         };
         if !session.agents.contains(agent) {
-            tracing::warn!(agent, id = answer.request_id, "log answer from an agent not asked");
+            tracing::warn!(
+                agent,
+                id = answer.request_id,
+                "log answer from an agent not asked"
+            );
             return;
         }
         let content = match answer.response_content {
@@ -124,7 +129,9 @@ impl Logs {
             .map(|(id, _)| id.clone())
             .collect();
         for id in ids {
-            let Some(session) = self.sessions.get(&id) else { continue };
+            let Some(session) = self.sessions.get(&id) else {
+                continue;
+            };
             let names: Vec<String> = session
                 .waiting
                 .iter()

@@ -16,7 +16,10 @@ impl Actor {
         let id = request.request_id;
         match request.request_content {
             None => {
-                self.answer(reply, error(&id, "The Request does not contain any content"));
+                self.answer(
+                    reply,
+                    error(&id, "The Request does not contain any content"),
+                );
             }
             Some(RequestContent::UpdateStateRequest(update)) => {
                 let answer = self.update_state(&id, update);
@@ -33,8 +36,9 @@ impl Actor {
             Some(RequestContent::LogsRequest(logs)) => self.logs_request(&id, logs, reply),
             Some(RequestContent::LogsCancelRequest(_)) => {
                 let of = target_of(&reply);
-                self.logs
-                    .end(&self.agents, |_, (t, rid)| rid == id && same(t, of.as_ref()));
+                self.logs.end(&self.agents, |_, (t, rid)| {
+                    rid == id && same(t, of.as_ref())
+                });
                 let accepted = ResponseContent::LogsCancelAccepted(pb::LogsCancelAccepted {});
                 self.answer(reply, response(&id, accepted));
             }
@@ -77,13 +81,14 @@ impl Actor {
             Ok(new) => new,
             Err(e) => return error(id, format!("Update rejected: '{e}'")),
         };
-        let plan = match self
-            .desired
-            .plan_update(&new.desired_state, &update.update_mask, &self.attrs)
-        {
-            Ok(plan) => plan,
-            Err(e) => return error(id, format!("Update rejected: '{e}'")),
-        };
+        let plan =
+            match self
+                .desired
+                .plan_update(&new.desired_state, &update.update_mask, &self.attrs)
+            {
+                Ok(plan) => plan,
+                Err(e) => return error(id, format!("Update rejected: '{e}'")),
+            };
         let success = pb::UpdateStateSuccess {
             added_workloads: plan.added.iter().map(|i| i.name.to_string()).collect(),
             deleted_workloads: plan.deleted.iter().map(|i| i.name.to_string()).collect(),
@@ -98,7 +103,10 @@ impl Actor {
     /// the current instance) and hands them to the log router.
     fn logs_request(&mut self, id: &str, request: pb::LogsRequest, reply: ReplyTo) {
         let ReplyTo::Target(target) = reply else {
-            self.answer(reply, error(id, "logs are streamed: use the Subscribe call"));
+            self.answer(
+                reply,
+                error(id, "logs are streamed: use the Subscribe call"),
+            );
             return;
         };
         let mut kept: Vec<pb::WorkloadInstanceName> = Vec::new();

@@ -28,7 +28,10 @@ pub fn pick(
 /// The additional info of a workload no connected agent matches.
 pub fn no_match_reason(selector: &BTreeMap<String, String>) -> String {
     let pairs: Vec<String> = selector.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    format!("no connected agent matches nodeSelector {}", pairs.join(","))
+    format!(
+        "no connected agent matches nodeSelector {}",
+        pairs.join(",")
+    )
 }
 
 #[cfg(test)]
@@ -36,7 +39,10 @@ mod tests {
     use super::*;
 
     fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     fn agents(list: &[(&str, &[(&str, &str)])]) -> BTreeMap<String, AgentAttributes> {
@@ -70,7 +76,10 @@ mod tests {
     #[test]
     fn no_match_names_the_selector() {
         let selector = map(&[("zone", "front")]);
-        assert_eq!(pick(&selector, &agents(&[("a", &[])]), &BTreeMap::new()), None);
+        assert_eq!(
+            pick(&selector, &agents(&[("a", &[])]), &BTreeMap::new()),
+            None
+        );
         assert_eq!(
             no_match_reason(&selector),
             "no connected agent matches nodeSelector zone=front"

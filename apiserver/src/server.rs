@@ -32,7 +32,11 @@ pub enum Error {
 }
 
 /// Serves on `listener` with `startup` as the initial desired state until `shutdown` completes.
-pub async fn run(listener: TcpListener, startup: State, shutdown: impl Future) -> Result<(), Error> {
+pub async fn run(
+    listener: TcpListener,
+    startup: State,
+    shutdown: impl Future,
+) -> Result<(), Error> {
     let (events, inbox) = mpsc::unbounded_channel();
     let actor = Actor::new(startup, events.clone()).map_err(Error::StartupManifest)?;
     let stop = CancellationToken::new();
@@ -41,7 +45,10 @@ pub async fn run(listener: TcpListener, startup: State, shutdown: impl Future) -
     let serve = tonic::transport::Server::builder()
         .add_service(CliConnectionServer::new(CliService::new(events.clone())))
         .add_service(AgentConnectionServer::new(AgentService::new(events)))
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), stop.clone().cancelled_owned());
+        .serve_with_incoming_shutdown(
+            TcpListenerStream::new(listener),
+            stop.clone().cancelled_owned(),
+        );
     tokio::pin!(serve);
     let result = tokio::select! {
         result = &mut serve => result,

@@ -71,7 +71,13 @@ impl Instance {
                 .collect(),
             tags: w.tags.clone(),
             control_interface_access: Some(w.control_interface_access.clone().into()),
-            files: self.rendered.files.iter().cloned().map(Into::into).collect(),
+            files: self
+                .rendered
+                .files
+                .iter()
+                .cloned()
+                .map(Into::into)
+                .collect(),
         }
     }
 }
@@ -248,7 +254,9 @@ fn make_instance(
 
 /// Checks a startup manifest as an update of the empty state would be checked.
 pub fn validate_startup(state: &State) -> Result<(), UpdateError> {
-    Desired::default().plan(state.clone(), &BTreeMap::new()).map(drop)
+    Desired::default()
+        .plan(state.clone(), &BTreeMap::new())
+        .map(drop)
 }
 
 #[cfg(test)]

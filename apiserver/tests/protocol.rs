@@ -1,0 +1,494 @@
+//! Component tests: the real server on 127.0.0.1:0, a fake agent speaking the `Session` stream
+//! and a CLI client, asserting the protocol other components rely on.
+
+use std::time::Duration;
+
+use ank_model::exec_state::ExecState;
+use ank_model::proto::anchorage::agent_connection_client::AgentConnectionClient;
+use ank_model::proto::anchorage::cli_connection_client::CliConnectionClient;
+use ank_model::proto::anchorage::{from_server::FromServerEnum, to_server::ToServerEnum};
+use ank_model::proto::anchorage::{
+    AgentHello, FromServer, ToServer, UpdateWorkloadState, WorkloadState,
+};
+use ank_model::proto::ank_base as pb;
+use ank_model::{CompleteState, ExecutionState, State};
+use pb::request::RequestContent;
+use pb::response::ResponseContent;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::transport::Channel;
+use tonic::Streaming;
+
+const MANIFEST: &str = r#"apiVersion: v1
+workloads:
+  nginx:
+    agent: agent_A
+    runtime: podman
+    runtimeConfig: "image: nginx"
+  redis:
+    agent: agent_B
+    runtime: podman
+    runtimeConfig: "image: redis"
+"#;
+
+struct Server {
+    url: String,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl Server {
+    async fn start(manifest: &str) -> Server {
+        let state: State = serde_yaml_ng::from_str(manifest).expect("manifest");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            apiserver::server::run(listener, state, async {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("server runs");
+        });
+        Server {
+            url,
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    async fn cli(&self) -> CliConnectionClient<Channel> {
+        CliConnectionClient::connect(self.url.clone())
+            .await
+            .expect("cli connects")
+    }
+
+    async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        tokio::time::timeout(Duration::from_secs(10), self.task)
+            .await
+            .expect("drains in time")
+            .expect("server task");
+    }
+}
+
+struct Agent {
+    tx: mpsc::Sender<ToServer>,
+    rx: Streaming<FromServer>,
+}
+
+impl Agent {
+    async fn connect(server: &Server, name: &str) -> Agent {
+        let mut client = AgentConnectionClient::connect(server.url.clone())
+            .await
+            .expect("agent connects");
+        let (tx, rx) = mpsc::channel(16);
+        let hello = AgentHello {
+            agent_name: name.into(),
+            protocol_version: "1.1.0".into(),
+            tags: [("zone".to_string(), "front".to_string())].into(),
+        };
+        tx.send(to_server(ToServerEnum::AgentHello(hello)))
+            .await
+            .expect("hello");
+        let rx = client
+            .session(ReceiverStream::new(rx))
+            .await
+            .expect("session")
+            .into_inner();
+        Agent { tx, rx }
+    }
+
+    async fn next(&mut self) -> FromServerEnum {
+        let message = tokio::time::timeout(Duration::from_secs(5), self.rx.message())
+            .await
+            .expect("a message in time")
+            .expect("stream ok")
+            .expect("stream open");
+        message.from_server_enum.expect("content")
+    }
+
+    /// The next message that is not a state broadcast.
+    async fn next_non_state(&mut self) -> FromServerEnum {
+        loop {
+            match self.next().await {
+                FromServerEnum::UpdateWorkloadState(_) => continue,
+                other => return other,
+            }
+        }
+    }
+
+    async fn send(&self, message: ToServerEnum) {
+        self.tx.send(to_server(message)).await.expect("send");
+    }
+}
+
+fn to_server(message: ToServerEnum) -> ToServer {
+    ToServer {
+        to_server_enum: Some(message),
+    }
+}
+
+fn request(content: RequestContent) -> pb::Request {
+    pb::Request {
+        request_id: "req-1".into(),
+        request_content: Some(content),
+    }
+}
+
+fn state_request(masks: &[&str], subscribe: bool) -> pb::Request {
+    request(RequestContent::CompleteStateRequest(
+        pb::CompleteStateRequest {
+            field_mask: masks.iter().map(|s| s.to_string()).collect(),
+            subscribe_for_events: subscribe,
+        },
+    ))
+}
+
+fn update_request(manifest: &str, masks: &[&str]) -> pb::Request {
+    let state: State = serde_yaml_ng::from_str(manifest).expect("manifest");
+    let complete = CompleteState {
+        desired_state: state,
+        ..Default::default()
+    };
+    request(RequestContent::UpdateStateRequest(pb::UpdateStateRequest {
+        new_state: Some(complete.into()),
+        update_mask: masks.iter().map(|s| s.to_string()).collect(),
+        dry_run: false,
+    }))
+}
+
+async fn get_state(cli: &mut CliConnectionClient<Channel>, masks: &[&str]) -> CompleteState {
+    let response = cli
+        .request(state_request(masks, false))
+        .await
+        .expect("answer")
+        .into_inner();
+    let Some(ResponseContent::CompleteStateResponse(r)) = response.response_content else {
+        panic!("not a state: {response:?}")
+    };
+    assert!(r.altered_fields.is_none());
+    r.complete_state
+        .expect("state")
+        .try_into()
+        .expect("converts")
+}
+
+fn state_of(complete: &CompleteState, agent: &str, workload: &str) -> Option<ExecutionState> {
+    complete
+        .workload_states
+        .get(agent)?
+        .get(workload)?
+        .values()
+        .next()
+        .cloned()
+}
+
+#[tokio::test]
+async fn hello_brings_the_agents_workloads_and_all_states() {
+    let server = Server::start(MANIFEST).await;
+    let mut agent = Agent::connect(&server, "agent_A").await;
+    let FromServerEnum::ServerHello(hello) = agent.next().await else {
+        panic!("hello first")
+    };
+    let names: Vec<_> = hello
+        .added_workloads
+        .iter()
+        .map(|w| w.instance_name.clone().expect("name").workload_name)
+        .collect();
+    assert_eq!(names, ["nginx"]);
+    assert_eq!(hello.added_workloads[0].runtime_config, "image: nginx");
+    let states: Vec<(String, ExecutionState)> = hello
+        .workload_states
+        .into_iter()
+        .map(|s| {
+            (
+                s.instance_name.expect("name").workload_name,
+                s.execution_state.expect("state").try_into().expect("known"),
+            )
+        })
+        .collect();
+    assert!(states
+        .iter()
+        .any(|(n, s)| n == "nginx" && s.to_string() == "Pending(Initial)"));
+    assert!(states
+        .iter()
+        .any(|(n, s)| n == "redis" && s.additional_info == "agent 'agent_B' is not connected"));
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn update_reaches_the_agent_and_rejection_changes_nothing() {
+    let server = Server::start(MANIFEST).await;
+    let mut agent = Agent::connect(&server, "agent_A").await;
+    let _hello = agent.next().await;
+    let mut cli = server.cli().await;
+
+    let added = "apiVersion: v1\nworkloads:\n  web:\n    agent: agent_A\n    runtime: podman\n    runtimeConfig: 'image: web'\n";
+    let answer = cli
+        .request(update_request(added, &["desiredState.workloads.web"]))
+        .await
+        .expect("answer")
+        .into_inner();
+    assert_eq!(answer.request_id, "req-1");
+    let Some(ResponseContent::UpdateStateSuccess(success)) = answer.response_content else {
+        panic!("{answer:?}")
+    };
+    assert_eq!(success.added_workloads.len(), 1);
+    assert!(
+        success.added_workloads[0].starts_with("web.")
+            && success.added_workloads[0].ends_with(".agent_A")
+    );
+    assert!(success.deleted_workloads.is_empty());
+    let FromServerEnum::UpdateWorkload(update) = agent.next_non_state().await else {
+        panic!("update")
+    };
+    assert_eq!(
+        update.added_workloads[0]
+            .instance_name
+            .as_ref()
+            .map(|n| n.workload_name.as_str()),
+        Some("web")
+    );
+
+    let before = get_state(&mut cli, &[]).await;
+    let cyclic = "apiVersion: v1\nworkloads:\n  web:\n    agent: agent_A\n    dependencies: {web: ADD_COND_RUNNING}\n";
+    let answer = cli
+        .request(update_request(cyclic, &["desiredState.workloads.web"]))
+        .await
+        .expect("answer")
+        .into_inner();
+    let Some(ResponseContent::Error(error)) = answer.response_content else {
+        panic!("{answer:?}")
+    };
+    assert!(
+        error.message.starts_with("Update rejected: '"),
+        "{}",
+        error.message
+    );
+    assert_eq!(get_state(&mut cli, &[]).await, before);
+
+    let empty = cli
+        .request(pb::Request {
+            request_id: "x".into(),
+            request_content: None,
+        })
+        .await
+        .expect("answer")
+        .into_inner();
+    let Some(ResponseContent::Error(error)) = empty.response_content else {
+        panic!("{empty:?}")
+    };
+    assert_eq!(error.message, "The Request does not contain any content");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn agent_states_are_stored_and_a_dropped_agent_shows_disconnected() {
+    let server = Server::start(MANIFEST).await;
+    let mut agent = Agent::connect(&server, "agent_A").await;
+    let FromServerEnum::ServerHello(hello) = agent.next().await else {
+        panic!("hello first")
+    };
+    let nginx = hello.added_workloads[0].instance_name.clone();
+    let mut cli = server.cli().await;
+    let mut events = cli
+        .subscribe(state_request(&["workloadStates.agent_A"], true))
+        .await
+        .expect("subscribes")
+        .into_inner();
+    let first = events.message().await.expect("ok").expect("first");
+    let Some(ResponseContent::CompleteStateResponse(first)) = first.response_content else {
+        panic!("state")
+    };
+    assert!(
+        first.altered_fields.is_none(),
+        "the first answer is the plain state"
+    );
+
+    let running = WorkloadState {
+        instance_name: nginx,
+        execution_state: Some(ExecutionState::running().into()),
+    };
+    agent
+        .send(ToServerEnum::UpdateWorkloadState(UpdateWorkloadState {
+            workload_states: vec![running],
+        }))
+        .await;
+    let event = events.message().await.expect("ok").expect("event");
+    let Some(ResponseContent::CompleteStateResponse(event)) = event.response_content else {
+        panic!("state")
+    };
+    let altered = event.altered_fields.expect("an event");
+    assert_eq!(altered.updated_fields.len(), 1);
+    assert!(altered.updated_fields[0].starts_with("workloadStates.agent_A.nginx."));
+    let complete = get_state(&mut cli, &[]).await;
+    assert_eq!(
+        state_of(&complete, "agent_A", "nginx").map(|s| s.state),
+        Some(ExecState::Running)
+    );
+    assert!(complete.agents.contains_key("agent_A"));
+
+    drop(agent);
+    let event = events.message().await.expect("ok").expect("event");
+    assert!(
+        matches!(event.response_content, Some(ResponseContent::CompleteStateResponse(ref r)) if r.altered_fields.is_some())
+    );
+    let complete = get_state(&mut cli, &[]).await;
+    assert_eq!(
+        state_of(&complete, "agent_A", "nginx").map(|s| s.state),
+        Some(ExecState::AgentDisconnected)
+    );
+    assert!(!complete.agents.contains_key("agent_A"));
+
+    // It comes back and gets its workloads again.
+    let mut again = Agent::connect(&server, "agent_A").await;
+    assert!(
+        matches!(again.next().await, FromServerEnum::ServerHello(h) if h.added_workloads.len() == 1)
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_second_agent_with_the_same_name_is_refused() {
+    let server = Server::start(MANIFEST).await;
+    let mut first = Agent::connect(&server, "agent_A").await;
+    let _hello = first.next().await;
+    let mut second = Agent::connect(&server, "agent_A").await;
+    assert!(matches!(
+        second.next().await,
+        FromServerEnum::ConnectionRefused(_)
+    ));
+    let end = tokio::time::timeout(Duration::from_secs(5), second.rx.message())
+        .await
+        .expect("ends");
+    assert!(matches!(end, Ok(None)), "{end:?}");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn node_selector_workload_waits_for_a_matching_agent() {
+    let manifest = "apiVersion: v1\nworkloads:\n  web:\n    runtime: podman\n    runtimeConfig: 'image: web'\n    nodeSelector: {zone: front}\n";
+    let server = Server::start(manifest).await;
+    let mut cli = server.cli().await;
+    let complete = get_state(&mut cli, &[]).await;
+    let pending = state_of(&complete, "", "web").expect("state");
+    assert_eq!(
+        pending.additional_info,
+        "no connected agent matches nodeSelector zone=front"
+    );
+    let mut agent = Agent::connect(&server, "front_1").await;
+    let _hello = agent.next().await;
+    let FromServerEnum::UpdateWorkload(update) = agent.next_non_state().await else {
+        panic!("update")
+    };
+    assert_eq!(update.added_workloads.len(), 1);
+    let complete = get_state(&mut cli, &[]).await;
+    assert!(state_of(&complete, "", "web").is_none());
+    assert!(state_of(&complete, "front_1", "web").is_some());
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn logs_are_routed_to_the_agent_and_back() {
+    let server = Server::start(MANIFEST).await;
+    let mut agent = Agent::connect(&server, "agent_A").await;
+    let _hello = agent.next().await;
+    let mut cli = server.cli().await;
+    let wanted = |name: &str| pb::WorkloadInstanceName {
+        workload_name: name.into(),
+        ..Default::default()
+    };
+    let logs = request(RequestContent::LogsRequest(pb::LogsRequest {
+        workload_names: vec![wanted("nginx"), wanted("nope")],
+        follow: Some(false),
+        ..Default::default()
+    }));
+    let mut stream = cli.subscribe(logs).await.expect("subscribes").into_inner();
+    let accepted = stream.message().await.expect("ok").expect("accepted");
+    let Some(ResponseContent::LogsRequestAccepted(accepted)) = accepted.response_content else {
+        panic!("accepted")
+    };
+    assert_eq!(accepted.workload_names.len(), 1);
+    let nginx = accepted.workload_names[0].clone();
+    assert_eq!(nginx.agent_name, "agent_A");
+
+    let FromServerEnum::LogsRequest(forwarded) = agent.next_non_state().await else {
+        panic!("logs request")
+    };
+    let server_id = forwarded.request_id.clone();
+    let Some(RequestContent::LogsRequest(forwarded)) = forwarded.request_content else {
+        panic!("logs")
+    };
+    assert_eq!(forwarded.workload_names, std::slice::from_ref(&nginx));
+    assert_eq!(forwarded.follow, Some(false));
+
+    let entry = pb::LogEntry {
+        workload_name: Some(nginx.clone()),
+        message: "hello".into(),
+    };
+    let answer = |content| pb::Response {
+        request_id: server_id.clone(),
+        response_content: Some(content),
+    };
+    agent
+        .send(ToServerEnum::Response(answer(
+            ResponseContent::LogEntriesResponse(pb::LogEntriesResponse {
+                log_entries: vec![entry],
+            }),
+        )))
+        .await;
+    agent
+        .send(ToServerEnum::Response(answer(
+            ResponseContent::LogsStopResponse(pb::LogsStopResponse {
+                workload_name: Some(nginx),
+            }),
+        )))
+        .await;
+
+    let entries = stream.message().await.expect("ok").expect("entries");
+    assert_eq!(entries.request_id, "req-1");
+    assert!(
+        matches!(entries.response_content, Some(ResponseContent::LogEntriesResponse(ref e)) if e.log_entries[0].message == "hello")
+    );
+    let stop = stream.message().await.expect("ok").expect("stop");
+    assert!(matches!(
+        stop.response_content,
+        Some(ResponseContent::LogsStopResponse(_))
+    ));
+    assert!(
+        stream.message().await.expect("ok").is_none(),
+        "the stream ends after all stops"
+    );
+
+    // A follow request ends with a cancel to the agent when the client goes away.
+    let follow = request(RequestContent::LogsRequest(pb::LogsRequest {
+        workload_names: vec![wanted("nginx")],
+        follow: Some(true),
+        ..Default::default()
+    }));
+    let mut stream = cli
+        .subscribe(follow)
+        .await
+        .expect("subscribes")
+        .into_inner();
+    let _accepted = stream.message().await.expect("ok").expect("accepted");
+    let FromServerEnum::LogsRequest(forwarded) = agent.next_non_state().await else {
+        panic!("logs request")
+    };
+    drop(stream);
+    let FromServerEnum::LogsRequest(cancel) = agent.next_non_state().await else {
+        panic!("cancel")
+    };
+    assert_eq!(cancel.request_id, forwarded.request_id);
+    assert!(matches!(
+        cancel.request_content,
+        Some(RequestContent::LogsCancelRequest(_))
+    ));
+    server.shutdown().await;
+}
