@@ -104,12 +104,26 @@ fn skip(events: &Doc, p: usize) -> usize {
     }
 }
 
-/// All documents' events; stops quietly at the first syntax error (that is reported elsewhere).
+/// Deeper nesting than this is not located: serde_yaml_ng refuses it anyway (at 128), and
+/// saphyr's scanner gets slower with every open level, so a nesting bomb must stop early.
+pub(crate) const MAX_DEPTH: usize = 256;
+
+/// All documents' events; stops quietly at the first syntax error (that is reported elsewhere)
+/// or when nesting exceeds [`MAX_DEPTH`].
 fn parse(text: &str) -> Vec<Doc> {
     let mut docs = Vec::new();
     let mut current: Option<Doc> = None;
+    let mut depth = 0usize;
     for item in Parser::new_from_str(text) {
         let Ok((event, span)) = item else { break };
+        match event {
+            Event::MappingStart(..) | Event::SequenceStart(..) => depth += 1,
+            Event::MappingEnd | Event::SequenceEnd => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if depth > MAX_DEPTH {
+            break;
+        }
         let at = position(&span);
         let ev = match event {
             Event::DocumentStart(_) => {

@@ -81,6 +81,22 @@ const FOREIGN_KINDS: &[&str] = &[
 /// Reads every document of `text`; empty documents give no resource.
 pub(crate) fn read_file(text: &str, options: &Options) -> Vec<Resource> {
     let mut out = Vec::new();
+    if let Some(at) = nesting_bomb(text) {
+        let mut sink = Sink::default();
+        let message = format!(
+            "flow nesting is deeper than {} levels",
+            crate::locate::MAX_DEPTH
+        );
+        sink.raws.push(Raw {
+            severity: Severity::Error,
+            rule: rules::YAML_SYNTAX,
+            path: Path::root(),
+            message,
+            at: Some(at),
+        });
+        out.push(empty_resource(0, None, Path::root(), sink));
+        return out;
+    }
     let mut last_error: Option<String> = None;
     for (document, de) in serde_yaml_ng::Deserializer::from_str(text).enumerate() {
         match Value::deserialize(de) {
@@ -113,8 +129,59 @@ pub(crate) fn read_file(text: &str, options: &Options) -> Vec<Resource> {
     out
 }
 
+/// Where flow brackets (`[`, `{`) first nest deeper than [`crate::locate::MAX_DEPTH`], skipping
+/// quoted strings and comments. Both YAML parsers slow down with every open flow level, so a
+/// nesting bomb is refused by this linear byte scan before either parser sees it.
+fn nesting_bomb(text: &str) -> Option<(usize, usize)> {
+    let (mut depth, mut line, mut line_start) = (0usize, 1usize, 0usize);
+    let mut quote: Option<u8> = None;
+    let mut comment = false;
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match (quote, b) {
+            (_, b'\n') => {
+                line += 1;
+                line_start = i + 1;
+                comment = false;
+            }
+            _ if comment => {}
+            (Some(b'"'), b'\\') => i += 1,
+            (Some(q), _) if b == q => quote = None,
+            (Some(_), _) => {}
+            (None, b'"' | b'\'') => quote = Some(b),
+            (None, b'#') if i == 0 || bytes[i - 1].is_ascii_whitespace() => comment = true,
+            (None, b'[' | b'{') => {
+                depth += 1;
+                if depth > crate::locate::MAX_DEPTH {
+                    return Some((line, text[line_start..i].chars().count() + 1));
+                }
+            }
+            (None, b']' | b'}') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// True when the rest of the file cannot be trusted: a syntax error, or nesting so deep that
+/// reading on would only burn time.
 fn has_syntax_error(text: &str) -> bool {
-    saphyr_parser::Parser::new_from_str(text).any(|e| e.is_err())
+    use saphyr_parser::Event;
+    let mut depth = 0usize;
+    for item in saphyr_parser::Parser::new_from_str(text) {
+        match item {
+            Err(_) => return true,
+            Ok((Event::MappingStart(..) | Event::SequenceStart(..), _)) => depth += 1,
+            Ok((Event::MappingEnd | Event::SequenceEnd, _)) => depth = depth.saturating_sub(1),
+            Ok(_) => {}
+        }
+        if depth > crate::locate::MAX_DEPTH {
+            return true;
+        }
+    }
+    false
 }
 
 /// serde_yaml_ng writes ` at line L column C` into messages; the finding carries the position

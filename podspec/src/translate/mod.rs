@@ -253,3 +253,6 @@ pub(crate) fn check_duplicates(resources: &mut [Resource]) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

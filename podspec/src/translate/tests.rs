@@ -1,0 +1,251 @@
+//! Translation tests: manifests in, the Ankaios state (as YAML) out.
+
+use expect_test::{expect, Expect};
+
+use crate::{translate_file, Options};
+
+fn check(yaml: &str, expect: Expect) {
+    let out = match translate_file(yaml, &Options::default()) {
+        Ok(state) => serde_yaml_ng::to_string(&state).unwrap_or_default(),
+        Err(reports) => format!(
+            "refused: {:?}",
+            reports.iter().map(|r| &r.findings).collect::<Vec<_>>()
+        ),
+    };
+    expect.assert_eq(&out);
+}
+
+#[test]
+fn pod_becomes_a_podman_kube_workload_that_podman_never_restarts() {
+    check("apiVersion: v1\nkind: Pod\nmetadata:\n  name: web.v1\n  labels: {app: web}\nspec:\n  nodeName: agent_A\n  nodeSelector: {disk: ssd}\n  containers:\n  - name: app\n    image: nginx\n", expect![[r#"
+        apiVersion: v1
+        workloads:
+          web-v1:
+            agent: agent_A
+            runtime: podman-kube
+            restartPolicy: ALWAYS
+            tags:
+              app: web
+            dependencies: {}
+            configs: {}
+            files: []
+            controlInterfaceAccess:
+              allowRules: []
+              denyRules: []
+            runtimeConfig: |
+              generalOptions: []
+              playOptions: []
+              downOptions: []
+              manifest: |
+                apiVersion: v1
+                kind: Pod
+                metadata:
+                  labels:
+                    app: web
+                  name: web.v1
+                spec:
+                  containers:
+                  - image: nginx
+                    name: app
+                  nodeName: agent_A
+                  nodeSelector:
+                    disk: ssd
+                  restartPolicy: Never
+            nodeSelector:
+              disk: ssd
+        configs: {}
+    "#]]);
+}
+
+#[test]
+fn deployment_gives_one_workload_per_replica_and_configmap_becomes_config() {
+    let yaml = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {mode: fast}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec:\n  replicas: 2\n  selector: {matchLabels: {app: api}}\n  template:\n    metadata: {labels: {app: api}}\n    spec:\n      containers:\n      - name: app\n        image: nginx\n        envFrom: [{configMapRef: {name: settings}}]\n";
+    check(
+        yaml,
+        expect![[r#"
+        apiVersion: v1
+        workloads:
+          api-0:
+            agent: ''
+            runtime: podman-kube
+            restartPolicy: ALWAYS
+            tags:
+              app: api
+            dependencies: {}
+            configs:
+              settings: settings
+            files: []
+            controlInterfaceAccess:
+              allowRules: []
+              denyRules: []
+            runtimeConfig: |
+              generalOptions: []
+              playOptions: []
+              downOptions: []
+              manifest: |
+                apiVersion: v1
+                kind: Pod
+                metadata:
+                  labels:
+                    app: api
+                  name: api-0
+                spec:
+                  containers:
+                  - envFrom:
+                    - configMapRef:
+                        name: settings
+                    image: nginx
+                    name: app
+                  restartPolicy: Never
+                ---
+                apiVersion: v1
+                kind: ConfigMap
+                data:
+                  mode: fast
+                metadata:
+                  name: settings
+          api-1:
+            agent: ''
+            runtime: podman-kube
+            restartPolicy: ALWAYS
+            tags:
+              app: api
+            dependencies: {}
+            configs:
+              settings: settings
+            files: []
+            controlInterfaceAccess:
+              allowRules: []
+              denyRules: []
+            runtimeConfig: |
+              generalOptions: []
+              playOptions: []
+              downOptions: []
+              manifest: |
+                apiVersion: v1
+                kind: Pod
+                metadata:
+                  labels:
+                    app: api
+                  name: api-1
+                spec:
+                  containers:
+                  - envFrom:
+                    - configMapRef:
+                        name: settings
+                    image: nginx
+                    name: app
+                  restartPolicy: Never
+                ---
+                apiVersion: v1
+                kind: ConfigMap
+                data:
+                  mode: fast
+                metadata:
+                  name: settings
+        configs:
+          settings:
+            mode: fast
+    "#]],
+    );
+}
+
+#[test]
+fn native_pod_gives_one_workload_per_container_with_templated_env() {
+    let yaml = "apiVersion: v1\nkind: Secret\nmetadata: {name: creds}\ndata: {token: aGk=}\n---\napiVersion: batch/v1\nkind: Job\nmetadata: {name: tool}\nspec:\n  template:\n    spec:\n      runtimeClassName: native\n      restartPolicy: OnFailure\n      containers:\n      - name: run\n        command: [/bin/sh, -c]\n        args: [echo $TOKEN]\n        workingDir: /tmp\n        env:\n        - {name: MODE, value: x}\n        - name: TOKEN\n          valueFrom: {secretKeyRef: {name: creds, key: token}}\n";
+    check(
+        yaml,
+        expect![[r#"
+        apiVersion: v1
+        workloads:
+          tool-run:
+            agent: ''
+            runtime: native
+            restartPolicy: ON_FAILURE
+            tags: {}
+            dependencies: {}
+            configs:
+              creds: creds
+            files: []
+            controlInterfaceAccess:
+              allowRules: []
+              denyRules: []
+            runtimeConfig: |
+              command:
+              - /bin/sh
+              - -c
+              args:
+              - echo $TOKEN
+              env:
+                MODE: x
+                TOKEN: '{{creds.token}}'
+              workingDir: /tmp
+        configs:
+          creds:
+            token: hi
+    "#]],
+    );
+}
+
+#[test]
+fn ankaios_manifests_merge_with_translated_objects() {
+    let yaml = "apiVersion: v1\nworkloads:\n  db:\n    runtime: podman\n    agent: a\n    runtimeConfig: 'image: postgres'\nconfigs:\n  port: '5432'\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: app}\nspec:\n  restartPolicy: Never\n  containers: [{name: c, image: nginx}]\n";
+    check(
+        yaml,
+        expect![[r#"
+        apiVersion: v1
+        workloads:
+          app:
+            agent: ''
+            runtime: podman-kube
+            restartPolicy: NEVER
+            tags: {}
+            dependencies: {}
+            configs: {}
+            files: []
+            controlInterfaceAccess:
+              allowRules: []
+              denyRules: []
+            runtimeConfig: |
+              generalOptions: []
+              playOptions: []
+              downOptions: []
+              manifest: |
+                apiVersion: v1
+                kind: Pod
+                metadata:
+                  name: app
+                spec:
+                  containers:
+                  - image: nginx
+                    name: c
+                  restartPolicy: Never
+          db:
+            agent: a
+            runtime: podman
+            restartPolicy: NEVER
+            tags: {}
+            dependencies: {}
+            configs: {}
+            files: []
+            controlInterfaceAccess:
+              allowRules: []
+              denyRules: []
+            runtimeConfig: 'image: postgres'
+        configs:
+          port: '5432'
+    "#]],
+    );
+}
+
+#[test]
+fn apply_refuses_errors_and_unsupported_fields_but_not_drops() {
+    check(
+        "apiVersion: v1\nkind: Service\nmetadata: {name: s}\n",
+        expect![[
+            r#"refused: [[Finding { severity: Warning, rule: "unsupported-field", path: "kind", message: "kind Service is valid kubernetes but anchorage cannot run it", line: Some(2), column: Some(1) }]]"#
+        ]],
+    );
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  tolerations: [{operator: Exists}]\n  containers: [{name: c, image: nginx}]\n";
+    assert!(translate_file(pod, &Options::default()).is_ok());
+}
