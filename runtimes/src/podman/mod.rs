@@ -97,13 +97,17 @@ impl Runtime for PodmanRuntime {
         }
         let containers =
             parse_ps(&out.stdout).map_err(|e| RuntimeError::io("podman ps output", e.into()))?;
-        let found: Vec<WorkloadInstanceName> = containers
-            .iter()
-            .filter_map(|c| c.labels.as_ref()?.get(INSTANCE_LABEL))
-            .filter_map(|label| WorkloadInstanceName::parse(label))
-            .filter(|name| name.agent_name == agent)
+        let mine: Vec<(WorkloadInstanceName, String)> = containers
+            .into_iter()
+            .filter_map(|c| {
+                let name = WorkloadInstanceName::parse(c.labels.as_ref()?.get(INSTANCE_LABEL)?)?;
+                Some((name, c.id))
+            })
+            .filter(|(name, _)| name.agent_name == agent)
             .collect();
-        self.tracker.adoptable(&found);
+        self.tracker
+            .adoptable(mine.iter().map(|(name, id)| (name.to_string(), id.clone())));
+        let found = mine.into_iter().map(|(name, _)| name).collect();
         Ok(found)
     }
 

@@ -5,28 +5,24 @@
 //! report its state if it differs from the last one reported. That makes replayed or duplicate
 //! events harmless, and a `Resynced` just re-evaluates everything.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use ank_model::exec_state::{ExecState, Failed};
 use ank_model::{ExecutionState, WorkloadInstanceName};
 use tokio::sync::broadcast;
 
 use crate::podman_cli::{
-    ContainerRecord, ContainerState, PodmanWatcher, WatchEvent, INSTANCE_LABEL,
+    ContainerRecord, ContainerState, PodmanWatcher, WatchEvent, INSTANCE_LABEL, REMOVE_GRACE,
 };
 use crate::{StateSink, StateUpdate};
-
-/// How long a container stopped by someone else may take between `died` and `remove`, so that
-/// `podman rm -f` behind our back reads as `Failed(Lost)` and not first as `Failed(ExecFailed)`.
-const EXTERNAL_STOP_GRACE: Duration = Duration::from_millis(500);
 
 struct Entry {
     instance: WorkloadInstanceName,
     general_options: Vec<String>,
-    /// Known once `podman run` returned or the table showed it; events of other containers
-    /// with the same name (an earlier incarnation) are ignored.
+    /// Known once `podman run` returned (or from `list_instances`); until then nothing is
+    /// reported, and events of other containers with the same label (an earlier incarnation
+    /// being removed) are ignored.
     container_id: Option<String>,
     /// Set by `stop`: nothing more is reported.
     stopping: bool,
@@ -39,7 +35,8 @@ struct Entry {
 #[derive(Default)]
 struct Inner {
     instances: HashMap<String, Entry>,
-    adoptable: HashSet<String>,
+    /// Found by `list_instances`: instance → container ID.
+    adoptable: HashMap<String, String>,
 }
 
 /// The runtime's bookkeeping, shared with its event task.
@@ -63,10 +60,8 @@ impl Tracker {
     }
 
     /// Remembers what `list_instances` found so that `start` adopts instead of starting.
-    pub(super) fn adoptable(&self, found: &[WorkloadInstanceName]) {
-        self.lock()
-            .adoptable
-            .extend(found.iter().map(ToString::to_string));
+    pub(super) fn adoptable(&self, found: impl IntoIterator<Item = (String, String)>) {
+        self.lock().adoptable.extend(found);
     }
 
     /// Tracks an instance found by `list_instances`; false when it was not found there.
@@ -76,11 +71,11 @@ impl Tracker {
         general_options: &[String],
     ) -> bool {
         let name = instance.to_string();
-        if !self.lock().adoptable.remove(&name) {
+        let Some(id) = self.lock().adoptable.remove(&name) else {
             return false;
-        }
+        };
         self.track(instance, general_options);
-        self.evaluate(&name, false);
+        self.started(&name, &id);
         true
     }
 
@@ -152,7 +147,7 @@ impl Tracker {
     }
 
     /// Reports the instance's state from the table if it changed. With `may_defer`, an exit
-    /// caused by someone else's stop is looked at again after [`EXTERNAL_STOP_GRACE`].
+    /// caused by someone else's stop is looked at again after [`REMOVE_GRACE`].
     fn evaluate(self: &Arc<Self>, name: &str, may_defer: bool) {
         let records = self
             .watcher
@@ -164,28 +159,21 @@ impl Tracker {
         if entry.stopping {
             return;
         }
-        let record = match &entry.container_id {
-            Some(id) => records.iter().find(|r| &r.id == id),
-            None => records
-                .iter()
-                .find(|r| r.state != ContainerState::Created)
-                .or(records.first()),
+        let Some(id) = &entry.container_id else {
+            return;
         };
+        let record = records.iter().find(|r| &r.id == id);
         let state = match record {
             None if entry.seen => Some(ExecState::Failed(Failed::Lost)),
             None => None,
             Some(record) => {
-                entry.container_id = Some(record.id.clone());
                 entry.seen = true;
-                if may_defer
-                    && record.stop_requested
-                    && matches!(record.state, ContainerState::Exited(_))
-                {
+                if may_defer && record.maybe_being_removed() {
                     let tracker = self.clone();
                     let name = name.to_owned();
                     // The task ends by itself after the grace period; nothing needs to own it.
                     tokio::spawn(async move {
-                        tokio::time::sleep(EXTERNAL_STOP_GRACE).await;
+                        tokio::time::sleep(REMOVE_GRACE).await;
                         tracker.evaluate(&name, false);
                     });
                     return;

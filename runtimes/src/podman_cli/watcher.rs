@@ -60,6 +60,19 @@ pub enum WatchEvent {
     Resynced,
 }
 
+/// How long to wait after a container was killed before reporting its exit: `podman rm -f`
+/// behind the agent's back shows `died` (137, with no `stop`/`kill` event) some 0.4 s before
+/// `remove`, and that must read as `Failed(Lost)`, not first as `Failed(ExecFailed)`.
+pub const REMOVE_GRACE: Duration = Duration::from_secs(1);
+
+impl ContainerRecord {
+    /// Killed (by a signal, or stopped by someone): a `remove` may be about to follow, so its
+    /// exit is reported only after [`REMOVE_GRACE`].
+    pub fn maybe_being_removed(&self) -> bool {
+        matches!(self.state, ContainerState::Exited(code) if self.stop_requested || !(0..=128).contains(&code))
+    }
+}
+
 type Table = HashMap<String, ContainerRecord>;
 
 /// Owns the events task; dropping the last handle stops it.
@@ -240,8 +253,8 @@ pub(crate) fn apply(table: &mut Table, event: PodmanEvent) -> Option<WatchEvent>
             record.state = ContainerState::Running;
             record.stop_requested = false;
         }
-        // Podman has no code when it cannot tell; treat that as a failure.
-        "died" => record.state = ContainerState::Exited(event.exit_code.unwrap_or(-1)),
+        // Podman writes the code with Go's `omitempty`: a missing code is exit 0.
+        "died" => record.state = ContainerState::Exited(event.exit_code.unwrap_or(0)),
         "stop" | "kill" => record.stop_requested = true,
         "remove" => {
             let mut gone = table.remove(&event.id)?;

@@ -4,17 +4,13 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use ank_model::exec_state::{ExecState, Failed};
 use ank_model::{ExecutionState, WorkloadInstanceName};
 use tokio::sync::broadcast;
 
-use crate::podman_cli::{ContainerRecord, ContainerState, PodmanWatcher, WatchEvent};
+use crate::podman_cli::{ContainerRecord, ContainerState, PodmanWatcher, WatchEvent, REMOVE_GRACE};
 use crate::{StateSink, StateUpdate};
-
-/// See the `podman` runtime: a pod removed by someone else shows `died` before `remove`.
-const EXTERNAL_STOP_GRACE: Duration = Duration::from_millis(500);
 
 /// What `stop` needs to take an instance down.
 #[derive(Debug, Clone, Default)]
@@ -157,16 +153,12 @@ impl Tracker {
             .iter()
             .any(|p| !all.iter().any(|r| r.pod_id.as_ref() == Some(p)));
         let containers: Vec<&ContainerRecord> = all.iter().filter(|r| !r.is_infra).collect();
-        if may_defer
-            && containers
-                .iter()
-                .any(|r| r.stop_requested && matches!(r.state, ContainerState::Exited(_)))
-        {
+        if may_defer && containers.iter().any(|r| r.maybe_being_removed()) {
             let tracker = self.clone();
             let name = name.to_owned();
             // Ends by itself after the grace period; nothing needs to own it.
             tokio::spawn(async move {
-                tokio::time::sleep(EXTERNAL_STOP_GRACE).await;
+                tokio::time::sleep(REMOVE_GRACE).await;
                 tracker.evaluate(&name, false);
             });
             return;
