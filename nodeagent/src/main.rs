@@ -1,2 +1,83 @@
-//! TODO
-fn main() {}
+//! `ank-agent`: parses flags and the agent config, sets up the runtimes, and runs the agent
+//! until SIGINT or SIGTERM. Workloads keep running after the agent ends; the next agent adopts
+//! them. `ank-agent __shim <dir>` is the hidden entry of the native runtime's shim.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Parser;
+use nodeagent::config::{self, FileConfig, Flags};
+use runtimes::process::{ProcessConfig, ProcessRuntime, ShimCommand, DEFAULT_GRACE_PERIOD};
+use runtimes::RuntimeRegistry;
+use tokio::signal::unix::{signal, SignalKind};
+
+/// The hidden subcommand that runs a shim.
+const SHIM: &str = "__shim";
+
+fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args_os();
+    if args.nth(1).is_some_and(|a| a == SHIM) {
+        let dir = args.next().context("__shim needs an instance folder")?;
+        std::process::exit(runtimes::process::shim::run(Path::new(&dir)));
+    }
+    let flags = Flags::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let file = match &flags.agent_config {
+        Some(path) => config::read_file(path)?,
+        None if Path::new(config::DEFAULT_CONFIG).exists() => {
+            config::read_file(Path::new(config::DEFAULT_CONFIG))?
+        }
+        None => FileConfig::default(),
+    };
+    let settings = config::settings(flags, file)?;
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the tokio runtime")?
+        .block_on(run(settings))
+}
+
+async fn run(settings: nodeagent::AgentSettings) -> anyhow::Result<()> {
+    let (sink, states) = tokio::sync::mpsc::unbounded_channel();
+    let shim = ShimCommand::current_exe(SHIM).context("cannot find the agent executable")?;
+    let native = ProcessRuntime::new(
+        ProcessConfig {
+            run_folder: settings.run_folder.clone(),
+            shim,
+            grace_period: DEFAULT_GRACE_PERIOD,
+        },
+        sink,
+    );
+    let mut runtimes = RuntimeRegistry::new();
+    runtimes.register(Arc::new(native));
+    tracing::info!(
+        name = settings.name,
+        server = settings.server_url,
+        run_folder = %settings.run_folder.display(),
+        "ank-agent {} starting",
+        env!("CARGO_PKG_VERSION")
+    );
+    let shutdown = shutdown_signal()?;
+    nodeagent::run(settings, runtimes, states, shutdown).await;
+    tracing::info!("ank-agent stopped; workloads keep running");
+    Ok(())
+}
+
+/// Completes on SIGINT or SIGTERM.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
+    let mut terminate = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+    })
+}

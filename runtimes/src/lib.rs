@@ -14,6 +14,7 @@
 pub mod podman;
 pub mod podman_cli;
 pub mod podman_kube;
+pub mod process;
 pub mod runtime;
 
 pub use runtime::{

@@ -1,0 +1,316 @@
+//! The agent's event loop: one owner for every workload instance, fed by a closed [`Event`]
+//! enum (server messages, runtime states, finished operations, timers, load ticks). Each arm is
+//! one call to a named method. Every task it spawns sits in one of its `JoinSet`s and ends when
+//! the loop ends; the workloads themselves keep running for the next agent to adopt.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use ank_model::proto::anchorage::from_server::FromServerEnum;
+use ank_model::proto::anchorage::to_server::ToServerEnum;
+use ank_model::proto::anchorage::{AgentHello, AgentLoadStatus, ToServer};
+use ank_model::proto::ank_base::{self as pb, request::RequestContent};
+use ank_model::{ExecutionState, WorkloadInstanceName};
+use runtimes::{RuntimeRegistry, StateUpdate};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio::time::{Interval, MissedTickBehavior};
+use tokio_util::sync::CancellationToken;
+
+use crate::connection::{self, ConnEvent};
+use crate::convert::{self, Deleted, Desired};
+use crate::load::LoadMeter;
+use crate::logs::{self, LogStreams};
+use crate::workload::dependencies::Known;
+use crate::workload::Instance;
+
+/// How often the node's load is reported while connected.
+pub const LOAD_PERIOD: Duration = Duration::from_secs(3);
+
+/// Who the agent is and where it keeps its files.
+#[derive(Debug, Clone)]
+pub struct AgentSettings {
+    /// The agent's name (`[a-zA-Z0-9_-]+`).
+    pub name: String,
+    /// `http://host:port` of the server.
+    pub server_url: String,
+    /// Tags sent in AgentHello.
+    pub tags: BTreeMap<String, String>,
+    /// The run folder (instance folders are in `<run_folder>/<name>_io/`).
+    pub run_folder: PathBuf,
+}
+
+/// Everything the loop reacts to.
+pub enum Event {
+    /// The connection's news.
+    Conn(ConnEvent),
+    /// A runtime saw an instance change.
+    Runtime(StateUpdate),
+    /// A start or stop finished.
+    Op(OpDone),
+    /// A timer fired.
+    Timer(Timer),
+    /// Time to report the load.
+    LoadTick,
+}
+
+/// A finished runtime operation.
+pub enum OpDone {
+    /// `start` of a managed instance.
+    Started(WorkloadInstanceName, Result<(), String>),
+    /// `stop` of a deleted instance.
+    Stopped(WorkloadInstanceName, Result<(), String>),
+    /// `stop` of an instance found on the node that the server does not want.
+    OrphanStopped(WorkloadInstanceName, Result<(), String>),
+}
+
+/// A timer of one instance; ignored unless its generation is still the instance's.
+pub enum Timer {
+    /// Start again (retry after a failed start, or a restart).
+    Launch(WorkloadInstanceName, u64),
+    /// Stop again after a failed stop.
+    Stop(WorkloadInstanceName, u64),
+}
+
+/// The agent's state; see the module docs.
+pub struct Agent {
+    pub(crate) name: String,
+    pub(crate) run_folder: PathBuf,
+    pub(crate) runtimes: RuntimeRegistry,
+    /// The current session's sender; `None` while disconnected.
+    pub(crate) server: Option<mpsc::Sender<ToServer>>,
+    pub(crate) instances: BTreeMap<WorkloadInstanceName, Instance>,
+    /// States of all workloads the agent has heard of, for dependency decisions.
+    pub(crate) known: Known,
+    /// Counts state changes, so `reevaluate` knows when nothing moves any more.
+    pub(crate) changes: u64,
+    pub(crate) ops: JoinSet<OpDone>,
+    pub(crate) timers: JoinSet<Timer>,
+    logs: LogStreams,
+    load: LoadMeter,
+    /// Ticks only while connected.
+    load_tick: Option<Interval>,
+}
+
+/// Runs the agent until `shutdown` completes: connects to the server (and reconnects), runs
+/// the assigned workloads on `runtimes`, whose states arrive on `states`.
+pub async fn run(
+    settings: AgentSettings,
+    runtimes: RuntimeRegistry,
+    states: mpsc::UnboundedReceiver<StateUpdate>,
+    shutdown: impl Future<Output = ()>,
+) {
+    let hello = AgentHello {
+        agent_name: settings.name.clone(),
+        protocol_version: ank_model::ANKAIOS_VERSION.to_owned(),
+        tags: settings.tags.clone(),
+    };
+    let (conn_tx, conn_rx) = mpsc::channel(64);
+    let cancel = CancellationToken::new();
+    let connection = tokio::spawn(connection::run(
+        settings.server_url.clone(),
+        hello,
+        conn_tx,
+        cancel.clone(),
+    ));
+    let mut agent = Agent::new(&settings, runtimes);
+    agent.event_loop(conn_rx, states, shutdown).await;
+    cancel.cancel();
+    let _ = connection.await;
+    agent.shutdown().await;
+}
+
+impl Agent {
+    /// An agent with no instances, not connected.
+    pub fn new(settings: &AgentSettings, runtimes: RuntimeRegistry) -> Self {
+        Agent {
+            name: settings.name.clone(),
+            run_folder: settings.run_folder.clone(),
+            runtimes,
+            server: None,
+            instances: BTreeMap::new(),
+            known: Known::default(),
+            changes: 0,
+            ops: JoinSet::new(),
+            timers: JoinSet::new(),
+            logs: LogStreams::default(),
+            load: LoadMeter::default(),
+            load_tick: None,
+        }
+    }
+
+    /// Handles events until `shutdown` completes or the connection task is gone.
+    pub async fn event_loop(
+        &mut self,
+        mut conn: mpsc::Receiver<ConnEvent>,
+        mut states: mpsc::UnboundedReceiver<StateUpdate>,
+        shutdown: impl Future<Output = ()>,
+    ) {
+        tokio::pin!(shutdown);
+        loop {
+            let event = tokio::select! {
+                () = &mut shutdown => return,
+                event = conn.recv() => match event {
+                    Some(event) => Event::Conn(event),
+                    None => return,
+                },
+                Some(update) = states.recv() => Event::Runtime(update),
+                Some(Ok(done)) = self.ops.join_next() => Event::Op(done),
+                Some(Ok(timer)) = self.timers.join_next() => Event::Timer(timer),
+                () = self.logs.reap() => continue,
+                () = tick(&mut self.load_tick) => Event::LoadTick,
+            };
+            self.handle(event).await;
+        }
+    }
+
+    async fn handle(&mut self, event: Event) {
+        match event {
+            Event::Conn(ConnEvent::Connected { sender, hello }) => {
+                self.on_connected(sender, *hello).await;
+            }
+            Event::Conn(ConnEvent::Message(message)) => self.on_message(*message),
+            Event::Conn(ConnEvent::Disconnected) => self.on_disconnected().await,
+            Event::Runtime(update) => self.on_runtime_state(update),
+            Event::Op(done) => self.on_op_done(done),
+            Event::Timer(timer) => self.on_timer(timer),
+            Event::LoadTick => self.send_load(),
+        }
+        self.reevaluate();
+    }
+
+    /// Ends everything the agent owns except the workloads.
+    pub async fn shutdown(&mut self) {
+        self.ops.shutdown().await;
+        self.timers.shutdown().await;
+        self.logs.cancel_all().await;
+        for runtime in self.runtimes.iter() {
+            runtime.shutdown().await;
+        }
+    }
+
+    pub(crate) fn start_load_reports(&mut self) {
+        let mut interval = tokio::time::interval(LOAD_PERIOD);
+        interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        self.load_tick = Some(interval);
+    }
+
+    async fn on_disconnected(&mut self) {
+        tracing::warn!("disconnected from the server");
+        self.server = None;
+        self.load_tick = None;
+        self.logs.cancel_all().await;
+    }
+
+    fn on_message(&mut self, message: FromServerEnum) {
+        match message {
+            FromServerEnum::UpdateWorkload(update) => {
+                for deleted in update.deleted_workloads {
+                    match Deleted::try_from(deleted) {
+                        Ok(deleted) => self.delete(deleted),
+                        Err(e) => tracing::warn!(error = %e, "ignoring a deleted workload"),
+                    }
+                }
+                for added in update.added_workloads {
+                    match Desired::try_from(added) {
+                        Ok(desired) => self.add(desired, false),
+                        Err(e) => tracing::warn!(error = %e, "ignoring an added workload"),
+                    }
+                }
+            }
+            FromServerEnum::UpdateWorkloadState(update) => {
+                for state in update.workload_states {
+                    match convert::state_from_pb(state) {
+                        Ok((instance, state)) => self.observe(&instance, &state),
+                        Err(e) => tracing::warn!(error = %e, "ignoring a workload state"),
+                    }
+                }
+            }
+            FromServerEnum::LogsRequest(request) => self.on_logs_request(request),
+            FromServerEnum::Response(response) => {
+                tracing::debug!(
+                    id = response.request_id,
+                    "no control interface for a response"
+                );
+            }
+            FromServerEnum::ServerHello(_) | FromServerEnum::ConnectionRefused(_) => {
+                tracing::warn!("unexpected session message");
+            }
+        }
+    }
+
+    /// Records the state of a workload another agent (or the server) reports. This agent's
+    /// own instances are its own to tell.
+    pub(crate) fn observe(&mut self, instance: &WorkloadInstanceName, state: &ExecutionState) {
+        if !self.instances.contains_key(instance) {
+            self.known.set(instance, state);
+            self.changes += 1;
+        }
+    }
+
+    fn on_logs_request(&mut self, request: pb::Request) {
+        let Some(sender) = self.server.clone() else {
+            return;
+        };
+        match request.request_content {
+            Some(RequestContent::LogsRequest(logs_request)) => {
+                let options = logs::options(&logs_request);
+                let names: BTreeSet<WorkloadInstanceName> = logs_request
+                    .workload_names
+                    .into_iter()
+                    .map(WorkloadInstanceName::from)
+                    .filter(|n| n.agent_name == self.name)
+                    .collect();
+                let instances = names
+                    .into_iter()
+                    .map(|name| {
+                        let runtime = self
+                            .instances
+                            .get(&name)
+                            .and_then(|i| self.runtimes.get(&i.desired.runtime).cloned());
+                        (name, runtime)
+                    })
+                    .collect();
+                self.logs
+                    .start(request.request_id, &options, instances, sender);
+            }
+            Some(RequestContent::LogsCancelRequest(_)) => self.logs.cancel(&request.request_id),
+            _ => tracing::warn!(
+                id = request.request_id,
+                "unexpected request from the server"
+            ),
+        }
+    }
+
+    fn send_load(&mut self) {
+        let (cpu_usage, free_memory) = self.load.sample();
+        self.send(convert::to_server(ToServerEnum::AgentLoadStatus(
+            AgentLoadStatus {
+                agent_name: self.name.clone(),
+                cpu_usage,
+                free_memory,
+            },
+        )));
+    }
+
+    /// Sends to the server if connected. A full queue drops the message: the server is not
+    /// reading, and the next session starts with a full report anyway.
+    pub(crate) fn send(&self, message: ToServer) {
+        if let Some(server) = &self.server {
+            if server.try_send(message).is_err() {
+                tracing::warn!("server queue full, dropping a report");
+            }
+        }
+    }
+}
+
+async fn tick(interval: &mut Option<Interval>) {
+    match interval {
+        Some(interval) => {
+            interval.tick().await;
+        }
+        None => std::future::pending().await,
+    }
+}

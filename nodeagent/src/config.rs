@@ -1,0 +1,268 @@
+//! The agent's settings: command-line flags (as Ankaios spells them), the optional TOML agent
+//! config (`version = 'v1'`), and their checks. Flags win over the file.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::agent::AgentSettings;
+use crate::runfolder;
+
+/// The default agent config, read only when it exists.
+pub const DEFAULT_CONFIG: &str = "/etc/ankaios/ank-agent.conf";
+/// The default server URL.
+pub const DEFAULT_SERVER_URL: &str = "http://127.0.0.1:25551";
+
+/// `ank-agent` flags.
+#[derive(Debug, Default, clap::Parser)]
+#[command(
+    name = "ank-agent",
+    version,
+    about = "Anchorage agent: runs the workloads of one node"
+)]
+pub struct Flags {
+    /// The agent's name ([a-zA-Z0-9_-]+).
+    #[arg(short = 'n', long)]
+    pub name: Option<String>,
+    /// The server's URL.
+    #[arg(short = 's', long = "server-url")]
+    pub server_url: Option<String>,
+    /// The run folder (default: $TMPDIR/ankaios).
+    #[arg(short = 'r', long = "run-folder")]
+    pub run_folder: Option<PathBuf>,
+    /// A tag of this agent, key=value (repeatable).
+    #[arg(short = 't', long = "tag", value_parser = parse_tag)]
+    pub tags: Vec<(String, String)>,
+    /// The agent config file (TOML).
+    #[arg(short = 'x', long = "agent-config")]
+    pub agent_config: Option<PathBuf>,
+    /// Talk to the server without TLS.
+    #[arg(short = 'k', long, env = "ANKAGENT_INSECURE")]
+    pub insecure: bool,
+    /// The CA certificate (PEM).
+    #[arg(long = "ca_pem", env = "ANKAGENT_CA_PEM")]
+    pub ca_pem: Option<PathBuf>,
+    /// The agent's certificate (PEM).
+    #[arg(long = "crt_pem", env = "ANKAGENT_CRT_PEM")]
+    pub crt_pem: Option<PathBuf>,
+    /// The agent's key (PEM).
+    #[arg(long = "key_pem", env = "ANKAGENT_KEY_PEM")]
+    pub key_pem: Option<PathBuf>,
+}
+
+fn parse_tag(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
+        _ => Err(format!("tag '{text}' is not key=value")),
+    }
+}
+
+/// The TOML agent config.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// Must be `v1`.
+    pub version: String,
+    /// The agent's name.
+    pub name: Option<String>,
+    /// The server's URL.
+    pub server_url: Option<String>,
+    /// The run folder.
+    pub run_folder: Option<PathBuf>,
+    /// No TLS.
+    pub insecure: Option<bool>,
+    /// CA certificate path.
+    pub ca_pem: Option<PathBuf>,
+    /// Certificate path.
+    pub crt_pem: Option<PathBuf>,
+    /// Key path.
+    pub key_pem: Option<PathBuf>,
+    /// CA certificate text.
+    pub ca_pem_content: Option<String>,
+    /// Certificate text.
+    pub crt_pem_content: Option<String>,
+    /// Key text.
+    pub key_pem_content: Option<String>,
+}
+
+/// Why the agent cannot start with these settings.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The config file cannot be read.
+    #[error("cannot read agent config '{path}'")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The config file is not valid (unknown key, bad value).
+    #[error("invalid agent config '{path}': {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, naming the key.
+        message: String,
+    },
+    /// The config file has another version.
+    #[error("unsupported agent config version '{0}' (expected 'v1')")]
+    Version(String),
+    /// No name given.
+    #[error("the agent name is missing: pass -n/--name or set 'name' in the agent config")]
+    MissingName,
+    /// The name has other characters.
+    #[error("invalid agent name '{0}': only [a-zA-Z0-9_-] are allowed")]
+    InvalidName(String),
+    /// TLS settings given: not implemented yet.
+    #[error("mTLS is not supported yet: run with --insecure (-k) instead of --ca_pem/--crt_pem/--key_pem")]
+    TlsNotSupported,
+    /// Neither insecure nor certificates.
+    #[error("no TLS settings: pass --insecure (-k) (certificates are not supported yet; missing: --ca_pem, --crt_pem, --key_pem)")]
+    NoTls,
+    /// The run folder cannot be used.
+    #[error(transparent)]
+    RunFolder(#[from] runfolder::RunFolderError),
+}
+
+/// Reads a TOML agent config.
+pub fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    parse_file(&text).map_err(|e| match e {
+        ConfigError::Parse { message, .. } => ConfigError::Parse {
+            path: path.to_owned(),
+            message,
+        },
+        other => other,
+    })
+}
+
+fn parse_file(text: &str) -> Result<FileConfig, ConfigError> {
+    let config: FileConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
+        path: PathBuf::new(),
+        message: e.message().to_owned(),
+    })?;
+    if config.version != "v1" {
+        return Err(ConfigError::Version(config.version));
+    }
+    Ok(config)
+}
+
+/// Whether `name` is a valid agent name.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// Merges flags over the file, checks everything, and prepares the run folder.
+pub fn settings(flags: Flags, file: FileConfig) -> Result<AgentSettings, ConfigError> {
+    let name = flags.name.or(file.name).ok_or(ConfigError::MissingName)?;
+    if !valid_name(&name) {
+        return Err(ConfigError::InvalidName(name));
+    }
+    let tls_given = [&flags.ca_pem, &flags.crt_pem, &flags.key_pem]
+        .iter()
+        .any(|p| p.is_some())
+        || [&file.ca_pem, &file.crt_pem, &file.key_pem]
+            .iter()
+            .any(|p| p.is_some())
+        || [
+            &file.ca_pem_content,
+            &file.crt_pem_content,
+            &file.key_pem_content,
+        ]
+        .iter()
+        .any(|p| p.is_some());
+    let insecure = flags.insecure || file.insecure.unwrap_or(false);
+    if tls_given && !insecure {
+        return Err(ConfigError::TlsNotSupported);
+    }
+    if !insecure {
+        return Err(ConfigError::NoTls);
+    }
+    let explicit = flags.run_folder.or(file.run_folder);
+    let run_folder = explicit
+        .clone()
+        .unwrap_or_else(runfolder::default_run_folder);
+    runfolder::prepare(&run_folder, explicit.is_none(), &name)?;
+    Ok(AgentSettings {
+        name,
+        server_url: flags
+            .server_url
+            .or(file.server_url)
+            .unwrap_or_else(|| DEFAULT_SERVER_URL.to_owned()),
+        tags: flags.tags.into_iter().collect::<BTreeMap<_, _>>(),
+        run_folder,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_checked() {
+        assert!(valid_name("agent_A-1"));
+        assert!(!valid_name("agent.A"));
+        assert!(!valid_name(""));
+        let flags = Flags {
+            name: Some("bad name".into()),
+            insecure: true,
+            ..Flags::default()
+        };
+        assert!(matches!(
+            settings(flags, FileConfig::default()),
+            Err(ConfigError::InvalidName(_))
+        ));
+    }
+
+    #[test]
+    fn file_errors_name_the_key_or_version() {
+        let err = parse_file("version = 'v1'\nnmae = 'x'\n").expect_err("unknown key");
+        assert!(err.to_string().contains("nmae"), "{err}");
+        let err = parse_file("version = 'v2'\n").expect_err("version");
+        assert!(err.to_string().contains("v2"), "{err}");
+        let ok = parse_file("version = 'v1'\nname = 'a'\ninsecure = true\n").expect("valid");
+        assert_eq!(ok.name.as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn flags_win_and_tls_is_refused() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let file = FileConfig {
+            name: Some("file".into()),
+            server_url: Some("http://file:1".into()),
+            run_folder: Some(tmp.path().to_owned()),
+            insecure: Some(true),
+            ..FileConfig::default()
+        };
+        let flags = Flags {
+            name: Some("flag".into()),
+            tags: vec![("k".into(), "v".into())],
+            ..Flags::default()
+        };
+        let s = settings(flags, file).expect("valid");
+        assert_eq!(
+            (s.name.as_str(), s.server_url.as_str()),
+            ("flag", "http://file:1")
+        );
+        assert_eq!(s.tags["k"], "v");
+        let flags = Flags {
+            name: Some("a".into()),
+            ca_pem: Some("ca.pem".into()),
+            ..Flags::default()
+        };
+        assert!(matches!(
+            settings(flags, FileConfig::default()),
+            Err(ConfigError::TlsNotSupported)
+        ));
+        assert_eq!(parse_tag("a=b=c"), Ok(("a".into(), "b=c".into())));
+        assert!(parse_tag("novalue").is_err());
+    }
+}

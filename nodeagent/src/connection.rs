@@ -1,0 +1,151 @@
+//! The agent's one stream to the server. Each session starts with AgentHello and must be
+//! answered with ServerHello; when the stream fails, the next attempt comes after a capped
+//! exponential delay (reset once a session was established). The agent loop only sees
+//! [`ConnEvent`]s and a sender for the current session.
+
+use std::time::Duration;
+
+use ank_model::proto::anchorage::agent_connection_client::AgentConnectionClient;
+use ank_model::proto::anchorage::from_server::FromServerEnum;
+use ank_model::proto::anchorage::to_server::ToServerEnum;
+use ank_model::proto::anchorage::{AgentHello, ServerHello, ToServer};
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tokio_util::sync::CancellationToken;
+
+use crate::convert::to_server;
+
+/// First delay before reconnecting.
+const MIN_DELAY: Duration = Duration::from_millis(200);
+/// Longest delay between attempts.
+const MAX_DELAY: Duration = Duration::from_secs(5);
+/// Messages the agent may queue for the server before reports are dropped (a reconnect
+/// resends every state anyway).
+pub const SESSION_QUEUE: usize = 1024;
+
+/// What the connection tells the agent loop.
+#[derive(Debug)]
+pub enum ConnEvent {
+    /// A session is up: its sender, and the server's hello.
+    Connected {
+        /// Sends to the server within this session; fails once the session is gone.
+        sender: mpsc::Sender<ToServer>,
+        /// The agent's workloads and the known workload states.
+        hello: Box<ServerHello>,
+    },
+    /// A message of the current session.
+    Message(Box<FromServerEnum>),
+    /// The session ended; a new one is being attempted.
+    Disconnected,
+}
+
+/// Why one session attempt ended.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnError {
+    /// The server cannot be reached.
+    #[error("cannot connect to {url}")]
+    Connect {
+        /// The server URL.
+        url: String,
+        /// The transport error.
+        #[source]
+        source: tonic::transport::Error,
+    },
+    /// The stream failed.
+    #[error("stream to the server failed")]
+    Stream(#[from] tonic::Status),
+    /// The server refused this agent.
+    #[error("the server refused the agent: {0}")]
+    Refused(String),
+    /// The server broke the protocol.
+    #[error("protocol error: {0}")]
+    Protocol(&'static str),
+    /// The agent loop is gone.
+    #[error("the agent stopped")]
+    AgentGone,
+}
+
+/// Keeps a session to `url` until `cancel` fires, reporting into `events`.
+pub async fn run(
+    url: String,
+    hello: AgentHello,
+    events: mpsc::Sender<ConnEvent>,
+    cancel: CancellationToken,
+) {
+    let mut delay = MIN_DELAY;
+    loop {
+        let mut established = false;
+        let result = tokio::select! {
+            () = cancel.cancelled() => return,
+            result = session(&url, &hello, &events, &mut established) => result,
+        };
+        if established && events.send(ConnEvent::Disconnected).await.is_err() {
+            return;
+        }
+        match result {
+            Err(ConnError::AgentGone) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, source = ?std::error::Error::source(&e), "server connection")
+            }
+            Ok(()) => tracing::warn!("the server closed the connection"),
+        }
+        if established {
+            delay = MIN_DELAY;
+        }
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            () = tokio::time::sleep(delay) => {}
+        }
+        delay = (delay * 2).min(MAX_DELAY);
+    }
+}
+
+async fn session(
+    url: &str,
+    hello: &AgentHello,
+    events: &mpsc::Sender<ConnEvent>,
+    established: &mut bool,
+) -> Result<(), ConnError> {
+    let mut client = AgentConnectionClient::connect(url.to_owned())
+        .await
+        .map_err(|source| ConnError::Connect {
+            url: url.to_owned(),
+            source,
+        })?;
+    let (sender, outbound) = mpsc::channel(SESSION_QUEUE);
+    sender
+        .send(to_server(ToServerEnum::AgentHello(hello.clone())))
+        .await
+        .map_err(|_| ConnError::Protocol("outbound stream closed"))?;
+    let mut inbound = client
+        .session(ReceiverStream::new(outbound))
+        .await?
+        .into_inner();
+    let server_hello = match inbound.message().await?.and_then(|m| m.from_server_enum) {
+        Some(FromServerEnum::ServerHello(h)) => h,
+        Some(FromServerEnum::ConnectionRefused(r)) => return Err(ConnError::Refused(r.reason)),
+        Some(_) => return Err(ConnError::Protocol("the first message is not ServerHello")),
+        None => return Err(ConnError::Protocol("stream ended before ServerHello")),
+    };
+    tracing::info!(url, "connected to the server");
+    events
+        .send(ConnEvent::Connected {
+            sender,
+            hello: Box::new(server_hello),
+        })
+        .await
+        .map_err(|_| ConnError::AgentGone)?;
+    *established = true;
+    while let Some(message) = inbound.message().await? {
+        if let Some(FromServerEnum::ConnectionRefused(r)) = message.from_server_enum {
+            return Err(ConnError::Refused(r.reason));
+        }
+        if let Some(message) = message.from_server_enum {
+            events
+                .send(ConnEvent::Message(Box::new(message)))
+                .await
+                .map_err(|_| ConnError::AgentGone)?;
+        }
+    }
+    Ok(())
+}

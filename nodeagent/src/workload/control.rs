@@ -1,0 +1,324 @@
+//! The life of one instance, as methods of the agent loop: add → (wait for dependencies) →
+//! start (retried with backoff) → runtime states (restart per policy) → delete → (wait for
+//! dependents) → stop → `Removed`.
+
+use ank_model::exec_state::{ExecState, Pending, Stopping};
+use ank_model::{ExecutionState, WorkloadInstanceName};
+use runtimes::StateUpdate;
+
+use super::dependencies::{first_blocking, first_unmet};
+use super::restart::{restart_delay, retry_delay, should_restart, QUICK_EXIT};
+use super::{Instance, Phase};
+use crate::agent::{Agent, OpDone, Timer};
+use crate::convert::{self, Deleted, Desired};
+use crate::runfolder;
+
+impl Agent {
+    /// Takes on a new instance; `adopt` starts it at once (it already runs on the node, so its
+    /// dependencies were met once) and reports whatever the runtime finds.
+    pub(crate) fn add(&mut self, desired: Desired, adopt: bool) {
+        let instance = desired.instance.clone();
+        if self.instances.contains_key(&instance) {
+            return;
+        }
+        let dir = runfolder::instance_dir(&self.run_folder, &instance);
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            tracing::warn!(%instance, error = %e, "cannot create the instance folder");
+        }
+        self.instances
+            .insert(instance.clone(), Instance::new(desired, dir));
+        if adopt {
+            self.launch(&instance, true);
+        } else {
+            self.try_launch(&instance);
+        }
+    }
+
+    /// Starts the instance if its dependencies are met, else shows `Pending(WaitingToStart)`.
+    pub(crate) fn try_launch(&mut self, instance: &WorkloadInstanceName) {
+        let Some(inst) = self.instances.get(instance) else {
+            return;
+        };
+        if inst.deleting.is_some() || inst.phase != Phase::Waiting {
+            return;
+        }
+        // An update is a delete of the old instance and an add of the new one: the new one
+        // waits until the old one is gone, as Ankaios does.
+        let older_exists = self.instances.iter().any(|(other, i)| {
+            other != instance
+                && other.workload_name == instance.workload_name
+                && i.deleting.is_some()
+        });
+        if older_exists || first_unmet(&inst.desired.dependencies, &self.known).is_some() {
+            self.set_state(
+                instance,
+                ExecutionState::new(ExecState::Pending(Pending::WaitingToStart)),
+            );
+            return;
+        }
+        self.launch(instance, false);
+    }
+
+    /// Asks the runtime to start (or adopt) the instance.
+    fn launch(&mut self, instance: &WorkloadInstanceName, adopt: bool) {
+        let Some(inst) = self.instances.get(instance) else {
+            return;
+        };
+        let name = &inst.desired.runtime;
+        let Some(runtime) = self.runtimes.get(name).cloned() else {
+            let info = format!("unknown runtime '{name}'");
+            self.block(instance, info);
+            return;
+        };
+        if let Err(e) = runtime.check_config(&inst.desired.runtime_config) {
+            self.block(instance, e.to_string());
+            return;
+        }
+        let spec = inst.spec();
+        if !adopt {
+            self.set_state(
+                instance,
+                ExecutionState::new(ExecState::Pending(Pending::Starting)),
+            );
+        }
+        if let Some(inst) = self.instances.get_mut(instance) {
+            inst.phase = Phase::Starting;
+            inst.started_at = Some(tokio::time::Instant::now());
+        }
+        let instance = instance.clone();
+        self.ops.spawn(async move {
+            let result = runtime.start(&spec).await.map_err(|e| e.to_string());
+            OpDone::Started(instance, result)
+        });
+    }
+
+    /// A start that cannot succeed by retrying: `Pending(StartingFailed)`, no retry.
+    fn block(&mut self, instance: &WorkloadInstanceName, info: String) {
+        tracing::warn!(%instance, info, "cannot start");
+        if let Some(inst) = self.instances.get_mut(instance) {
+            inst.phase = Phase::Blocked;
+        }
+        let state = ExecutionState::with_info(ExecState::Pending(Pending::StartingFailed), info);
+        self.set_state(instance, state);
+    }
+
+    pub(crate) fn on_op_done(&mut self, done: OpDone) {
+        match done {
+            OpDone::Started(instance, result) => self.on_started(&instance, result),
+            OpDone::Stopped(instance, result) => self.on_stopped(&instance, result),
+            OpDone::OrphanStopped(instance, result) => self.on_orphan_stopped(&instance, result),
+        }
+    }
+
+    fn on_started(&mut self, instance: &WorkloadInstanceName, result: Result<(), String>) {
+        let Some(inst) = self.instances.get_mut(instance) else {
+            return;
+        };
+        match result {
+            Ok(()) => {
+                inst.phase = Phase::Started;
+                inst.failures = 0;
+            }
+            Err(info) => {
+                inst.failures += 1;
+                let delay = retry_delay(inst.failures);
+                tracing::warn!(%instance, info, ?delay, "start failed, retrying");
+                let state = ExecState::Pending(Pending::StartingFailed);
+                self.set_state(instance, ExecutionState::with_info(state, info));
+                self.schedule(instance, delay, Timer::Launch);
+            }
+        }
+        self.try_stop(instance);
+    }
+
+    /// Records a state the runtime saw and applies the restart policy.
+    pub(crate) fn on_runtime_state(&mut self, update: StateUpdate) {
+        let StateUpdate { instance, state } = update;
+        let Some(inst) = self.instances.get_mut(&instance) else {
+            return;
+        };
+        if inst.phase == Phase::Stopping || inst.deleting.is_some() {
+            return;
+        }
+        let ended = state.state.is_terminal();
+        let restart = ended && should_restart(inst.desired.restart_policy, state.state);
+        if ended {
+            inst.phase = Phase::Waiting;
+            let quick = inst.started_at.is_some_and(|t| t.elapsed() < QUICK_EXIT);
+            inst.quick_exits = if quick { inst.quick_exits + 1 } else { 0 };
+        }
+        let delay = restart_delay(inst.quick_exits);
+        self.set_state(&instance, state);
+        if restart {
+            tracing::info!(%instance, ?delay, "restarting");
+            self.schedule(&instance, delay, Timer::Launch);
+        } else if ended {
+            // Ended for good: never launched again (dependencies are not re-checked).
+            if let Some(inst) = self.instances.get_mut(&instance) {
+                inst.phase = Phase::Blocked;
+            }
+        }
+    }
+
+    /// Runs `timer` for the instance after `delay` (at once when zero).
+    fn schedule(
+        &mut self,
+        instance: &WorkloadInstanceName,
+        delay: std::time::Duration,
+        timer: fn(WorkloadInstanceName, u64) -> Timer,
+    ) {
+        let Some(inst) = self.instances.get_mut(instance) else {
+            return;
+        };
+        inst.generation += 1;
+        inst.phase = Phase::Scheduled;
+        let fire = timer(instance.clone(), inst.generation);
+        if delay.is_zero() {
+            self.on_timer(fire);
+        } else {
+            self.timers.spawn(async move {
+                tokio::time::sleep(delay).await;
+                fire
+            });
+        }
+    }
+
+    pub(crate) fn on_timer(&mut self, timer: Timer) {
+        let (instance, generation, stop) = match timer {
+            Timer::Launch(i, g) => (i, g, false),
+            Timer::Stop(i, g) => (i, g, true),
+        };
+        let Some(inst) = self.instances.get_mut(&instance) else {
+            return;
+        };
+        if inst.generation != generation || inst.phase != Phase::Scheduled {
+            return;
+        }
+        inst.phase = Phase::Waiting;
+        if stop {
+            self.try_stop(&instance);
+        } else if inst.deleting.is_none() {
+            self.launch(&instance, false);
+        }
+    }
+
+    /// The server deleted the instance: stop it once no dependent needs it.
+    pub(crate) fn delete(&mut self, deleted: Deleted) {
+        let Deleted {
+            instance,
+            dependents,
+        } = deleted;
+        let Some(inst) = self.instances.get_mut(&instance) else {
+            // Never heard of it (or already gone): tell the server it is gone.
+            self.send(convert::update_states([(
+                instance,
+                ExecutionState::new(ExecState::Removed),
+            )]));
+            return;
+        };
+        inst.deleting = Some(dependents);
+        inst.generation += 1;
+        if inst.phase == Phase::Scheduled {
+            inst.phase = Phase::Waiting;
+        }
+        self.try_stop(&instance);
+    }
+
+    /// Stops a deleted instance, or shows `Stopping(WaitingToStop)` while a dependent is
+    /// pending or running.
+    pub(crate) fn try_stop(&mut self, instance: &WorkloadInstanceName) {
+        let Some(inst) = self.instances.get(instance) else {
+            return;
+        };
+        let Some(dependents) = &inst.deleting else {
+            return;
+        };
+        if inst.busy() || inst.phase == Phase::Scheduled {
+            return;
+        }
+        if first_blocking(dependents, &self.known).is_some() {
+            self.set_state(
+                instance,
+                ExecutionState::new(ExecState::Stopping(Stopping::WaitingToStop)),
+            );
+            return;
+        }
+        let runtime = self.runtimes.get(&inst.desired.runtime).cloned();
+        self.set_state(
+            instance,
+            ExecutionState::new(ExecState::Stopping(Stopping::Stopping)),
+        );
+        if let Some(inst) = self.instances.get_mut(instance) {
+            inst.phase = Phase::Stopping;
+        }
+        let instance = instance.clone();
+        self.ops.spawn(async move {
+            let result = match runtime {
+                Some(runtime) => runtime.stop(&instance).await.map_err(|e| e.to_string()),
+                None => Ok(()),
+            };
+            OpDone::Stopped(instance, result)
+        });
+    }
+
+    fn on_stopped(&mut self, instance: &WorkloadInstanceName, result: Result<(), String>) {
+        let Some(inst) = self.instances.get_mut(instance) else {
+            return;
+        };
+        match result {
+            Ok(()) => {
+                if let Err(e) = std::fs::remove_dir_all(&inst.dir) {
+                    if e.kind() != std::io::ErrorKind::NotFound {
+                        tracing::warn!(%instance, error = %e, "cannot remove the instance folder");
+                    }
+                }
+                self.set_state(instance, ExecutionState::new(ExecState::Removed));
+                self.instances.remove(instance);
+            }
+            Err(info) => {
+                inst.phase = Phase::Waiting;
+                inst.failures += 1;
+                let delay = retry_delay(inst.failures);
+                tracing::warn!(%instance, info, ?delay, "stop failed, retrying");
+                let state = ExecState::Stopping(Stopping::DeleteFailed);
+                self.set_state(instance, ExecutionState::with_info(state, info));
+                self.schedule(instance, delay, Timer::Stop);
+            }
+        }
+    }
+
+    /// Records and reports a state of one of this agent's instances (if it changed).
+    pub(crate) fn set_state(&mut self, instance: &WorkloadInstanceName, state: ExecutionState) {
+        let Some(inst) = self.instances.get_mut(instance) else {
+            return;
+        };
+        if inst.state == state {
+            return;
+        }
+        tracing::info!(%instance, state = %state, info = state.additional_info, "state");
+        inst.state = state.clone();
+        self.known.set(instance, &state);
+        self.changes += 1;
+        self.send(convert::update_states([(instance.clone(), state)]));
+    }
+
+    /// Lets waiting instances move after states changed, until nothing moves any more.
+    pub(crate) fn reevaluate(&mut self) {
+        for _ in 0..=self.instances.len() {
+            let before = self.changes;
+            let candidates: Vec<_> = self
+                .instances
+                .iter()
+                .filter(|(_, i)| i.phase == Phase::Waiting || i.deleting.is_some())
+                .map(|(name, _)| name.clone())
+                .collect();
+            for instance in candidates {
+                self.try_launch(&instance);
+                self.try_stop(&instance);
+            }
+            if self.changes == before {
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,304 @@
+//! The `native` runtime: workloads are processes on the node, each started by a shim (see
+//! [`shim`]) in its own process group, with stdout/stderr in `output.log` of the instance folder.
+//!
+//! Why a shim: the workload must outlive the agent and be adopted by the next one. The shim is
+//! the workload's parent, so the workload is always reaped and its exit code lands in
+//! `exit_code`. The runtime watches the shim, not the workload: its own child through tokio's
+//! child wait, an adopted one (after an agent restart) through a pidfd. Both are OS events;
+//! nothing is polled.
+//!
+//! # Layout
+//! - [`files`]: the instance folder's bookkeeping files, shared with the shim.
+//! - [`shim`]: the shim's logic (the agent binary dispatches `__shim` to it).
+//! - `logs`: reading and following `output.log`.
+//! - `watch`: spawning and watching shims.
+
+pub mod files;
+mod logs;
+pub mod shim;
+mod watch;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use ank_model::exec_state::{ExecState, Failed};
+use ank_model::runtime_config::{NativeConfig, NATIVE};
+use ank_model::{ExecutionState, WorkloadInstanceName};
+use async_trait::async_trait;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::runtime::{
+    LogOptions, LogStream, Runtime, RuntimeError, StateSink, StateUpdate, WorkloadSpec,
+};
+use files::ShimSpec;
+pub use watch::ShimCommand;
+
+/// How long a stopped workload gets between SIGTERM and SIGKILL by default.
+pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(5);
+
+/// What the native runtime needs to know about the node.
+#[derive(Debug, Clone)]
+pub struct ProcessConfig {
+    /// The agent's run folder; instances live in `<run_folder>/<agent>_io/<workload>.<id>/`.
+    pub run_folder: PathBuf,
+    /// How to start a shim.
+    pub shim: ShimCommand,
+    /// Time between SIGTERM and SIGKILL on stop.
+    pub grace_period: Duration,
+}
+
+/// The `native` runtime.
+pub struct ProcessRuntime {
+    config: ProcessConfig,
+    sink: StateSink,
+    /// Instances started or adopted by this agent. An entry stays after its shim has exited
+    /// (so a later `start` is a restart, not an adoption) until `stop` removes it.
+    instances: Mutex<HashMap<WorkloadInstanceName, watch::Handle>>,
+    /// The shim watchers; cancelled on shutdown (the workloads keep running).
+    tasks: Mutex<JoinSet<()>>,
+    cancel: CancellationToken,
+}
+
+impl ProcessRuntime {
+    /// A runtime that reports into `sink`.
+    pub fn new(config: ProcessConfig, sink: StateSink) -> Self {
+        ProcessRuntime {
+            config,
+            sink,
+            instances: Mutex::default(),
+            tasks: Mutex::default(),
+            cancel: CancellationToken::new(),
+        }
+    }
+
+    fn dir_of(&self, instance: &WorkloadInstanceName) -> PathBuf {
+        self.config
+            .run_folder
+            .join(format!("{}_io", instance.agent_name))
+            .join(instance.folder_name())
+    }
+
+    fn report(&self, instance: &WorkloadInstanceName, state: ExecutionState) {
+        let _ = self.sink.send(StateUpdate {
+            instance: instance.clone(),
+            state,
+        });
+    }
+
+    fn handle(&self, instance: &WorkloadInstanceName) -> Option<watch::Handle> {
+        self.instances.lock().ok()?.get(instance).cloned()
+    }
+
+    fn insert(&self, instance: &WorkloadInstanceName, handle: watch::Handle) {
+        if let Ok(mut map) = self.instances.lock() {
+            map.insert(instance.clone(), handle);
+        }
+    }
+
+    /// Starts a watcher task for a shim, owned by this runtime.
+    fn spawn_watcher(
+        &self,
+        instance: &WorkloadInstanceName,
+        shim: watch::Shim,
+        handle: &watch::Handle,
+    ) {
+        let task = watch::watch(
+            shim,
+            instance.clone(),
+            handle.clone(),
+            self.sink.clone(),
+            self.cancel.clone(),
+        );
+        if let Ok(mut tasks) = self.tasks.lock() {
+            while tasks.try_join_next().is_some() {}
+            tasks.spawn(task);
+        }
+    }
+
+    /// Adopts what a previous agent left in `dir`; `None` when there is nothing to adopt.
+    fn adopt(
+        &self,
+        instance: &WorkloadInstanceName,
+        dir: &Path,
+        report: bool,
+    ) -> Option<watch::Handle> {
+        if !dir.join(files::SPEC).exists() {
+            return None;
+        }
+        if let Some(pidfd) = watch::open_shim(dir) {
+            let handle = watch::Handle::new(dir);
+            if report {
+                self.report(instance, ExecutionState::running());
+            }
+            self.spawn_watcher(instance, watch::Shim::Adopted(pidfd), &handle);
+            return Some(handle);
+        }
+        let code = files::read_number(dir, files::EXIT_CODE)?;
+        let handle = watch::Handle::exited(dir);
+        if report {
+            self.report(instance, exit_state(Some(code)));
+        }
+        Some(handle)
+    }
+
+    async fn spawn_fresh(
+        &self,
+        spec: &WorkloadSpec,
+        config: &NativeConfig,
+    ) -> Result<(), RuntimeError> {
+        let dir = &spec.instance_dir;
+        watch::kill_stale(dir);
+        files::remove_all_but_log(dir);
+        let shim_spec = ShimSpec {
+            argv: config.argv().cloned().collect(),
+            env: config.env.clone().into_iter().collect(),
+            working_dir: config
+                .working_dir
+                .clone()
+                .unwrap_or_else(|| dir.to_string_lossy().into_owned()),
+        };
+        let json = serde_json::to_string(&shim_spec)
+            .map_err(|e| RuntimeError::StartFailed(e.to_string()))?;
+        files::write_atomic(dir, files::SPEC, &json)
+            .map_err(|e| RuntimeError::io(format!("cannot write {}", files::SPEC), e))?;
+        let child = match self.config.shim.spawn(dir).await {
+            Ok(child) => child,
+            Err(e) => {
+                files::remove_all_but_log(dir);
+                return Err(e);
+            }
+        };
+        let handle = watch::Handle::new(dir);
+        self.report(&spec.instance, ExecutionState::running());
+        self.spawn_watcher(&spec.instance, watch::Shim::Child(child), &handle);
+        self.insert(&spec.instance, handle);
+        Ok(())
+    }
+}
+
+/// The state of an ended workload from its exit code (`None`: it vanished without one).
+pub fn exit_state(code: Option<i32>) -> ExecutionState {
+    match code {
+        Some(0) => ExecutionState::succeeded(),
+        Some(code) => ExecutionState::with_info(
+            ExecState::Failed(Failed::ExecFailed),
+            format!("exit code {code}"),
+        ),
+        None => ExecutionState::with_info(
+            ExecState::Failed(Failed::Lost),
+            "the shim ended without an exit code",
+        ),
+    }
+}
+
+fn parse_config(runtime_config: &str) -> Result<NativeConfig, RuntimeError> {
+    let config: NativeConfig = serde_yaml_ng::from_str(runtime_config)
+        .map_err(|e| RuntimeError::InvalidConfig(e.to_string()))?;
+    if config.command.is_empty() {
+        return Err(RuntimeError::InvalidConfig(
+            "command must not be empty".into(),
+        ));
+    }
+    Ok(config)
+}
+
+#[async_trait]
+impl Runtime for ProcessRuntime {
+    fn name(&self) -> &'static str {
+        NATIVE
+    }
+
+    fn check_config(&self, runtime_config: &str) -> Result<(), RuntimeError> {
+        parse_config(runtime_config).map(|_| ())
+    }
+
+    async fn list_instances(&self, agent: &str) -> Result<Vec<WorkloadInstanceName>, RuntimeError> {
+        let dir = self.config.run_folder.join(format!("{agent}_io"));
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => {
+                return Err(RuntimeError::io(
+                    format!("cannot read {}", dir.display()),
+                    e,
+                ))
+            }
+        };
+        let mut found = Vec::new();
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some((workload, id)) = name.split_once('.') else {
+                continue;
+            };
+            if entry.path().join(files::SPEC).exists() {
+                found.push(WorkloadInstanceName {
+                    workload_name: workload.to_owned(),
+                    agent_name: agent.to_owned(),
+                    id: id.to_owned(),
+                });
+            }
+        }
+        found.sort();
+        Ok(found)
+    }
+
+    async fn start(&self, spec: &WorkloadSpec) -> Result<(), RuntimeError> {
+        let config = parse_config(&spec.runtime_config)?;
+        match self.handle(&spec.instance) {
+            Some(handle) if !handle.has_exited() => return Ok(()),
+            Some(_) => {}
+            None => {
+                if let Some(handle) = self.adopt(&spec.instance, &spec.instance_dir, true) {
+                    self.insert(&spec.instance, handle);
+                    return Ok(());
+                }
+            }
+        }
+        self.spawn_fresh(spec, &config).await
+    }
+
+    async fn stop(&self, instance: &WorkloadInstanceName) -> Result<(), RuntimeError> {
+        let dir = self.dir_of(instance);
+        let handle = self
+            .handle(instance)
+            .or_else(|| self.adopt(instance, &dir, false));
+        if let Some(handle) = handle {
+            handle
+                .terminate(self.config.grace_period)
+                .await
+                .map_err(RuntimeError::StopFailed)?;
+        }
+        files::remove_all(&dir);
+        if let Ok(mut map) = self.instances.lock() {
+            map.remove(instance);
+        }
+        Ok(())
+    }
+
+    async fn logs(
+        &self,
+        instance: &WorkloadInstanceName,
+        options: &LogOptions,
+    ) -> Result<LogStream, RuntimeError> {
+        let dir = self.dir_of(instance);
+        if !dir.join(files::LOG).exists() {
+            return Err(RuntimeError::NotFound(instance.to_string()));
+        }
+        logs::open(&dir, options).await
+    }
+
+    async fn shutdown(&self) {
+        self.cancel.cancel();
+        let tasks = match self.tasks.lock() {
+            Ok(mut tasks) => std::mem::take(&mut *tasks),
+            Err(_) => return,
+        };
+        tasks.join_all().await;
+    }
+}

@@ -1,0 +1,237 @@
+//! Spawning shims and waiting for them to end, as events: a shim this agent spawned is its
+//! child (tokio's child wait reaps it); a shim adopted after an agent restart is watched through
+//! a pidfd, and init reaps it.
+
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use ank_model::WorkloadInstanceName;
+use nix::sys::signal::{killpg, Signal};
+use nix::unistd::{getpgid, Pid};
+use tokio::io::unix::AsyncFd;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio::sync::watch as chan;
+use tokio_util::sync::CancellationToken;
+
+use super::{exit_state, files};
+use crate::runtime::{RuntimeError, StateSink, StateUpdate};
+
+/// How long a shim may take to report `ok`/`err`.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long to wait for a shim to end after SIGKILL of its workload.
+const KILL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How to start a shim: `program args… <instance dir>` with extra environment.
+#[derive(Debug, Clone)]
+pub struct ShimCommand {
+    /// The executable (normally the agent's own).
+    pub program: PathBuf,
+    /// Arguments before the instance folder (normally the hidden subcommand).
+    pub args: Vec<String>,
+    /// Extra environment of the shim (not of the workload).
+    pub env: Vec<(String, String)>,
+}
+
+impl ShimCommand {
+    /// The running executable with `subcommand`.
+    pub fn current_exe(subcommand: &str) -> std::io::Result<Self> {
+        Ok(ShimCommand {
+            program: std::env::current_exe()?,
+            args: vec![subcommand.to_owned()],
+            env: Vec::new(),
+        })
+    }
+
+    /// Spawns a shim for `dir` and waits for its handshake: `ok <pid>` once the workload runs,
+    /// `err <message>` when it could not be started.
+    pub(crate) async fn spawn(&self, dir: &Path) -> Result<Child, RuntimeError> {
+        let mut child = Command::new(&self.program)
+            .args(&self.args)
+            .arg(dir)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| {
+                RuntimeError::io(format!("cannot start shim {}", self.program.display()), e)
+            })?;
+        let Some(stdout) = child.stdout.take() else {
+            return Err(RuntimeError::StartFailed("shim has no stdout".into()));
+        };
+        let mut lines = BufReader::new(stdout).lines();
+        let handshake = async {
+            // Ignore anything else a shim might print before its answer.
+            while let Ok(Some(line)) = lines.next_line().await {
+                if line.starts_with("ok ") {
+                    return Ok(());
+                }
+                if let Some(message) = line.strip_prefix("err ") {
+                    return Err(message.to_owned());
+                }
+            }
+            Err("the shim ended without starting the workload".to_owned())
+        };
+        match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake).await {
+            Ok(Ok(())) => Ok(child),
+            Ok(Err(message)) => {
+                let _ = child.wait().await;
+                Err(RuntimeError::StartFailed(message))
+            }
+            Err(_) => {
+                let _ = child.kill().await;
+                Err(RuntimeError::StartFailed("the shim did not answer".into()))
+            }
+        }
+    }
+}
+
+/// A shim being watched.
+pub(crate) enum Shim {
+    /// Spawned by this agent.
+    Child(Child),
+    /// Left by a previous agent: a pidfd of it.
+    Adopted(AsyncFd<OwnedFd>),
+}
+
+/// Opens a pidfd of the shim of `dir`; `None` if it is gone (checked again after opening, so a
+/// reused pid is never mistaken for the shim).
+pub(crate) fn open_shim(dir: &Path) -> Option<AsyncFd<OwnedFd>> {
+    let pid = rustix::process::Pid::from_raw(files::read_number(dir, files::SHIM_PID)?)?;
+    let fd = rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()?;
+    if !files::shim_alive(dir) {
+        return None;
+    }
+    async_fd(fd).ok()
+}
+
+/// Registers an owned fd with tokio's reactor.
+// `AsyncFd::new` is deprecated because an arbitrary `AsRawFd` may change or close its fd behind
+// the reactor's back (tokio#8587); an `OwnedFd` moved into the `AsyncFd` cannot, so the safe
+// constructor is sound here and spares us `unsafe` (denied in this workspace).
+#[allow(deprecated)]
+pub(crate) fn async_fd(fd: OwnedFd) -> std::io::Result<AsyncFd<OwnedFd>> {
+    AsyncFd::new(fd)
+}
+
+/// Kills the process group of a workload whose shim died without an exit code, so that a
+/// fresh start never runs it twice. Checks that the pid still leads a group first.
+pub(crate) fn kill_stale(dir: &Path) {
+    if files::shim_alive(dir) || dir.join(files::EXIT_CODE).exists() {
+        return;
+    }
+    if let Some(pid) = files::read_number(dir, files::PID) {
+        let pid = Pid::from_raw(pid);
+        if pid.as_raw() > 1 && getpgid(Some(pid)) == Ok(pid) {
+            let _ = killpg(pid, Signal::SIGKILL);
+        }
+    }
+}
+
+/// Shared between the runtime and the instance's watcher task.
+#[derive(Clone)]
+pub(crate) struct Handle {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    dir: PathBuf,
+    /// Set by `stop`: the exit is then expected and not reported.
+    stopping: AtomicBool,
+    /// Becomes true when the shim has ended.
+    exited: chan::Sender<bool>,
+}
+
+impl Handle {
+    /// A handle of a live shim.
+    pub fn new(dir: &Path) -> Self {
+        Self::with(dir, false)
+    }
+
+    /// A handle of an instance that has already ended.
+    pub fn exited(dir: &Path) -> Self {
+        Self::with(dir, true)
+    }
+
+    fn with(dir: &Path, exited: bool) -> Self {
+        Handle {
+            inner: Arc::new(Inner {
+                dir: dir.to_owned(),
+                stopping: AtomicBool::new(false),
+                exited: chan::Sender::new(exited),
+            }),
+        }
+    }
+
+    /// Whether the shim has ended.
+    pub fn has_exited(&self) -> bool {
+        *self.inner.exited.borrow()
+    }
+
+    /// SIGTERM to the workload's group, SIGKILL after `grace`; returns once the shim is gone.
+    pub async fn terminate(&self, grace: Duration) -> Result<(), String> {
+        self.inner.stopping.store(true, Ordering::SeqCst);
+        if self.has_exited() {
+            return Ok(());
+        }
+        let group = files::read_number(&self.inner.dir, files::PID).map(Pid::from_raw);
+        let mut exited = self.inner.exited.subscribe();
+        if let Some(group) = group {
+            let _ = killpg(group, Signal::SIGTERM);
+        }
+        if tokio::time::timeout(grace, exited.wait_for(|e| *e))
+            .await
+            .is_ok()
+        {
+            return Ok(());
+        }
+        if let Some(group) = group {
+            let _ = killpg(group, Signal::SIGKILL);
+        }
+        let ended = tokio::time::timeout(KILL_TIMEOUT, exited.wait_for(|e| *e))
+            .await
+            .is_ok();
+        if ended {
+            Ok(())
+        } else {
+            Err("the workload did not end after SIGKILL".into())
+        }
+    }
+}
+
+/// Waits for the shim to end, then reports the workload's exit (unless it was stopped).
+pub(crate) async fn watch(
+    shim: Shim,
+    instance: WorkloadInstanceName,
+    handle: Handle,
+    sink: StateSink,
+    cancel: CancellationToken,
+) {
+    let ended = async move {
+        match shim {
+            Shim::Child(mut child) => {
+                let _ = child.wait().await;
+            }
+            Shim::Adopted(pidfd) => {
+                let _ = pidfd.readable().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = cancel.cancelled() => return,
+        () = ended => {}
+    }
+    if !handle.inner.stopping.load(Ordering::SeqCst) {
+        let code = files::read_number(&handle.inner.dir, files::EXIT_CODE);
+        let _ = sink.send(StateUpdate {
+            instance,
+            state: exit_state(code),
+        });
+    }
+    handle.inner.exited.send_replace(true);
+}
