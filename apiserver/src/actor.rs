@@ -32,7 +32,7 @@ pub struct Actor {
     pub(crate) logs: Logs,
     /// Execution states changed while handling the current event; broadcast to all agents
     /// at its end.
-    changed: Vec<apb::WorkloadState>,
+    pub(crate) changed: Vec<apb::WorkloadState>,
     /// The tasks reading the agents' request streams; aborted when the actor ends.
     readers: JoinSet<()>,
     events: EventTx,
@@ -286,70 +286,6 @@ impl Actor {
             self.agents
                 .send(&agent, FromServerEnum::UpdateWorkload(update));
         }
-    }
-
-    /// Records a state (dropping it for `Removed`) and queues it for the agents if it changed.
-    fn set_state(&mut self, instance: &ank_model::WorkloadInstanceName, state: ExecutionState) {
-        let agent = instance.agent_name.clone();
-        let wl = instance.workload_name.clone();
-        let changed = if state.state == ExecState::Removed {
-            let removed = (self.states.get_mut(&agent))
-                .and_then(|w| w.get_mut(&wl))
-                .and_then(|ids| ids.remove(&instance.id))
-                .is_some();
-            if let Some(workloads) = self.states.get_mut(&agent) {
-                workloads.retain(|_, ids| !ids.is_empty());
-                if workloads.is_empty() {
-                    self.states.remove(&agent);
-                }
-            }
-            removed
-        } else {
-            let ids = self.states.entry(agent).or_default().entry(wl).or_default();
-            ids.insert(instance.id.clone(), state.clone()).as_ref() != Some(&state)
-        };
-        if changed {
-            self.changed.push(apb::WorkloadState {
-                instance_name: Some(instance.clone().into()),
-                execution_state: Some(state.into()),
-            });
-        }
-    }
-
-    fn instance_names_of(&self, agent: &str) -> Vec<ank_model::WorkloadInstanceName> {
-        let Some(workloads) = self.states.get(agent) else {
-            return Vec::new();
-        };
-        workloads
-            .iter()
-            .flat_map(|(wl, ids)| {
-                ids.keys().map(move |id| ank_model::WorkloadInstanceName {
-                    workload_name: wl.clone(),
-                    agent_name: agent.to_owned(),
-                    id: id.clone(),
-                })
-            })
-            .collect()
-    }
-
-    fn all_states(&self) -> Vec<apb::WorkloadState> {
-        let mut out = Vec::new();
-        for (agent, workloads) in &self.states {
-            for (wl, ids) in workloads {
-                for (id, state) in ids {
-                    let name = ank_model::WorkloadInstanceName {
-                        workload_name: wl.clone(),
-                        agent_name: agent.clone(),
-                        id: id.clone(),
-                    };
-                    out.push(apb::WorkloadState {
-                        instance_name: Some(name.into()),
-                        execution_state: Some(state.clone().into()),
-                    });
-                }
-            }
-        }
-        out
     }
 }
 

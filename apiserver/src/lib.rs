@@ -5,6 +5,7 @@
 //! - [`server`]: `run(listener, startup state, shutdown)`: the tonic server and the actor task.
 //! - [`actor`]: the one task that owns all state; everything else sends it an [`events::Event`].
 //! - [`state`]: the desired state, masked updates, the instance diff (what each agent runs).
+//! - [`workload_states`]: the execution states reported by agents or set by the server.
 //! - [`schedule`]: placement by `agent` or `nodeSelector`.
 //! - [`agents`]: connected agents and the channels to them.
 //! - [`events`]: the closed event enum, response sinks and state-change subscriptions.
@@ -23,3 +24,4 @@ pub mod requests;
 pub mod schedule;
 pub mod server;
 pub mod state;
+pub mod workload_states;

@@ -257,6 +257,24 @@ async fn update_reaches_the_agent_and_rejection_changes_nothing() {
     );
 
     let before = get_state(&mut cli, &[]).await;
+    let mut dry = update_request(
+        &added.replace("web", "dry"),
+        &["desiredState.workloads.dry"],
+    );
+    if let Some(RequestContent::UpdateStateRequest(u)) = dry.request_content.as_mut() {
+        u.dry_run = true;
+    }
+    let answer = cli.request(dry).await.expect("answer").into_inner();
+    let Some(ResponseContent::UpdateStateSuccess(success)) = answer.response_content else {
+        panic!("{answer:?}")
+    };
+    assert!(success.added_workloads[0].starts_with("dry."));
+    assert_eq!(
+        get_state(&mut cli, &[]).await,
+        before,
+        "a dry run changes nothing"
+    );
+
     let cyclic = "apiVersion: v1\nworkloads:\n  web:\n    agent: agent_A\n    dependencies: {web: ADD_COND_RUNNING}\n";
     let answer = cli
         .request(update_request(cyclic, &["desiredState.workloads.web"]))
