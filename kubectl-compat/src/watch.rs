@@ -26,7 +26,8 @@ pub struct Expectation {
 /// The condition an expectation waits for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Goal {
-    /// Settled after an apply: Running(Ok), Succeeded(Ok), Failed, Pending(StartingFailed), NotScheduled.
+    /// Settled after an apply: Running(Ok), Succeeded(Ok), Failed, Pending(StartingFailed),
+    /// NotScheduled, AgentDisconnected, or Pending(Initial) with the server's reason.
     Settled,
     /// Exactly this state (`ank wait --for=state=…`).
     State(ExecState),
@@ -58,12 +59,23 @@ impl Expectation {
                     .as_ref()
                     .is_none_or(|i| i.id == r.instance_id && i.agent_name == r.agent)
         });
-        let states: Vec<Option<ExecState>> = mine.map(|r| r.state).collect();
+        let mine: Vec<&WorkloadRow> = mine.collect();
         match &self.goal {
-            Goal::Gone => states.is_empty(),
-            Goal::Settled => !states.is_empty() && states.iter().all(|s| s.is_some_and(settled)),
-            Goal::State(want) => !states.is_empty() && states.iter().all(|s| *s == Some(*want)),
+            Goal::Gone => mine.is_empty(),
+            Goal::Settled => !mine.is_empty() && mine.iter().all(|r| row_settled(r)),
+            Goal::State(want) => !mine.is_empty() && mine.iter().all(|r| r.state == Some(*want)),
         }
+    }
+}
+
+/// Whether a row ends `ank apply`'s wait: a settled state, or `Pending(Initial)` with a reason
+/// from the server (its agent is not connected, no agent matches its nodeSelector), which only
+/// something outside this apply can change.
+fn row_settled(row: &WorkloadRow) -> bool {
+    match row.state {
+        Some(ExecState::Pending(Pending::Initial)) => !row.additional_info.is_empty(),
+        Some(state) => settled(state),
+        None => false,
     }
 }
 
@@ -76,6 +88,7 @@ pub fn settled(state: ExecState) -> bool {
             | ExecState::Failed(_)
             | ExecState::Pending(Pending::StartingFailed)
             | ExecState::NotScheduled
+            | ExecState::AgentDisconnected
     )
 }
 
@@ -206,6 +219,10 @@ mod tests {
         assert!(e.holds(&[row("w", "1", Some(ExecState::Running))]));
         assert!(e.holds(&[row("w", "1", Some(ExecState::Failed(Failed::ExecFailed)))]));
         assert!(e.holds(&[row("w", "", Some(ExecState::NotScheduled))]));
+        assert!(!e.holds(&[row("w", "1", Some(ExecState::Pending(Pending::Initial)))]));
+        let mut unplaced = row("w", "1", Some(ExecState::Pending(Pending::Initial)));
+        unplaced.additional_info = "no connected agent matches nodeSelector zone=back".into();
+        assert!(e.holds(&[unplaced]));
     }
 
     #[test]

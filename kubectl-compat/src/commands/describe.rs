@@ -84,7 +84,11 @@ pub fn describe(state: &CompleteState, name: &str) -> Option<String> {
         line("Dependencies", &or_none(deps.collect::<Vec<_>>().join(",")));
         line("Configs", &or_none(tags(&w.configs)));
     }
-    line("Instances", if rows.is_empty() { "<none>" } else { "" });
+    if rows.is_empty() {
+        line("Instances", "<none>");
+    } else {
+        let _ = writeln!(out, "Instances:");
+    }
     for r in &rows {
         let _ = writeln!(out, "  {}.{}.{}", r.name, r.instance_id, r.agent);
         let _ = writeln!(out, "    State:           {}", r.execution_state);

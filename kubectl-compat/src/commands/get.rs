@@ -135,21 +135,23 @@ fn render_workloads(state: &CompleteState, args: &WorkloadsArgs) -> anyhow::Resu
 
 /// The complete state as YAML/JSON; with masks, the top-level parts they left empty are dropped.
 pub fn render_state(state: &CompleteState, args: &StateArgs) -> anyhow::Result<String> {
-    let mut value = serde_json::to_value(state)?;
+    // A YAML value keeps the field order (desiredState, workloadStates, agents) for both formats.
+    let mut value = serde_yaml_ng::to_value(state)?;
     if !args.masks.is_empty() {
-        if let serde_json::Value::Object(map) = &mut value {
+        if let serde_yaml_ng::Value::Mapping(map) = &mut value {
             map.retain(|_, v| !is_empty(v));
         }
     }
     serialize(&value, args.output)
 }
 
-fn is_empty(value: &serde_json::Value) -> bool {
+fn is_empty(value: &serde_yaml_ng::Value) -> bool {
+    use serde_yaml_ng::Value;
     match value {
-        serde_json::Value::Object(m) => m.values().all(is_empty),
-        serde_json::Value::Array(a) => a.is_empty(),
-        serde_json::Value::String(s) => s.is_empty(),
-        serde_json::Value::Null => true,
+        Value::Mapping(m) => m.values().all(is_empty),
+        Value::Sequence(a) => a.is_empty(),
+        Value::String(s) => s.is_empty(),
+        Value::Null => true,
         _ => false,
     }
 }
