@@ -72,6 +72,7 @@ fn main() -> ExitCode {
 }
 
 async fn serve(args: Args) -> Result<()> {
+    let shutdown = shutdown_signal()?;
     let config = load_config(args.server_config.as_deref())?;
     check_tls(&args, &config)?;
 
@@ -94,7 +95,7 @@ async fn serve(args: Args) -> Result<()> {
         .with_context(|| format!("cannot listen on {address}"))?;
     eprintln!("ank-server listening on {}", listener.local_addr()?);
 
-    Ok(apiserver::server::run(listener, startup, shutdown_signal()).await?)
+    Ok(apiserver::server::run(listener, startup, shutdown).await?)
 }
 
 /// The `-x` file, or the default one if it exists, or nothing.
@@ -148,19 +149,16 @@ fn read_manifest(path: &Path) -> Result<ank_model::State> {
         .with_context(|| format!("invalid startup manifest {}", path.display()))
 }
 
-/// Completes on SIGINT or SIGTERM.
-async fn shutdown_signal() {
+/// Completes on SIGINT or SIGTERM. The handlers are installed when this is called (first thing
+/// in `serve`), not when the future is first polled, so an early SIGTERM is not lost.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>> {
     use tokio::signal::unix::{signal, SignalKind};
-    let mut term = match signal(SignalKind::terminate()) {
-        Ok(term) => term,
-        Err(e) => {
-            tracing::error!("cannot listen for SIGTERM: {e}");
-            let _ = tokio::signal::ctrl_c().await;
-            return;
+    let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
+    Ok(async move {
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
+    })
 }
