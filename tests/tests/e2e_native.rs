@@ -166,6 +166,26 @@ fn bad_manifests_are_refused_and_change_nothing() {
             describe(&out)
         );
     }
+    // The same cycle sent around podspec: the server itself must refuse it.
+    let set = c.write("cyclic-state.yaml", cyclic);
+    let out = c.ank(&[
+        "set",
+        "state",
+        "desiredState.workloads.a",
+        "desiredState.workloads.b",
+        &set,
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "server-side: {}",
+        describe(&out)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("error: ") && stderr.contains("cycl"),
+        "{stderr}"
+    );
     assert_eq!(c.ank_ok(&["get", "state", "desiredState"]), before);
 }
 

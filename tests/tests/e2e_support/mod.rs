@@ -245,7 +245,11 @@ impl Drop for Cluster {
             let path = entry.path();
             if path.extension().is_some_and(|e| e == "pid") {
                 if let Some(pid) = read_pid(&path) {
-                    let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+                    let _ = Command::new("kill")
+                        .arg("-9")
+                        .arg(pid.to_string())
+                        .stderr(Stdio::null())
+                        .status();
                 }
             }
         }
