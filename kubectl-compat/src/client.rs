@@ -55,6 +55,8 @@ pub struct UpdateOutcome {
 /// One message of a logs subscription.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LogEvent {
+    /// The server accepted the request for these instances (the others have no logs).
+    Accepted(Vec<WorkloadInstanceName>),
     /// A line of a workload's output.
     Line {
         /// Whose line.
@@ -159,7 +161,10 @@ impl Client {
         Ok(stream.map(|item| {
             use pb::response::ResponseContent as C;
             Ok(match item? {
-                C::LogsRequestAccepted(_) | C::LogsCancelAccepted(_) => Vec::new(),
+                C::LogsRequestAccepted(r) => vec![LogEvent::Accepted(
+                    r.workload_names.into_iter().map(Into::into).collect(),
+                )],
+                C::LogsCancelAccepted(_) => Vec::new(),
                 C::LogEntriesResponse(r) => r
                     .log_entries
                     .into_iter()

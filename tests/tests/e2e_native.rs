@@ -84,6 +84,27 @@ fn apply_places_native_workloads_then_logs_describe_and_delete() {
         row(&on_a, "front").is_some() && row(&on_a, "back").is_none(),
         "{on_a}"
     );
+    let agents = c.ank_ok(&["get", "agents"]);
+    let b = agents
+        .lines()
+        .find(|l| l.starts_with("agent_B"))
+        .unwrap_or_default();
+    assert!(
+        b.split_whitespace().nth(1) == Some("2") && b.ends_with("zone=back"),
+        "{agents}"
+    );
+    let json = c.ank_ok(&["get", "state", "-o", "json"]);
+    let state: serde_json::Value = serde_json::from_str(&json).expect("get state -o json is JSON");
+    assert_eq!(
+        state["desiredState"]["workloads"]["anywhere_back"]["nodeSelector"]["zone"],
+        "back"
+    );
+    assert_eq!(
+        state["workloadStates"]["agent_A"]["front"]
+            .as_object()
+            .map(|m| m.len()),
+        Some(1)
+    );
     let described = c.ank_ok(&["describe", "workload", "front"]);
     assert!(
         described.contains("Agent:           agent_A"),
@@ -246,6 +267,28 @@ fn kubectl_habits_stdin_dry_run_diff_wait_and_delete_by_file() {
         "equal after apply: {}",
         describe(&out)
     );
+
+    // Ankaios' own verb for one workload, then kubectl's wait for it.
+    let run = format!(
+        "command: [sh, -c, 'echo $$ > {}; exec sleep 300']",
+        c.path("solo.pid")
+    );
+    c.ank_ok(&[
+        "run",
+        "workload",
+        "solo",
+        "--runtime",
+        "native",
+        "--agent",
+        "agent_B",
+        "--config",
+        &run,
+        "--tags",
+        "k=v",
+    ]);
+    c.ank_ok(&["wait", "wl", "solo", "--for=state=Running(Ok)"]);
+    c.ank_ok(&["delete", "workload", "solo"]);
+    c.ank_ok(&["wait", "wl", "solo", "--for=delete", "--timeout", "5s"]);
 
     let out = c.ank(&["delete", "-f", &file]);
     assert!(out.status.success(), "delete -f: {}", describe(&out));

@@ -193,7 +193,7 @@ struct Event {
     added_fields: Vec<String>,
     updated_fields: Vec<String>,
     removed_fields: Vec<String>,
-    complete_state: serde_json::Value,
+    complete_state: serde_yaml_ng::Value,
 }
 
 async fn stream_events(client: &mut Client, args: &StateArgs) -> anyhow::Result<()> {
@@ -214,7 +214,7 @@ async fn stream_events(client: &mut Client, args: &StateArgs) -> anyhow::Result<
             added_fields: altered.added_fields,
             updated_fields: altered.updated_fields,
             removed_fields: altered.removed_fields,
-            complete_state: serde_json::to_value(complete_from_pb(response.complete_state)?)?,
+            complete_state: serde_yaml_ng::to_value(complete_from_pb(response.complete_state)?)?,
         };
         let mut out = std::io::stdout().lock();
         match args.output {

@@ -64,6 +64,21 @@ pub fn run(global: &GlobalOptions, args: Args) -> anyhow::Result<ExitCode> {
             let mut out = std::io::stdout().lock();
             for event in events {
                 match event {
+                    LogEvent::Accepted(accepted) => {
+                        let refused: Vec<String> = open
+                            .iter()
+                            .filter(|i| !accepted.contains(i))
+                            .map(|i| i.to_string())
+                            .collect();
+                        if !refused.is_empty() {
+                            eprintln!("warning: no logs available for {}", refused.join(", "));
+                        }
+                        open.retain(|i| accepted.contains(i));
+                        anyhow::ensure!(
+                            !open.is_empty(),
+                            "no logs available for the given workloads"
+                        );
+                    }
                     LogEvent::Line { workload, message } => {
                         let message = message.strip_suffix('\n').unwrap_or(&message);
                         if args.output_names {
