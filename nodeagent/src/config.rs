@@ -116,7 +116,9 @@ pub enum ConfigError {
     #[error("invalid agent name '{0}': only [a-zA-Z0-9_-] are allowed")]
     InvalidName(String),
     /// TLS settings given: not implemented yet.
-    #[error("mTLS is not supported yet: run with --insecure (-k) instead of --ca_pem/--crt_pem/--key_pem")]
+    #[error(
+        "mTLS is not supported yet: drop --ca_pem/--crt_pem/--key_pem and run with --insecure (-k)"
+    )]
     TlsNotSupported,
     /// Neither insecure nor certificates.
     #[error("no TLS settings: pass --insecure (-k) (certificates are not supported yet; missing: --ca_pem, --crt_pem, --key_pem)")]
@@ -180,7 +182,7 @@ pub fn settings(flags: Flags, file: FileConfig) -> Result<AgentSettings, ConfigE
         .iter()
         .any(|p| p.is_some());
     let insecure = flags.insecure || file.insecure.unwrap_or(false);
-    if tls_given && !insecure {
+    if tls_given {
         return Err(ConfigError::TlsNotSupported);
     }
     if !insecure {

@@ -3,6 +3,7 @@
 //! them. `ank-agent __shim <dir>` is the hidden entry of the native runtime's shim.
 
 use std::path::Path;
+use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -15,7 +16,17 @@ use tokio::signal::unix::{signal, SignalKind};
 /// The hidden subcommand that runs a shim.
 const SHIM: &str = "__shim";
 
-fn main() -> anyhow::Result<()> {
+fn main() -> ExitCode {
+    match run_main() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_main() -> anyhow::Result<()> {
     let mut args = std::env::args_os();
     if args.nth(1).is_some_and(|a| a == SHIM) {
         let dir = args.next().context("__shim needs an instance folder")?;

@@ -1,1 +1,428 @@
+//! Workload control through the agent loop, with a fake runtime and paused time: the tests
+//! feed connection events and read what the agent sends to the server.
 
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ank_model::exec_state::{ExecState, Failed, Pending, Stopping};
+use ank_model::proto::anchorage::{self as pb, to_server::ToServerEnum};
+use ank_model::{ExecutionState, RestartPolicy, WorkloadInstanceName};
+use async_trait::async_trait;
+use runtimes::{
+    LogOptions, LogStream, Runtime, RuntimeError, RuntimeRegistry, StateSink, StateUpdate,
+    WorkloadSpec,
+};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use crate::agent::{Agent, AgentSettings};
+use crate::connection::ConnEvent;
+
+const AGENT: &str = "agent_A";
+
+#[derive(Default)]
+struct Fake {
+    sink: Mutex<Option<StateSink>>,
+    calls: Mutex<Vec<String>>,
+    failing_starts: Mutex<u32>,
+    on_node: Mutex<Vec<WorkloadInstanceName>>,
+}
+
+impl Fake {
+    fn calls(&self) -> Vec<String> {
+        self.calls.lock().expect("lock").clone()
+    }
+
+    fn emit(&self, instance: &WorkloadInstanceName, state: ExecState) {
+        if let Some(sink) = &*self.sink.lock().expect("lock") {
+            let _ = sink.send(StateUpdate {
+                instance: instance.clone(),
+                state: ExecutionState::new(state),
+            });
+        }
+    }
+}
+
+struct FakeRuntime(Arc<Fake>);
+
+#[async_trait]
+impl Runtime for FakeRuntime {
+    fn name(&self) -> &'static str {
+        "fake"
+    }
+    fn check_config(&self, config: &str) -> Result<(), RuntimeError> {
+        match config {
+            "bad" => Err(RuntimeError::InvalidConfig("bad config".into())),
+            _ => Ok(()),
+        }
+    }
+    async fn list_instances(&self, _: &str) -> Result<Vec<WorkloadInstanceName>, RuntimeError> {
+        Ok(self.0.on_node.lock().expect("lock").clone())
+    }
+    async fn start(&self, spec: &WorkloadSpec) -> Result<(), RuntimeError> {
+        let name = &spec.instance.workload_name;
+        self.0
+            .calls
+            .lock()
+            .expect("lock")
+            .push(format!("start {name}"));
+        {
+            let mut failing = self.0.failing_starts.lock().expect("lock");
+            if *failing > 0 {
+                *failing -= 1;
+                return Err(RuntimeError::StartFailed("boom".into()));
+            }
+        }
+        self.0.emit(&spec.instance, ExecState::Running);
+        Ok(())
+    }
+    async fn stop(&self, instance: &WorkloadInstanceName) -> Result<(), RuntimeError> {
+        let name = &instance.workload_name;
+        self.0
+            .calls
+            .lock()
+            .expect("lock")
+            .push(format!("stop {name}"));
+        Ok(())
+    }
+    async fn logs(
+        &self,
+        _: &WorkloadInstanceName,
+        _: &LogOptions,
+    ) -> Result<LogStream, RuntimeError> {
+        Ok(Box::pin(futures::stream::iter(
+            ["one", "two"].map(|l| Ok(l.to_owned())),
+        )))
+    }
+}
+
+fn instance(name: &str) -> WorkloadInstanceName {
+    WorkloadInstanceName::new(name, AGENT, name)
+}
+
+fn added(
+    name: &str,
+    runtime: &str,
+    policy: RestartPolicy,
+    deps: &[(&str, i32)],
+) -> pb::AddedWorkload {
+    pb::AddedWorkload {
+        instance_name: Some(instance(name).into()),
+        runtime: runtime.into(),
+        runtime_config: name.into(),
+        restart_policy: ank_model::convert::restart_policy_to_pb(policy) as i32,
+        dependencies: deps.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect(),
+        ..Default::default()
+    }
+}
+
+fn simple(name: &str) -> pb::AddedWorkload {
+    added(name, "fake", RestartPolicy::Never, &[])
+}
+
+struct Harness {
+    fake: Arc<Fake>,
+    conn: mpsc::Sender<ConnEvent>,
+    to_server: mpsc::Receiver<pb::ToServer>,
+    seen: VecDeque<(String, ExecutionState)>,
+    _tmp: tempfile::TempDir,
+    _agent: tokio::task::JoinHandle<()>,
+}
+
+impl Harness {
+    async fn new(fake: Fake, hello: pb::ServerHello) -> Self {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let fake = Arc::new(fake);
+        let (sink, states) = mpsc::unbounded_channel();
+        *fake.sink.lock().expect("lock") = Some(sink);
+        let mut runtimes = RuntimeRegistry::new();
+        runtimes.register(Arc::new(FakeRuntime(Arc::clone(&fake))));
+        let settings = AgentSettings {
+            name: AGENT.into(),
+            server_url: String::new(),
+            tags: BTreeMap::new(),
+            run_folder: tmp.path().to_owned(),
+        };
+        let (conn, conn_rx) = mpsc::channel(16);
+        let agent = tokio::spawn(async move {
+            let mut agent = Agent::new(&settings, runtimes);
+            agent
+                .event_loop(conn_rx, states, std::future::pending())
+                .await;
+        });
+        let (sender, to_server) = mpsc::channel(1024);
+        let hello = Box::new(hello);
+        conn.send(ConnEvent::Connected { sender, hello })
+            .await
+            .expect("agent runs");
+        Harness {
+            fake,
+            conn,
+            to_server,
+            seen: VecDeque::new(),
+            _tmp: tmp,
+            _agent: agent,
+        }
+    }
+
+    async fn server_sends(&self, message: pb::from_server::FromServerEnum) {
+        self.conn
+            .send(ConnEvent::Message(Box::new(message)))
+            .await
+            .expect("agent runs");
+    }
+
+    /// The next state the agent reports (load reports are skipped).
+    async fn next(&mut self) -> (String, ExecutionState) {
+        loop {
+            if let Some(next) = self.seen.pop_front() {
+                return next;
+            }
+            let message = tokio::time::timeout(Duration::from_secs(600), self.to_server.recv())
+                .await
+                .expect("a report in time")
+                .expect("agent runs");
+            if let Some(ToServerEnum::UpdateWorkloadState(update)) = message.to_server_enum {
+                for s in update.workload_states {
+                    let (i, state) = crate::convert::state_from_pb(s).expect("valid");
+                    self.seen.push_back((i.workload_name, state));
+                }
+            }
+        }
+    }
+
+    async fn expect(&mut self, workload: &str, state: ExecState) -> ExecutionState {
+        let (name, got) = self.next().await;
+        assert_eq!(
+            (name.as_str(), got.state),
+            (workload, state),
+            "{}",
+            got.additional_info
+        );
+        got
+    }
+}
+
+fn hello(workloads: Vec<pb::AddedWorkload>) -> pb::ServerHello {
+    pb::ServerHello {
+        added_workloads: workloads,
+        workload_states: Vec::new(),
+    }
+}
+
+const STARTING: ExecState = ExecState::Pending(Pending::Starting);
+const WAITING: ExecState = ExecState::Pending(Pending::WaitingToStart);
+const START_FAILED: ExecState = ExecState::Pending(Pending::StartingFailed);
+const EXEC_FAILED: ExecState = ExecState::Failed(Failed::ExecFailed);
+
+#[tokio::test(start_paused = true)]
+async fn a_dependent_waits_until_its_dependency_runs() {
+    let running = ank_model::proto::ank_base::AddCondition::AddCondRunning as i32;
+    let b = added("b", "fake", RestartPolicy::Never, &[("a", running)]);
+    let mut h = Harness::new(Fake::default(), hello(vec![simple("a"), b])).await;
+    h.expect("a", STARTING).await;
+    h.expect("b", WAITING).await;
+    h.expect("a", ExecState::Running).await;
+    h.expect("b", STARTING).await;
+    h.expect("b", ExecState::Running).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dependency_on_another_agent_comes_from_server_states() {
+    let succeeded = ank_model::proto::ank_base::AddCondition::AddCondSucceeded as i32;
+    let b = added("b", "fake", RestartPolicy::Never, &[("remote", succeeded)]);
+    let mut h = Harness::new(Fake::default(), hello(vec![b])).await;
+    h.expect("b", WAITING).await;
+    let remote = WorkloadInstanceName::new("remote", "agent_B", "x");
+    let update = crate::convert::update_states([(remote, ExecutionState::succeeded())]);
+    let Some(ToServerEnum::UpdateWorkloadState(update)) = update.to_server_enum else {
+        unreachable!()
+    };
+    h.server_sends(pb::from_server::FromServerEnum::UpdateWorkloadState(update))
+        .await;
+    h.expect("b", STARTING).await;
+    h.expect("b", ExecState::Running).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn restart_policies() {
+    let workloads = vec![
+        added("never", "fake", RestartPolicy::Never, &[]),
+        added("onfail", "fake", RestartPolicy::OnFailure, &[]),
+        added("always", "fake", RestartPolicy::Always, &[]),
+    ];
+    let mut h = Harness::new(Fake::default(), hello(workloads)).await;
+    for _ in 0..6 {
+        h.next().await; // Starting and Running of each
+    }
+    for name in ["never", "onfail", "always"] {
+        h.fake.emit(&instance(name), EXEC_FAILED);
+        h.expect(name, EXEC_FAILED).await;
+        if name != "never" {
+            h.expect(name, STARTING).await;
+            h.expect(name, ExecState::Running).await;
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    h.fake.emit(&instance("onfail"), ExecState::Succeeded);
+    h.expect("onfail", ExecState::Succeeded).await;
+    h.fake.emit(&instance("always"), ExecState::Succeeded);
+    h.expect("always", ExecState::Succeeded).await;
+    h.expect("always", STARTING).await;
+    let starts = |name: &str| {
+        h.fake
+            .calls()
+            .iter()
+            .filter(|c| **c == format!("start {name}"))
+            .count()
+    };
+    assert_eq!(
+        (starts("never"), starts("onfail"), starts("always")),
+        (1, 2, 3)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn failed_starts_are_retried_with_backoff() {
+    let fake = Fake {
+        failing_starts: Mutex::new(2),
+        ..Fake::default()
+    };
+    let t0 = Instant::now();
+    let mut h = Harness::new(fake, hello(vec![simple("w")])).await;
+    h.expect("w", STARTING).await;
+    let failed = h.expect("w", START_FAILED).await;
+    assert_eq!(failed.additional_info, "boom");
+    h.expect("w", STARTING).await;
+    assert!(t0.elapsed() >= Duration::from_secs(1));
+    h.expect("w", START_FAILED).await;
+    h.expect("w", STARTING).await;
+    assert!(t0.elapsed() >= Duration::from_secs(3), "1 s then 2 s");
+    h.expect("w", ExecState::Running).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn unknown_runtime_and_bad_config_fail_without_retry() {
+    let workloads = vec![added("x", "nope", RestartPolicy::Always, &[]), {
+        let mut bad = simple("y");
+        bad.runtime_config = "bad".into();
+        bad
+    }];
+    let mut h = Harness::new(Fake::default(), hello(workloads)).await;
+    let x = h.expect("x", START_FAILED).await;
+    assert_eq!(x.additional_info, "unknown runtime 'nope'");
+    let y = h.expect("y", START_FAILED).await;
+    assert!(
+        y.additional_info.contains("bad config"),
+        "{}",
+        y.additional_info
+    );
+    tokio::time::sleep(Duration::from_secs(120)).await;
+    assert!(h.fake.calls().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn delete_waits_while_a_running_dependent_exists() {
+    let running = ank_model::proto::ank_base::AddCondition::AddCondRunning as i32;
+    let b = added("b", "fake", RestartPolicy::Never, &[("a", running)]);
+    let mut h = Harness::new(Fake::default(), hello(vec![simple("a"), b])).await;
+    for _ in 0..5 {
+        h.next().await;
+    }
+    let delete = |name: &str, dependents: &[(&str, i32)]| pb::DeletedWorkload {
+        instance_name: Some(instance(name).into()),
+        dependencies: dependents
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), *v))
+            .collect(),
+    };
+    let update = |deleted| {
+        pb::from_server::FromServerEnum::UpdateWorkload(pb::UpdateWorkload {
+            added_workloads: Vec::new(),
+            deleted_workloads: vec![deleted],
+        })
+    };
+    h.server_sends(update(delete("a", &[("b", running)]))).await;
+    h.expect("a", ExecState::Stopping(Stopping::WaitingToStop))
+        .await;
+    h.server_sends(update(delete("b", &[]))).await;
+    // A stopping dependent is neither pending nor running (Ankaios' delete condition), so `a`
+    // may stop as soon as `b` is Stopping.
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        let (name, state) = h.next().await;
+        seen.push(format!("{name} {}", state.state));
+    }
+    assert_eq!(seen[0], "b Stopping(Stopping)");
+    assert!(
+        seen.contains(&"a Stopping(Stopping)".to_owned()),
+        "{seen:?}"
+    );
+    assert!(seen.contains(&"a Removed".to_owned()), "{seen:?}");
+    assert!(seen.contains(&"b Removed".to_owned()), "{seen:?}");
+    assert_eq!(h.fake.calls()[2..], ["stop b", "stop a"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn instances_on_the_node_are_adopted_or_stopped() {
+    let fake = Fake::default();
+    *fake.on_node.lock().expect("lock") = vec![instance("kept"), instance("unwanted")];
+    let mut h = Harness::new(fake, hello(vec![simple("kept"), simple("new")])).await;
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let (name, state) = h.next().await;
+        seen.push(format!("{name} {}", state.state));
+    }
+    seen.sort();
+    // Adopted: no Pending(Starting), the runtime reports what it finds.
+    assert_eq!(
+        seen,
+        [
+            "kept Running(Ok)",
+            "new Pending(Starting)",
+            "new Running(Ok)"
+        ]
+    );
+    let calls = h.fake.calls();
+    assert!(calls.contains(&"stop unwanted".to_owned()), "{calls:?}");
+    assert_eq!(
+        calls.iter().filter(|c| c.starts_with("start kept")).count(),
+        1
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn logs_are_streamed_then_stopped() {
+    use ank_model::proto::ank_base::{
+        self as base, request::RequestContent, response::ResponseContent,
+    };
+    let mut h = Harness::new(Fake::default(), hello(vec![simple("w")])).await;
+    h.expect("w", STARTING).await;
+    h.expect("w", ExecState::Running).await;
+    let request = base::Request {
+        request_id: "r1".into(),
+        request_content: Some(RequestContent::LogsRequest(base::LogsRequest {
+            workload_names: vec![instance("w").into()],
+            ..Default::default()
+        })),
+    };
+    h.server_sends(pb::from_server::FromServerEnum::LogsRequest(request))
+        .await;
+    let mut lines = Vec::new();
+    loop {
+        let message = h.to_server.recv().await.expect("agent runs");
+        let Some(ToServerEnum::Response(response)) = message.to_server_enum else {
+            continue;
+        };
+        assert_eq!(response.request_id, "r1");
+        match response.response_content {
+            Some(ResponseContent::LogEntriesResponse(entries)) => {
+                lines.extend(entries.log_entries.into_iter().map(|e| e.message));
+            }
+            Some(ResponseContent::LogsStopResponse(_)) => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(lines, ["one", "two"]);
+}

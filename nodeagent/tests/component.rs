@@ -1,0 +1,240 @@
+//! The real agent logic and the real native runtime against a fake server (a tonic
+//! AgentConnection on 127.0.0.1:0): a workload is started, logs are read, the agent restarts
+//! and adopts it, and a delete removes it.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ank_model::exec_state::{ExecState, Pending, Stopping};
+use ank_model::proto::anchorage::agent_connection_server::{
+    AgentConnection, AgentConnectionServer,
+};
+use ank_model::proto::anchorage::from_server::FromServerEnum;
+use ank_model::proto::anchorage::to_server::ToServerEnum;
+use ank_model::proto::anchorage::{self as pb, FromServer, ToServer};
+use ank_model::proto::ank_base::{
+    self as base, request::RequestContent, response::ResponseContent,
+};
+use ank_model::{ExecutionState, WorkloadInstanceName};
+use nodeagent::AgentSettings;
+use runtimes::process::{ProcessConfig, ProcessRuntime, ShimCommand};
+use runtimes::RuntimeRegistry;
+use tokio::sync::{mpsc, oneshot};
+use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};
+use tonic::{Request, Response, Status, Streaming};
+
+/// One agent session as the test sees it.
+struct Session {
+    inbound: Streaming<ToServer>,
+    outbound: mpsc::Sender<Result<FromServer, Status>>,
+}
+
+struct FakeServer {
+    sessions: mpsc::Sender<Session>,
+}
+
+#[tonic::async_trait]
+impl AgentConnection for FakeServer {
+    type SessionStream = ReceiverStream<Result<FromServer, Status>>;
+    async fn session(
+        &self,
+        request: Request<Streaming<ToServer>>,
+    ) -> Result<Response<Self::SessionStream>, Status> {
+        let (outbound, rx) = mpsc::channel(64);
+        let session = Session {
+            inbound: request.into_inner(),
+            outbound,
+        };
+        self.sessions
+            .send(session)
+            .await
+            .map_err(|_| Status::internal("test gone"))?;
+        Ok(Response::new(ReceiverStream::new(rx)))
+    }
+}
+
+impl Session {
+    async fn send(&self, message: FromServerEnum) {
+        let message = FromServer {
+            from_server_enum: Some(message),
+        };
+        self.outbound.send(Ok(message)).await.expect("session open");
+    }
+
+    async fn recv(&mut self) -> ToServerEnum {
+        let message = tokio::time::timeout(Duration::from_secs(20), self.inbound.message())
+            .await
+            .expect("a message in time")
+            .expect("stream ok")
+            .expect("stream open");
+        message.to_server_enum.expect("set")
+    }
+
+    /// The next workload state the agent reports.
+    async fn state(&mut self) -> ExecutionState {
+        loop {
+            if let ToServerEnum::UpdateWorkloadState(update) = self.recv().await {
+                if let Some(state) = update.workload_states.into_iter().next() {
+                    return state
+                        .execution_state
+                        .expect("set")
+                        .try_into()
+                        .expect("valid");
+                }
+            }
+        }
+    }
+}
+
+struct Agent {
+    stop: oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+fn start_agent(settings: &AgentSettings) -> Agent {
+    let (sink, states) = mpsc::unbounded_channel();
+    let shim = ShimCommand {
+        program: env!("CARGO_BIN_EXE_ank-agent").into(),
+        args: vec!["__shim".into()],
+        env: Vec::new(),
+    };
+    let config = ProcessConfig {
+        run_folder: settings.run_folder.clone(),
+        shim,
+        grace_period: Duration::from_secs(2),
+    };
+    let mut runtimes = RuntimeRegistry::new();
+    runtimes.register(Arc::new(ProcessRuntime::new(config, sink)));
+    let (stop, stopped) = oneshot::channel::<()>();
+    let settings = settings.clone();
+    let task = tokio::spawn(nodeagent::run(settings, runtimes, states, async move {
+        let _ = stopped.await;
+    }));
+    Agent { stop, task }
+}
+
+#[tokio::test]
+async fn native_workload_runs_logs_survives_an_agent_restart_and_is_removed() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    let (sessions_tx, mut sessions) = mpsc::channel(4);
+    let server = tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(AgentConnectionServer::new(FakeServer {
+                sessions: sessions_tx,
+            }))
+            .serve_with_incoming(TcpListenerStream::new(listener)),
+    );
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let settings = AgentSettings {
+        name: "agent_A".into(),
+        server_url: format!("http://{address}"),
+        tags: BTreeMap::new(),
+        run_folder: tmp.path().to_owned(),
+    };
+    let config = "command: [sh, -c, 'echo hi; sleep 30']\n";
+    let instance = WorkloadInstanceName::new("hello", "agent_A", config);
+    let added = pb::AddedWorkload {
+        instance_name: Some(instance.clone().into()),
+        runtime: "native".into(),
+        runtime_config: config.into(),
+        ..Default::default()
+    };
+    let hello = pb::ServerHello {
+        added_workloads: vec![added],
+        workload_states: Vec::new(),
+    };
+
+    // First agent: starts the workload.
+    let agent = start_agent(&settings);
+    let mut session = sessions.recv().await.expect("a session");
+    match session.recv().await {
+        ToServerEnum::AgentHello(h) => assert_eq!(h.agent_name, "agent_A"),
+        other => panic!("expected AgentHello, got {other:?}"),
+    }
+    session
+        .send(FromServerEnum::ServerHello(hello.clone()))
+        .await;
+    assert_eq!(
+        session.state().await.state,
+        ExecState::Pending(Pending::Starting)
+    );
+    assert_eq!(session.state().await.state, ExecState::Running);
+
+    // Logs: follow until `hi`, then cancel.
+    let logs = base::Request {
+        request_id: "cli@1".into(),
+        request_content: Some(RequestContent::LogsRequest(base::LogsRequest {
+            workload_names: vec![instance.clone().into()],
+            follow: Some(true),
+            ..Default::default()
+        })),
+    };
+    session.send(FromServerEnum::LogsRequest(logs)).await;
+    loop {
+        if let ToServerEnum::Response(r) = session.recv().await {
+            assert_eq!(r.request_id, "cli@1");
+            if let Some(ResponseContent::LogEntriesResponse(e)) = r.response_content {
+                if e.log_entries.iter().any(|e| e.message == "hi") {
+                    break;
+                }
+            }
+        }
+    }
+    let cancel = base::Request {
+        request_id: "cli@1".into(),
+        request_content: Some(RequestContent::LogsCancelRequest(
+            base::LogsCancelRequest {},
+        )),
+    };
+    session.send(FromServerEnum::LogsRequest(cancel)).await;
+    loop {
+        if let ToServerEnum::Response(r) = session.recv().await {
+            if let Some(ResponseContent::LogsStopResponse(_)) = r.response_content {
+                break;
+            }
+        }
+    }
+
+    // The agent stops; the workload does not.
+    let pid_file = tmp
+        .path()
+        .join("agent_A_io")
+        .join(instance.folder_name())
+        .join("pid");
+    let pid = std::fs::read_to_string(&pid_file).expect("pid file");
+    agent.stop.send(()).expect("agent runs");
+    agent.task.await.expect("agent ends cleanly");
+    drop(session);
+
+    // A new agent adopts it: Running without Pending(Starting), same process.
+    let agent = start_agent(&settings);
+    let mut session = sessions.recv().await.expect("a second session");
+    assert!(matches!(session.recv().await, ToServerEnum::AgentHello(_)));
+    session.send(FromServerEnum::ServerHello(hello)).await;
+    assert_eq!(session.state().await.state, ExecState::Running);
+    assert_eq!(std::fs::read_to_string(&pid_file).expect("pid file"), pid);
+
+    // Delete: Stopping, then Removed.
+    let update = pb::UpdateWorkload {
+        added_workloads: Vec::new(),
+        deleted_workloads: vec![pb::DeletedWorkload {
+            instance_name: Some(instance.clone().into()),
+            dependencies: BTreeMap::new(),
+        }],
+    };
+    session.send(FromServerEnum::UpdateWorkload(update)).await;
+    assert_eq!(
+        session.state().await.state,
+        ExecState::Stopping(Stopping::Stopping)
+    );
+    assert_eq!(session.state().await.state, ExecState::Removed);
+    assert!(!pid_file.exists(), "instance folder removed");
+
+    agent.stop.send(()).expect("agent runs");
+    agent.task.await.expect("agent ends cleanly");
+    server.abort();
+}
