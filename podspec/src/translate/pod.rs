@@ -1,8 +1,6 @@
 //! A pod (bare, or a Deployment/Job template) as one `podman-kube` workload whose manifest is
 //! the normalised pod, followed by the ConfigMaps and Secrets it references.
 
-use std::collections::BTreeMap;
-
 use ank_model::runtime_config::{PodmanKubeConfig, PODMAN_KUBE};
 use ank_model::{RestartPolicy, Workload};
 use k8s_openapi::api::core::v1::{Pod, PodSpec};
@@ -65,7 +63,7 @@ pub(super) fn base(meta: &ObjectMeta, spec: &PodSpec) -> Workload {
         agent: spec.node_name.clone().unwrap_or_default(),
         node_selector: spec.node_selector.clone().unwrap_or_default(),
         restart_policy: restart_policy(spec.restart_policy.as_deref()),
-        tags: meta.labels.clone().unwrap_or_else(BTreeMap::new),
+        tags: meta.labels.clone().unwrap_or_default(),
         ..Workload::default()
     }
 }
