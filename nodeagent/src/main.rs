@@ -9,6 +9,9 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Parser;
 use nodeagent::config::{self, FileConfig, Flags};
+use runtimes::podman::PodmanRuntime;
+use runtimes::podman_cli::{Podman, PodmanOptions};
+use runtimes::podman_kube::PodmanKubeRuntime;
 use runtimes::process::{ProcessConfig, ProcessRuntime, ShimCommand, DEFAULT_GRACE_PERIOD};
 use runtimes::RuntimeRegistry;
 use tokio::signal::unix::{signal, SignalKind};
@@ -64,10 +67,11 @@ async fn run(settings: nodeagent::AgentSettings) -> anyhow::Result<()> {
             shim,
             grace_period: DEFAULT_GRACE_PERIOD,
         },
-        sink,
+        sink.clone(),
     );
     let mut runtimes = RuntimeRegistry::new();
     runtimes.register(Arc::new(native));
+    register_podman(&mut runtimes, &sink);
     tracing::info!(
         name = settings.name,
         server = settings.server_url,
@@ -79,6 +83,22 @@ async fn run(settings: nodeagent::AgentSettings) -> anyhow::Result<()> {
     nodeagent::run(settings, runtimes, states, shutdown).await;
     tracing::info!("ank-agent stopped; workloads keep running");
     Ok(())
+}
+
+/// Adds the `podman` and `podman-kube` runtimes when Podman is installed. Without it their
+/// workloads report `Pending(StartingFailed)` ("unknown runtime"), and the agent runs no
+/// `podman events` process. Podman's own settings (`CONTAINERS_CONF`, …) come from the
+/// agent's environment.
+fn register_podman(runtimes: &mut RuntimeRegistry, sink: &runtimes::StateSink) {
+    let found = std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join("podman").is_file()));
+    if !found {
+        tracing::info!("podman not found in PATH: the podman runtimes are not available");
+        return;
+    }
+    let podman = Podman::new(PodmanOptions::default());
+    runtimes.register(Arc::new(PodmanRuntime::new(sink.clone(), &podman)));
+    runtimes.register(Arc::new(PodmanKubeRuntime::new(sink.clone(), &podman)));
 }
 
 /// Completes on SIGINT or SIGTERM.
