@@ -124,6 +124,12 @@ impl Cluster {
     /// Starts `ank-agent -n NAME -t TAG` with run folder `<dir>/run_<NAME>` and waits until the
     /// server lists it.
     pub fn start_agent(&mut self, name: &str, tag: &str) {
+        self.start_agent_with_env(name, tag, &[]);
+    }
+
+    /// [`Cluster::start_agent`] with extra environment for the agent (e.g. `CONTAINERS_CONF`).
+    /// Starting an agent again after [`Cluster::kill_agent`] reuses its run folder.
+    pub fn start_agent_with_env(&mut self, name: &str, tag: &str, env: &[(&str, &str)]) {
         let run = self.dir.path().join(format!("run_{name}"));
         std::fs::create_dir_all(&run).expect("run folder");
         let log = std::fs::OpenOptions::new()
@@ -135,6 +141,7 @@ impl Cluster {
             .args(["-k", "-n", name, "-t", tag, "-s", &self.url])
             .arg("-r")
             .arg(&run)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log"))
             .stderr(log)

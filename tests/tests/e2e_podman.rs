@@ -1,0 +1,672 @@
+//! End to end with real Podman: the real `ank-server` and one `ank-agent` (`agent_pm`) on
+//! loopback, driven through `ank`, running `podman` and `podman-kube` workloads from the local
+//! image `localhost/busybox:latest` (built by `scripts/podman-setup.sh`, run here when the image
+//! is missing). Assertions look at both `ank get …` and Podman's own view (`podman ps -a`,
+//! `podman pod ps`, `podman volume ls`).
+//!
+//! Without `podman` on PATH each test is skipped with a loud message; the project's test command
+//! always installs it. The tests share the machine's Podman, so they run one at a time (a static
+//! mutex), use their own workload and pod names, and remove their leftovers before and after.
+
+mod e2e_support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use e2e_support::{describe, row, Cluster};
+
+const AGENT: &str = "agent_pm";
+const IMAGE: &str = "localhost/busybox:latest";
+/// A PID 1 that greets and leaves promptly on SIGTERM, so deletes do not wait for the kill
+/// timeout. `$0` is the first argument after the script.
+const SERVE: &str = "trap 'exit 0' TERM; echo hello-$0; while true; do sleep 1; done";
+/// The longest any single wait in these tests may take.
+const WAIT: Duration = Duration::from_secs(30);
+
+/// One test at a time: they share Podman.
+static PODMAN: Mutex<()> = Mutex::new(());
+
+fn conf() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/containers.conf")
+}
+
+fn podman(args: &[&str]) -> Output {
+    Command::new("podman")
+        .args(args)
+        .env("CONTAINERS_CONF", conf())
+        .output()
+        .expect("podman runs")
+}
+
+/// Podman's stdout as trimmed non-empty lines.
+fn podman_lines(args: &[&str]) -> Vec<String> {
+    String::from_utf8_lossy(&podman(args).stdout)
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Whether Podman is usable; builds the test image when it is missing. Prints a loud skip
+/// message and returns false when `podman` is not installed.
+fn podman_ready() -> bool {
+    let on_path = std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("podman").is_file()));
+    if !on_path {
+        eprintln!(
+            "\n\n!!!!! SKIPPED: podman not installed: the e2e podman tests did not run !!!!!\n\
+             !!!!! run scripts/podman-setup.sh (the project's test command does)     !!!!!\n"
+        );
+        return false;
+    }
+    if !podman(&["image", "exists", IMAGE]).status.success() {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/podman-setup.sh");
+        let status = Command::new("bash")
+            .arg(script)
+            .status()
+            .expect("setup script runs");
+        assert!(status.success(), "podman-setup.sh failed");
+    }
+    true
+}
+
+/// Names of all containers (running or not) of the `podman` workload `workload`.
+fn containers_of(workload: &str) -> Vec<String> {
+    podman_lines(&[
+        "ps",
+        "-a",
+        "--format",
+        "{{.Names}}",
+        "--filter",
+        &format!("name=^{workload}\\."),
+    ])
+}
+
+/// `(name, id)` of each container (infra included) of the pod `pod`.
+fn pod_containers(pod: &str) -> Vec<(String, String)> {
+    let mut found: Vec<(String, String)> = podman_lines(&[
+        "ps",
+        "-a",
+        "--pod",
+        "--format",
+        "{{.Names}} {{.ID}} {{.PodName}}",
+    ])
+    .iter()
+    .filter_map(|l| {
+        let mut parts = l.split_whitespace();
+        let (name, id, pod_name) = (parts.next()?, parts.next()?, parts.next()?);
+        (pod_name == pod).then(|| (name.to_owned(), id.to_owned()))
+    })
+    .collect();
+    found.sort();
+    found
+}
+
+/// The pod `pod` if Podman knows it, with its status.
+fn pod_status(pod: &str) -> Option<String> {
+    podman_lines(&[
+        "pod",
+        "ps",
+        "--format",
+        "{{.Name}} {{.Status}}",
+        "--filter",
+        &format!("name=^{pod}$"),
+    ])
+    .into_iter()
+    .next()
+}
+
+/// Volumes whose names start with `<workload>.` (a podman-kube instance's `.pods` volume).
+fn volumes_of(workload: &str) -> Vec<String> {
+    podman_lines(&["volume", "ls", "--format", "{{.Name}}"])
+        .into_iter()
+        .filter(|v| v.starts_with(&format!("{workload}.")))
+        .collect()
+}
+
+/// A container's status as `podman inspect` reports it (`running`, `exited`, …).
+fn container_state(name: &str) -> String {
+    podman_lines(&["inspect", "--format", "{{.State.Status}}", name])
+        .into_iter()
+        .next()
+        .unwrap_or_default()
+}
+
+/// Removes whatever Podman still has of `workloads` and `pods`, on creation and on drop, so a
+/// failed test does not poison the next one.
+struct Leftovers {
+    workloads: Vec<String>,
+    pods: Vec<String>,
+}
+
+impl Leftovers {
+    fn new(workloads: &[&str], pods: &[&str]) -> Leftovers {
+        let leftovers = Leftovers {
+            workloads: workloads.iter().map(|s| (*s).to_owned()).collect(),
+            pods: pods.iter().map(|s| (*s).to_owned()).collect(),
+        };
+        leftovers.clean();
+        leftovers
+    }
+
+    fn clean(&self) {
+        for pod in &self.pods {
+            let _ = podman(&["pod", "rm", "-f", "-t", "0", "--ignore", pod]);
+        }
+        for workload in &self.workloads {
+            for name in containers_of(workload) {
+                let _ = podman(&["rm", "-f", "-t", "0", "--ignore", &name]);
+            }
+            for volume in volumes_of(workload) {
+                let _ = podman(&["volume", "rm", "-f", &volume]);
+            }
+        }
+    }
+}
+
+impl Drop for Leftovers {
+    fn drop(&mut self) {
+        self.clean();
+    }
+}
+
+/// A server and `agent_pm` with the project's `containers.conf`.
+fn cluster() -> Cluster {
+    let mut c = Cluster::start();
+    start_agent(&mut c);
+    c
+}
+
+fn start_agent(c: &mut Cluster) {
+    let conf = conf().display().to_string();
+    c.start_agent_with_env(AGENT, "node=pm", &[("CONTAINERS_CONF", &conf)]);
+}
+
+/// Polls `check` every 150 ms until it returns `Ok`, at most [`WAIT`]; panics with its last
+/// `Err` and the cluster's logs.
+fn wait_for<T>(c: &Cluster, what: &str, mut check: impl FnMut() -> Result<T, String>) -> T {
+    let start = Instant::now();
+    loop {
+        match check() {
+            Ok(value) => return value,
+            Err(last) if start.elapsed() > WAIT => {
+                panic!(
+                    "{what}: not reached within {WAIT:?}; last: {last}\n{}",
+                    c.logs()
+                )
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(150)),
+        }
+    }
+}
+
+/// The `EXECUTION STATE` column of `workload` (None when not listed).
+fn state_of(c: &Cluster, workload: &str) -> Option<String> {
+    let table = c.ank_ok(&["get", "workloads"]);
+    row(&table, workload).and_then(|r| r.get(3).map(|s| (*s).to_owned()))
+}
+
+/// Waits until `workload` shows `want` in `ank get workloads`; returns its row.
+fn wait_state(c: &Cluster, workload: &str, want: &str) -> Vec<String> {
+    wait_for(c, &format!("{workload} {want}"), || {
+        let table = c.ank_ok(&["get", "workloads"]);
+        match row(&table, workload) {
+            Some(r) if r.get(3) == Some(&want) => Ok(r.iter().map(|s| (*s).to_owned()).collect()),
+            _ => Err(table),
+        }
+    })
+}
+
+fn apply(c: &Cluster, name: &str, manifest: &str, wait: bool) {
+    let file = c.write(name, manifest);
+    let args: &[&str] = if wait {
+        &["apply", &file]
+    } else {
+        &["--no-wait", "apply", &file]
+    };
+    let out = c.ank(args);
+    assert!(
+        out.status.success(),
+        "apply {name}: {}\n{}",
+        describe(&out),
+        c.logs()
+    );
+}
+
+fn delete(c: &Cluster, workloads: &[&str]) {
+    let mut args = vec!["delete", "workload"];
+    args.extend_from_slice(workloads);
+    let out = c.ank(&args);
+    assert!(
+        out.status.success(),
+        "delete {workloads:?}: {}\n{}",
+        describe(&out),
+        c.logs()
+    );
+    let table = c.ank_ok(&["get", "workloads"]);
+    for w in workloads {
+        assert!(row(&table, w).is_none(), "{w} still listed:\n{table}");
+    }
+}
+
+/// A `podman` workload on `agent_pm`.
+fn podman_workload(name: &str, policy: &str, options: &str, script: &str) -> String {
+    format!(
+        "  {name}:\n    runtime: podman\n    agent: {AGENT}\n    restartPolicy: {policy}\n    runtimeConfig: |\n      image: {IMAGE}\n      commandOptions: [{options}]\n      commandArgs: [sh, -c, \"{script}\", {name}]\n"
+    )
+}
+
+/// A `podman-kube` workload on `agent_pm`: pod `pod` with containers `first` and `second`.
+fn kube_workload(name: &str, pod: &str) -> String {
+    let container = |c: &str| {
+        format!(
+            "          - name: {c}\n            image: {IMAGE}\n            command: [sh, -c, \"{SERVE}\", {c}]\n"
+        )
+    };
+    format!(
+        "  {name}:\n    runtime: podman-kube\n    agent: {AGENT}\n    runtimeConfig: |\n      manifest: |\n        apiVersion: v1\n        kind: Pod\n        metadata:\n          name: {pod}\n        spec:\n          restartPolicy: Never\n          containers:\n{}{}",
+        container("first"),
+        container("second")
+    )
+}
+
+fn manifest(workloads: &[String]) -> String {
+    let mut text = String::from("apiVersion: v1\nworkloads:\n");
+    for w in workloads {
+        text.push_str(w);
+    }
+    text
+}
+
+#[test]
+fn podman_and_kube_workloads_run_log_update_and_delete_clean() {
+    let _serial = PODMAN.lock().unwrap_or_else(|e| e.into_inner());
+    if !podman_ready() {
+        return;
+    }
+    let (ctr, kube, pod) = ("e2ep_life_ctr", "e2ep_life_pod", "e2ep-life-pod");
+    let _leftovers = Leftovers::new(&[ctr, kube], &[pod]);
+    let c = cluster();
+    let started = Instant::now();
+
+    let v1 = SERVE.replace("hello-$0", "hello-$0-v1");
+    apply(
+        &c,
+        "life.yaml",
+        &manifest(&[
+            podman_workload(ctr, "NEVER", "", &v1),
+            kube_workload(kube, pod),
+        ]),
+        true,
+    );
+    eprintln!("apply of a container and a pod: {:?}", started.elapsed());
+    let table = c.ank_ok(&["get", "workloads"]);
+    for w in [ctr, kube] {
+        let r = row(&table, w).unwrap_or_default();
+        assert_eq!(r.get(1), Some(&AGENT), "{table}");
+        assert_eq!(r.get(3), Some(&"Running(Ok)"), "{table}");
+    }
+    assert_eq!(row(&table, ctr).unwrap_or_default()[2], "podman");
+    assert_eq!(row(&table, kube).unwrap_or_default()[2], "podman-kube");
+
+    // Podman's view: the container named after the instance, the pod, its `.pods` volume.
+    let json = c.ank_ok(&["get", "state", "-o", "json"]);
+    let state: serde_json::Value = serde_json::from_str(&json).expect("state is JSON");
+    let ids = |w: &str| -> Vec<String> {
+        state["workloadStates"][AGENT][w]
+            .as_object()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    let ctr_ids = ids(ctr);
+    assert_eq!(ctr_ids.len(), 1, "{json}");
+    let old_name = format!("{ctr}.{}.{AGENT}", ctr_ids[0]);
+    assert_eq!(containers_of(ctr), std::slice::from_ref(&old_name));
+    assert_eq!(container_state(&old_name), "running");
+    assert!(
+        pod_status(pod).is_some_and(|s| s.ends_with("Running")),
+        "{:?}",
+        pod_status(pod)
+    );
+    let kube_ids = ids(kube);
+    assert_eq!(kube_ids.len(), 1, "{json}");
+    assert_eq!(
+        volumes_of(kube),
+        [format!("{kube}.{}.{AGENT}.pods", kube_ids[0])]
+    );
+    let in_pod: Vec<String> = pod_containers(pod).into_iter().map(|(n, _)| n).collect();
+    assert!(
+        in_pod.contains(&format!("{pod}-first")) && in_pod.contains(&format!("{pod}-second")),
+        "{in_pod:?}"
+    );
+
+    // Logs of both, the pod's from both of its containers.
+    let logs = c.eventually("logs of both", &["logs", "-n", ctr, kube], |out| {
+        out.contains("hello-e2ep_life_ctr-v1")
+            && out.contains("hello-first")
+            && out.contains("hello-second")
+    });
+    assert!(
+        logs.lines()
+            .any(|l| l.starts_with(ctr) && l.contains("hello-e2ep_life_ctr-v1")),
+        "{logs}"
+    );
+    assert!(
+        logs.lines()
+            .any(|l| l.starts_with(kube) && l.contains("hello-second")),
+        "{logs}"
+    );
+
+    // Update the container's commandArgs: a new instance, the old container gone.
+    let t0 = Instant::now();
+    let v2 = SERVE.replace("hello-$0", "hello-$0-v2");
+    apply(
+        &c,
+        "life2.yaml",
+        &manifest(&[podman_workload(ctr, "NEVER", "", &v2)]),
+        true,
+    );
+    let new_name = wait_for(&c, "the updated container alone", || {
+        let names = containers_of(ctr);
+        match names.as_slice() {
+            [one] if *one != old_name && container_state(one) == "running" => Ok(one.clone()),
+            _ => Err(format!("{names:?}")),
+        }
+    });
+    eprintln!("update to a new container: {:?}", t0.elapsed());
+    wait_state(&c, ctr, "Running(Ok)");
+    let json = c.ank_ok(&["get", "state", "-o", "json"]);
+    let state: serde_json::Value = serde_json::from_str(&json).expect("state is JSON");
+    let instances = state["workloadStates"][AGENT][ctr]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        instances.len(),
+        1,
+        "the old instance is still reported: {json}"
+    );
+    let new_id = instances.keys().next().cloned().unwrap_or_default();
+    assert_ne!(new_id, ctr_ids[0]);
+    assert_eq!(new_name, format!("{ctr}.{new_id}.{AGENT}"));
+    c.eventually("logs of v2", &["logs", ctr], |out| {
+        out.contains("hello-e2ep_life_ctr-v2")
+    });
+    assert_eq!(state_of(&c, kube).as_deref(), Some("Running(Ok)"));
+
+    // Delete both: nothing left in Podman.
+    let t0 = Instant::now();
+    delete(&c, &[ctr, kube]);
+    eprintln!("delete of a container and a pod: {:?}", t0.elapsed());
+    assert_eq!(containers_of(ctr), Vec::<String>::new());
+    assert_eq!(pod_status(pod), None);
+    assert_eq!(pod_containers(pod), []);
+    assert_eq!(volumes_of(kube), Vec::<String>::new());
+    eprintln!("lifecycle test: {:?}", started.elapsed());
+}
+
+#[test]
+fn restart_policies_with_real_containers() {
+    let _serial = PODMAN.lock().unwrap_or_else(|e| e.into_inner());
+    if !podman_ready() {
+        return;
+    }
+    let names = [
+        "e2ep_never_ok",
+        "e2ep_never_fail",
+        "e2ep_onf_ok",
+        "e2ep_onf_fail",
+        "e2ep_always_ok",
+    ];
+    let _leftovers = Leftovers::new(&names, &[]);
+    let c = cluster();
+    let started = Instant::now();
+    let out = c.dir.path().join("out");
+    std::fs::create_dir_all(&out).expect("out dir");
+    let options = format!("\"-v\", \"{}:/out\"", out.display());
+    // Each start appends a line to /out/<workload>, then the container exits.
+    let run = |name: &str, policy: &str, code: u8| {
+        podman_workload(
+            name,
+            policy,
+            &options,
+            &format!("echo started >> /out/$0; exit {code}"),
+        )
+    };
+    apply(
+        &c,
+        "restarts.yaml",
+        &manifest(&[
+            run("e2ep_never_ok", "NEVER", 0),
+            run("e2ep_never_fail", "NEVER", 1),
+            run("e2ep_onf_ok", "ON_FAILURE", 0),
+            run("e2ep_onf_fail", "ON_FAILURE", 1),
+            run("e2ep_always_ok", "ALWAYS", 0),
+        ]),
+        false,
+    );
+    let starts = |name: &str| {
+        std::fs::read_to_string(out.join(name))
+            .map(|t| t.lines().count())
+            .unwrap_or(0)
+    };
+
+    wait_state(&c, "e2ep_never_ok", "Succeeded(Ok)");
+    wait_state(&c, "e2ep_never_fail", "Failed(ExecFailed)");
+    wait_state(&c, "e2ep_onf_ok", "Succeeded(Ok)");
+    // Restarted ones: at least three starts (the backoff gives 0 s, then 1 s).
+    for name in ["e2ep_onf_fail", "e2ep_always_ok"] {
+        wait_for(&c, &format!("{name} restarted twice"), || {
+            let n = starts(name);
+            if n >= 3 {
+                Ok(())
+            } else {
+                Err(format!("{n} starts"))
+            }
+        });
+    }
+    eprintln!("restarts observed: {:?}", started.elapsed());
+    // By now the first restarts are long done: those that must not restart started once and
+    // kept their state.
+    for (name, want) in [
+        ("e2ep_never_ok", "Succeeded(Ok)"),
+        ("e2ep_never_fail", "Failed(ExecFailed)"),
+        ("e2ep_onf_ok", "Succeeded(Ok)"),
+    ] {
+        assert_eq!(starts(name), 1, "{name} was started again");
+        assert_eq!(state_of(&c, name).as_deref(), Some(want), "{name}");
+        let containers = containers_of(name);
+        assert_eq!(containers.len(), 1, "{name}: {containers:?}");
+        assert_eq!(container_state(&containers[0]), "exited", "{name}");
+    }
+
+    let t0 = Instant::now();
+    delete(&c, &names);
+    eprintln!("delete of five: {:?}", t0.elapsed());
+    // Nothing comes back: a restart racing the delete must not leave a container behind.
+    std::thread::sleep(Duration::from_millis(1500));
+    for name in names {
+        assert_eq!(containers_of(name), Vec::<String>::new(), "{name}");
+    }
+    let (onf, always) = (starts("e2ep_onf_fail"), starts("e2ep_always_ok"));
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(
+        (starts("e2ep_onf_fail"), starts("e2ep_always_ok")),
+        (onf, always),
+        "started after the delete"
+    );
+    eprintln!("restart test: {:?}", started.elapsed());
+}
+
+#[test]
+fn a_bad_image_is_starting_failed_with_podmans_message() {
+    let _serial = PODMAN.lock().unwrap_or_else(|e| e.into_inner());
+    if !podman_ready() {
+        return;
+    }
+    let name = "e2ep_bad_image";
+    let _leftovers = Leftovers::new(&[name], &[]);
+    let c = cluster();
+    let text = format!(
+        "apiVersion: v1\nworkloads:\n  {name}:\n    runtime: podman\n    agent: {AGENT}\n    runtimeConfig: |\n      image: localhost/does-not-exist:1\n"
+    );
+    apply(&c, "bad.yaml", &text, false);
+    let r = wait_state(&c, name, "Pending(StartingFailed)");
+    let info = r.get(4).cloned().unwrap_or_default();
+    assert!(info.contains("localhost/does-not-exist"), "{r:?}");
+    let json = c.ank_ok(&["get", "state", "-o", "json"]);
+    let state: serde_json::Value = serde_json::from_str(&json).expect("state is JSON");
+    let instance = state["workloadStates"][AGENT][name]
+        .as_object()
+        .and_then(|m| m.values().next().cloned())
+        .unwrap_or_default();
+    assert_eq!(instance["state"], "Pending", "{json}");
+    assert_eq!(instance["subState"], "StartingFailed", "{json}");
+    assert!(
+        instance["additionalInfo"]
+            .as_str()
+            .is_some_and(|i| i.contains("docker://localhost/does-not-exist:1")),
+        "{json}"
+    );
+    assert_eq!(containers_of(name), Vec::<String>::new());
+    delete(&c, &[name]);
+    assert_eq!(containers_of(name), Vec::<String>::new());
+}
+
+#[test]
+fn a_container_removed_behind_anchorages_back_is_lost_whatever_the_policy() {
+    let _serial = PODMAN.lock().unwrap_or_else(|e| e.into_inner());
+    if !podman_ready() {
+        return;
+    }
+    let (never, always) = ("e2ep_lost_never", "e2ep_lost_always");
+    let _leftovers = Leftovers::new(&[never, always], &[]);
+    let c = cluster();
+    apply(
+        &c,
+        "lost.yaml",
+        &manifest(&[
+            podman_workload(never, "NEVER", "", SERVE),
+            podman_workload(always, "ALWAYS", "", SERVE),
+        ]),
+        true,
+    );
+    let (never_ctr, always_ctr) = (containers_of(never), containers_of(always));
+    assert_eq!((never_ctr.len(), always_ctr.len()), (1, 1));
+
+    for name in [&never_ctr[0], &always_ctr[0]] {
+        let out = podman(&["rm", "-f", "-t", "0", name]);
+        assert!(out.status.success(), "podman rm: {}", describe(&out));
+    }
+    wait_state(&c, never, "Failed(Lost)");
+    // ankaios-compat.md: ALWAYS restarts after Succeeded(Ok) or Failed(ExecFailed), and Lost is
+    // neither, so a container removed behind Anchorage's back is not replaced whatever the
+    // policy (as the agent's `should_restart` has it). Both stay Lost with no container.
+    wait_state(&c, always, "Failed(Lost)");
+    std::thread::sleep(Duration::from_millis(1000));
+    for name in [never, always] {
+        assert_eq!(
+            state_of(&c, name).as_deref(),
+            Some("Failed(Lost)"),
+            "{name}"
+        );
+        assert_eq!(containers_of(name), Vec::<String>::new(), "{name}");
+    }
+    // A lost workload is deleted cleanly.
+    delete(&c, &[never, always]);
+    assert_eq!(containers_of(never), Vec::<String>::new());
+    assert_eq!(containers_of(always), Vec::<String>::new());
+}
+
+#[test]
+fn a_restarted_agent_adopts_its_running_pod() {
+    let _serial = PODMAN.lock().unwrap_or_else(|e| e.into_inner());
+    if !podman_ready() {
+        return;
+    }
+    let (kube, pod) = ("e2ep_adopt_pod", "e2ep-adopt-pod");
+    let _leftovers = Leftovers::new(&[kube], &[pod]);
+    let mut c = cluster();
+    apply(
+        &c,
+        "adopt.yaml",
+        &manifest(&[kube_workload(kube, pod)]),
+        true,
+    );
+    assert_eq!(state_of(&c, kube).as_deref(), Some("Running(Ok)"));
+    let before = pod_containers(pod);
+    assert_eq!(before.len(), 3, "infra + 2: {before:?}");
+
+    c.kill_agent(AGENT);
+    wait_state(&c, kube, "AgentDisconnected");
+    assert!(pod_status(pod).is_some_and(|s| s.ends_with("Running")));
+
+    let t0 = Instant::now();
+    start_agent(&mut c);
+    wait_state(&c, kube, "Running(Ok)");
+    eprintln!("agent back, pod Running(Ok): {:?}", t0.elapsed());
+    // Give a wrong restart the time to show.
+    std::thread::sleep(Duration::from_millis(1000));
+    assert_eq!(state_of(&c, kube).as_deref(), Some("Running(Ok)"));
+    assert_eq!(
+        pod_containers(pod),
+        before,
+        "the pod was restarted, not adopted"
+    );
+    for (name, _) in &before {
+        assert_eq!(container_state(name), "running", "{name}");
+    }
+    assert_eq!(volumes_of(kube).len(), 1);
+
+    delete(&c, &[kube]);
+    assert_eq!(pod_status(pod), None);
+    assert_eq!(volumes_of(kube), Vec::<String>::new());
+}
+
+#[test]
+fn a_kubernetes_pod_runs_through_podman_kube() {
+    let _serial = PODMAN.lock().unwrap_or_else(|e| e.into_inner());
+    if !podman_ready() {
+        return;
+    }
+    // examples/k8s/pod-multi-container.yaml needs nginx, which cannot be pulled here: the same
+    // shape (two containers sharing an emptyDir) on the local image.
+    let (workload, pod) = ("e2ep-k8s-web", "e2ep-k8s-web");
+    let _leftovers = Leftovers::new(&[workload], &[pod]);
+    let c = cluster();
+    let yaml = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {pod}\n  labels:\n    app: web\nspec:\n  nodeSelector:\n    node: pm\n  restartPolicy: Never\n  containers:\n    - name: writer\n      image: {IMAGE}\n      command: [sh, -c]\n      args: [\"trap 'exit 0' TERM; while true; do date > /html/index.html; sleep 1; done\"]\n      volumeMounts:\n        - name: html\n          mountPath: /html\n    - name: reader\n      image: {IMAGE}\n      command: [sh, -c]\n      args: [\"trap 'exit 0' TERM; echo reader-up; while true; do sleep 1; done\"]\n      volumeMounts:\n        - name: html\n          mountPath: /usr/share/html\n          readOnly: true\n  volumes:\n    - name: html\n      emptyDir: {{}}\n"
+    );
+    let file = c.write("pod.yaml", &yaml);
+    let out = c.ank(&["apply", "-f", &file]);
+    assert!(
+        out.status.success(),
+        "apply -f: {}\n{}",
+        describe(&out),
+        c.logs()
+    );
+    let r = wait_state(&c, workload, "Running(Ok)");
+    assert_eq!(
+        r.get(1..3),
+        Some(&[AGENT.to_owned(), "podman-kube".to_owned()][..])
+    );
+    assert!(pod_status(pod).is_some_and(|s| s.ends_with("Running")));
+    let names: Vec<String> = pod_containers(pod).into_iter().map(|(n, _)| n).collect();
+    assert!(
+        names.contains(&format!("{pod}-writer")) && names.contains(&format!("{pod}-reader")),
+        "{names:?}"
+    );
+    c.eventually("reader's log", &["logs", workload], |out| {
+        out.contains("reader-up")
+    });
+
+    let out = c.ank(&["delete", "-f", &file]);
+    assert!(out.status.success(), "delete -f: {}", describe(&out));
+    assert!(row(&c.ank_ok(&["get", "workloads"]), workload).is_none());
+    assert_eq!(pod_status(pod), None);
+    assert_eq!(pod_containers(pod), []);
+    assert_eq!(volumes_of(workload), Vec::<String>::new());
+}
