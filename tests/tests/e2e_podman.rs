@@ -670,3 +670,59 @@ fn a_kubernetes_pod_runs_through_podman_kube() {
     assert_eq!(pod_containers(pod), []);
     assert_eq!(volumes_of(workload), Vec::<String>::new());
 }
+
+#[test]
+fn a_container_killed_behind_anchorages_back_is_restarted_as_the_policy_says() {
+    let _serial = PODMAN.lock().unwrap_or_else(|e| e.into_inner());
+    if !podman_ready() {
+        return;
+    }
+    let (never, always) = ("e2ep_kill_never", "e2ep_kill_always");
+    let _leftovers = Leftovers::new(&[never, always], &[]);
+    let c = cluster();
+    apply(
+        &c,
+        "kill.yaml",
+        &manifest(&[
+            podman_workload(never, "NEVER", "", SERVE),
+            podman_workload(always, "ALWAYS", "", SERVE),
+        ]),
+        true,
+    );
+    let ids = |name: &str| {
+        podman_lines(&[
+            "ps",
+            "-a",
+            "--filter",
+            &format!("name=^{name}\\."),
+            "--format",
+            "{{.ID}}",
+        ])
+    };
+    let (never_before, always_before) = (ids(never), ids(always));
+    assert_eq!((never_before.len(), always_before.len()), (1, 1));
+
+    // `podman kill` ends the process (exit 137) but leaves the container: an exit, not a loss.
+    for name in [never, always] {
+        let out = podman(&["kill", &containers_of(name)[0]]);
+        assert!(out.status.success(), "podman kill: {}", describe(&out));
+    }
+    wait_state(&c, never, "Failed(ExecFailed)");
+    let restarted = wait_for(&c, "the ALWAYS workload to run in a new container", || {
+        let now = ids(always);
+        match (state_of(&c, always).as_deref(), now.as_slice()) {
+            (Some("Running(Ok)"), [id]) if *id != always_before[0] => Ok(id.clone()),
+            (state, _) => Err(format!("{state:?} with containers {now:?}")),
+        }
+    });
+    assert_ne!(restarted, always_before[0]);
+    assert_eq!(state_of(&c, never).as_deref(), Some("Failed(ExecFailed)"));
+    assert_eq!(
+        ids(never),
+        never_before,
+        "a NEVER workload is not restarted"
+    );
+    delete(&c, &[never, always]);
+    assert_eq!(containers_of(never), Vec::<String>::new());
+    assert_eq!(containers_of(always), Vec::<String>::new());
+}
