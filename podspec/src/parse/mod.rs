@@ -198,7 +198,6 @@ fn read_value(
         out.push(res);
         return;
     }
-    drops::check(&res.kind, &value, &res.prefix, &mut res.sink);
     let (prefix, strict) = (res.prefix.clone(), options.strict);
     let sink = &mut res.sink;
     res.object = match res.kind.as_str() {
@@ -221,7 +220,25 @@ fn read_value(
             None
         }
     };
+    if let Some(object) = &res.object {
+        check_drops(object, &res.prefix, &mut res.sink);
+    }
     out.push(res);
+}
+
+/// Runs the drops table on a typed object; its warnings go before those of the serde pass
+/// (unknown fields), in the order of the table.
+fn check_drops(object: &Object, prefix: &Path, sink: &mut Sink) {
+    let target = match object {
+        Object::Pod(p) => p.spec.as_ref().map(drops::Target::Pod),
+        Object::Deployment(d) => d.spec.as_ref().map(drops::Target::Deployment),
+        Object::Job(j) => j.spec.as_ref().map(drops::Target::Job),
+        _ => None,
+    };
+    let Some(target) = target else { return };
+    let mut found = Sink::default();
+    drops::check(target, prefix, &mut found);
+    sink.raws.splice(0..0, found.raws);
 }
 
 /// The one API version k8s-openapi decodes for each kind Anchorage translates.
