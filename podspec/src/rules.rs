@@ -33,6 +33,8 @@ pub const ENV_NAME: &str = "env-name";
 pub const VOLUME_MOUNT: &str = "volume-mount";
 /// A volume with a bad or repeated name, or without exactly one source.
 pub const VOLUME: &str = "volume";
+/// A label or annotation key that is not a qualified name, or a label value Kubernetes rejects.
+pub const LABEL: &str = "label";
 /// `restartPolicy` not allowed for this kind.
 pub const RESTART_POLICY: &str = "restart-policy";
 /// A probe without exactly one handler.

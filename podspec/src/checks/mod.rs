@@ -66,6 +66,9 @@ pub(crate) fn check(object: &Object, at: &Path, sink: &mut Sink) {
                 &at.key("spec").key("selector"),
                 sink,
             );
+            if let Some(meta) = &spec.template.metadata {
+                check_labels(meta, &at.key("spec").key("template"), sink);
+            }
             check_template(
                 spec.template.spec.as_ref(),
                 &at.key("spec").key("template"),
@@ -95,6 +98,9 @@ pub(crate) fn check(object: &Object, at: &Path, sink: &mut Sink) {
                     .as_ref()
                     .and_then(|m| m.labels.as_ref());
                 check_selector(selector, labels, &at.key("spec").key("selector"), sink);
+            }
+            if let Some(meta) = &spec.template.metadata {
+                check_labels(meta, &at.key("spec").key("template"), sink);
             }
             check_template(
                 spec.template.spec.as_ref(),
@@ -138,6 +144,7 @@ pub(crate) fn check(object: &Object, at: &Path, sink: &mut Sink) {
 
 /// Checks `metadata.name` as an object name; returns it when present.
 fn check_name<'m>(meta: &'m ObjectMeta, at: &Path, sink: &mut Sink) -> Option<&'m str> {
+    check_labels(meta, at, sink);
     let here = at.key("metadata").key("name");
     match meta.name.as_deref() {
         None | Some("") => {
@@ -154,6 +161,25 @@ fn check_name<'m>(meta: &'m ObjectMeta, at: &Path, sink: &mut Sink) -> Option<&'
                 sink.error(rules::DNS1123_NAME, here, message);
             }
             Some(name)
+        }
+    }
+}
+
+/// Label keys and values, and annotation keys, of the `metadata` under `at` (rule `label`).
+fn check_labels(meta: &ObjectMeta, at: &Path, sink: &mut Sink) {
+    for (key, value) in meta.labels.iter().flatten() {
+        let here = || at.key("metadata").key("labels").key(key);
+        if let Some(message) = names::qualified_name(key) {
+            sink.error(rules::LABEL, here(), format!("label {message}"));
+        }
+        if let Some(message) = names::label_value(value) {
+            sink.error(rules::LABEL, here(), message);
+        }
+    }
+    for key in meta.annotations.iter().flatten().map(|(k, _)| k) {
+        if let Some(message) = names::qualified_name(key) {
+            let here = at.key("metadata").key("annotations").key(key);
+            sink.error(rules::LABEL, here, format!("annotation {message}"));
         }
     }
 }

@@ -86,3 +86,44 @@ pub(crate) fn ankaios_name(name: &str) -> Option<String> {
 pub(crate) fn to_ankaios(name: &str) -> String {
     name.replace('.', "-")
 }
+
+/// A qualified name, the grammar of label and annotation keys: an optional DNS-1123 subdomain
+/// prefix and `/`, then a name of at most 63 characters of `[-._a-zA-Z0-9]`, alphanumeric at
+/// both ends.
+pub(crate) fn qualified_name(key: &str) -> Option<String> {
+    let (prefix, name) = match key.split_once('/') {
+        Some((prefix, name)) => (Some(prefix), name),
+        None => (None, key),
+    };
+    if let Some(prefix) = prefix {
+        if prefix.is_empty() || dns1123_subdomain(prefix).is_some() {
+            return Some(format!(
+                "key {key:?} has a prefix that is not a dns-1123 subdomain"
+            ));
+        }
+    }
+    (name.is_empty() || !is_label_value(name)).then(|| {
+        format!("key {key:?} must be a name of at most 63 characters of [-._a-zA-Z0-9], alphanumeric at both ends, with an optional dns-1123 subdomain prefix and '/'")
+    })
+}
+
+/// A label value: empty, or at most 63 characters of `[-._a-zA-Z0-9]`, alphanumeric at both ends.
+pub(crate) fn label_value(value: &str) -> Option<String> {
+    (!value.is_empty() && !is_label_value(value)).then(|| {
+        format!("label value {value:?} must be at most 63 characters of [-._a-zA-Z0-9], alphanumeric at both ends")
+    })
+}
+
+fn is_label_value(s: &str) -> bool {
+    let b = s.as_bytes();
+    let inner = |c: &u8| c.is_ascii_alphanumeric() || b"-._".contains(c);
+    match (b.first(), b.last()) {
+        (Some(first), Some(last)) => {
+            b.len() <= 63
+                && first.is_ascii_alphanumeric()
+                && last.is_ascii_alphanumeric()
+                && b.iter().all(inner)
+        }
+        _ => false,
+    }
+}

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use k8s_openapi::api::core::v1::{Container, PodSpec, Probe};
+use k8s_openapi::api::core::v1::{Container, PodSpec, Probe, Volume};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
 use super::{names, quantity};
@@ -75,8 +75,58 @@ fn check_volumes<'s>(spec: &'s PodSpec, at: &Path, sink: &mut Sink) -> HashSet<&
                 format!("volume name {:?} is used twice", v.name),
             );
         }
+        let sources = volume_sources(v);
+        if sources.len() > 1 {
+            let message = format!(
+                "volume {:?} may have only one source, not {}",
+                v.name,
+                sources.join(" and ")
+            );
+            sink.error(rules::VOLUME, at.key("volumes").idx(i), message);
+        }
     }
     seen
+}
+
+/// The sources a volume sets. None is fine: Kubernetes defaults such a volume to `emptyDir`
+/// before it validates, so only a second source is an error.
+fn volume_sources(v: &Volume) -> Vec<&'static str> {
+    let all = [
+        ("awsElasticBlockStore", v.aws_elastic_block_store.is_some()),
+        ("azureDisk", v.azure_disk.is_some()),
+        ("azureFile", v.azure_file.is_some()),
+        ("cephfs", v.cephfs.is_some()),
+        ("cinder", v.cinder.is_some()),
+        ("configMap", v.config_map.is_some()),
+        ("csi", v.csi.is_some()),
+        ("downwardAPI", v.downward_api.is_some()),
+        ("emptyDir", v.empty_dir.is_some()),
+        ("ephemeral", v.ephemeral.is_some()),
+        ("fc", v.fc.is_some()),
+        ("flexVolume", v.flex_volume.is_some()),
+        ("flocker", v.flocker.is_some()),
+        ("gcePersistentDisk", v.gce_persistent_disk.is_some()),
+        ("gitRepo", v.git_repo.is_some()),
+        ("glusterfs", v.glusterfs.is_some()),
+        ("hostPath", v.host_path.is_some()),
+        ("image", v.image.is_some()),
+        ("iscsi", v.iscsi.is_some()),
+        ("nfs", v.nfs.is_some()),
+        ("persistentVolumeClaim", v.persistent_volume_claim.is_some()),
+        ("photonPersistentDisk", v.photon_persistent_disk.is_some()),
+        ("portworxVolume", v.portworx_volume.is_some()),
+        ("projected", v.projected.is_some()),
+        ("quobyte", v.quobyte.is_some()),
+        ("rbd", v.rbd.is_some()),
+        ("scaleIO", v.scale_io.is_some()),
+        ("secret", v.secret.is_some()),
+        ("storageos", v.storageos.is_some()),
+        ("vsphereVolume", v.vsphere_volume.is_some()),
+    ];
+    all.iter()
+        .filter(|(_, set)| *set)
+        .map(|(name, _)| *name)
+        .collect()
 }
 
 fn check_restart_policy(policy: Option<&str>, at: &Path, owner: Owner, sink: &mut Sink) {

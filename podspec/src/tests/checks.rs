@@ -1,46 +1,9 @@
-//! Table-driven tests of `validate_file`: YAML in, rendered findings out, through one `check()`.
+//! The semantic checks of one object: names, containers, ports, images, quantities, env,
+//! volumes, probes, labels and the rules of Deployments, Jobs, ConfigMaps and Secrets.
 
-use expect_test::{expect, Expect};
+use expect_test::expect;
 
-use crate::{validate_file, Options, ResourceReport};
-
-fn render(reports: &[ResourceReport]) -> String {
-    let mut out = String::new();
-    for r in reports {
-        let item = r.item.map(|i| format!("[{i}]")).unwrap_or_default();
-        let name = r.name.as_deref().unwrap_or("-");
-        out.push_str(&format!("doc{}{item} {} {name}\n", r.document, r.kind));
-        for f in &r.findings {
-            let at = match (f.line, f.column) {
-                (Some(l), Some(c)) => format!("{l}:{c}"),
-                _ => "?".to_owned(),
-            };
-            out.push_str(&format!(
-                "  {:?} {} {} @{at}: {}\n",
-                f.severity, f.rule, f.path, f.message
-            ));
-        }
-    }
-    out
-}
-
-fn check(yaml: &str, expect: Expect) {
-    expect.assert_eq(&render(&validate_file(yaml, &Options::default())));
-}
-
-fn check_strict(yaml: &str, expect: Expect) {
-    expect.assert_eq(&render(&validate_file(yaml, &Options { strict: true })));
-}
-
-/// A valid pod with `extra` appended to its first container (indented by 4).
-fn pod_with_container(extra: &str) -> String {
-    format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: app\n    image: nginx:1.27\n{extra}")
-}
-
-/// A valid pod with `extra` appended to its spec (indented by 2).
-fn pod_with_spec(extra: &str) -> String {
-    format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n{extra}  containers:\n  - name: app\n    image: nginx:1.27\n")
-}
+use super::*;
 
 #[test]
 fn valid_pod_has_no_findings() {
@@ -48,80 +11,6 @@ fn valid_pod_has_no_findings() {
         &pod_with_container(""),
         expect![[r#"
         doc0 Pod web
-    "#]],
-    );
-}
-
-#[test]
-fn yaml_syntax_error_has_line_and_column() {
-    check(
-        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: [a\n",
-        expect![[r#"
-        doc0  -
-          Error yaml-syntax  @5:1: did not find expected ',' or ']', while parsing a flow sequence
-    "#]],
-    );
-}
-
-#[test]
-fn unknown_field_warns_with_suggestion_and_errors_when_strict() {
-    let yaml = pod_with_container("    imagePullpolicy: Always\n");
-    check(
-        &yaml,
-        expect![[r#"
-        doc0 Pod web
-          Warning unknown-field spec.containers[0].imagePullpolicy @9:5: unknown field "imagePullpolicy", did you mean "imagePullPolicy"?
-    "#]],
-    );
-    check_strict(
-        &yaml,
-        expect![[r#"
-        doc0 Pod web
-          Error unknown-field spec.containers[0].imagePullpolicy @9:5: unknown field "imagePullpolicy", did you mean "imagePullPolicy"?
-    "#]],
-    );
-}
-
-#[test]
-fn type_error_has_exact_path() {
-    check(
-        &pod_with_container("    ports:\n    - containerPort: \"80\"\n"),
-        expect![[r#"
-        doc0 Pod web
-          Error type-error spec.containers[0].ports[0].containerPort @10:7: invalid type: string "80", expected i32
-    "#]],
-    );
-}
-
-#[test]
-fn required_fields() {
-    check(
-        "apiVersion: v1\nkind: Pod\nmetadata:\n  labels: {a: b}\nspec:\n  containers: []\n",
-        expect![[r#"
-        doc0 Pod -
-          Error required metadata.name @3:1: metadata.name is required
-          Error required spec.containers @6:3: a pod needs at least one container
-    "#]],
-    );
-    check(
-        "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n  - image: nginx\n",
-        expect![[r#"
-        doc0 Pod a
-          Error required spec.containers[0].name @6:5: container name is required
-    "#]],
-    );
-    check(
-        &pod_with_spec("").replace("    image: nginx:1.27\n", ""),
-        expect![[r#"
-        doc0 Pod web
-          Error required spec.containers[0].image @7:5: image is required
-    "#]],
-    );
-    check(
-        "metadata: {name: a}\n",
-        expect![[r#"
-        doc0  a
-          Error required kind @1:1: kind is required
     "#]],
     );
 }
@@ -370,127 +259,58 @@ fn config_map_and_secret_keys() {
 }
 
 #[test]
-fn drops_and_unsupported_fields() {
-    let yaml = pod_with_spec("  affinity: {}\n  tolerations:\n  - {key: k, operator: Exists}\n  volumes:\n  - name: share\n    nfs: {server: nas, path: /x}\n")
-        + "    lifecycle:\n      preStop:\n        exec: {command: [sleep, '1']}\n";
+fn a_volume_has_at_most_one_source() {
     check(
-        &yaml,
+        &pod_with_spec(
+            "  volumes:\n  - name: data\n    emptyDir: {}\n    hostPath: {path: /tmp}\n",
+        ),
         expect![[r#"
-        doc0 Pod web
-          Warning runtime-drops-field spec.affinity @6:3: affinity is ignored at runtime: there is no scheduler; use nodeName or nodeSelector
-          Warning runtime-drops-field spec.tolerations @7:3: tolerations is ignored at runtime: agents have no taints
-          Warning unsupported-field spec.volumes[0].nfs @11:5: nfs is not supported by anchorage: network volumes are not mounted by anchorage
-          Warning runtime-drops-field spec.containers[0].lifecycle @15:5: lifecycle is ignored at runtime: podman kube play runs no lifecycle hooks
-    "#]],
+            doc0 Pod web
+              Error volume spec.volumes[0] @7:5: volume "data" may have only one source, not emptyDir and hostPath
+        "#]],
     );
     check(
         &pod_with_spec(
-            "  nodeName: agent_A\n  nodeSelector: {disk: ssd}\n  restartPolicy: Never\n",
+            "  volumes:\n  - name: data\n    hostPath: {path: /tmp}\n  - name: scratch\n",
         ),
         expect![[r#"
-        doc0 Pod web
-    "#]],
+            doc0 Pod web
+        "#]],
     );
 }
 
 #[test]
-fn kinds_anchorage_cannot_run_warn_and_unknown_kinds_fail() {
-    check("apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {ports: [{port: 80}]}\n---\napiVersion: x/v1\nkind: Gadget\nmetadata: {name: g}\n", expect![[r#"
-        doc0 Service web
-          Warning unsupported-field kind @2:1: kind Service is valid kubernetes but anchorage cannot run it
-        doc1 Gadget g
-          Error unsupported-kind kind @7:1: unsupported kind "Gadget"
-    "#]]);
+fn label_and_annotation_keys_and_values() {
+    let meta = "  labels:\n    app.kubernetes.io/name: web\n    tier: ''\n    bad key: x\n    -app: y\n    Example.com/x: z\n    ok: -value\n    long: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n  annotations:\n    example.com/anything: 'any value: even spaces'\n    /nope: x\n";
     check(
-        &pod_with_spec("").replace("apiVersion: v1", "apiVersion: apps/v1"),
+        &pod_with_spec("").replace("  name: web\n", &format!("  name: web\n{meta}")),
         expect![[r#"
-        doc0 Pod web
-          Error api-version apiVersion @1:1: apiVersion "apps/v1" is not v1 for kind Pod
-    "#]],
-    );
-}
-
-#[test]
-fn lists_report_per_item_with_item_relative_paths() {
-    let yaml = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: a}\n  spec:\n    containers: [{name: c, image: nginx}]\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: B}\n";
-    check(
-        yaml,
-        expect![[r#"
-        doc0[0] Pod a
-        doc0[1] ConfigMap B
-          Error dns1123-name metadata.name @11:14: "B" is not a dns-1123 subdomain: at most 253 lower case alphanumeric characters, '-' or '.', starting and ending with an alphanumeric character
-    "#]],
-    );
-}
-
-#[test]
-fn json_documents_and_empty_documents() {
-    let json = r#"{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "j"},
- "spec": {"containers": [{"name": "c", "image": "nginx", "imagePullPolicy": "Maybe"}]}}"#;
-    check(
-        &format!("---\n---\n{json}\n---\n"),
-        expect![[r#"
-        doc1 Pod j
-          Error image-pull-policy spec.containers[0].imagePullPolicy @4:58: imagePullPolicy "Maybe" is not one of Always, IfNotPresent, Never
-    "#]],
-    );
-    check("", expect![""]);
-}
-
-#[test]
-fn ankaios_manifest_is_parsed_and_checked() {
-    check("apiVersion: v1\nworkloads:\n  nginx:\n    runtime: podman\n    agent: agent_A\n    runtimeConfig: 'image: nginx'\n", expect![[r#"
-        doc0 AnkaiosManifest -
-    "#]]);
-    check(
-        "apiVersion: v1\nworkloads:\n  nginx:\n    runtime: podman\n    restartpolicy: ALWAYS\n",
-        expect![[r#"
-        doc0 AnkaiosManifest -
-          Error unknown-field workloads.nginx.restartpolicy @5:5: unknown field `restartpolicy`, expected one of `agent`, `runtime`, `restartPolicy`, `tags`, `dependencies`, `configs`, `files`, `controlInterfaceAccess`, `runtimeConfig`, `nodeSelector`
-    "#]],
-    );
-}
-
-#[test]
-fn duplicates_across_documents() {
-    let pod = pod_with_spec("");
-    check(&format!("{pod}---\n{pod}---\napiVersion: v1\nworkloads:\n  web: {{runtime: podman, runtimeConfig: \"image: nginx\"}}\n"), expect![[r#"
-        doc0 Pod web
-        doc1 Pod web
-          Error ankaios-duplicate metadata.name @13:3: workload "web" is already defined by Pod web in document 0
-        doc2 AnkaiosManifest -
-          Error ankaios-duplicate workloads.web @21:3: workload "web" is already defined by Pod web in document 0
-    "#]]);
-}
-
-#[test]
-fn references_outside_the_file_are_unsupported() {
-    let yaml = pod_with_container("    envFrom:\n    - configMapRef: {name: settings}\n    - secretRef: {name: maybe, optional: true}\n");
-    check(
-        &yaml,
-        expect![[r#"
-        doc0 Pod web
-          Warning unsupported-field spec.containers[0].envFrom[0].configMapRef.name @10:22: configmap "settings" is not defined in this file: anchorage can only provide the ones applied with the pod
-    "#]],
+            doc0 Pod web
+              Error label metadata.labels.-app @9:5: label key "-app" must be a name of at most 63 characters of [-._a-zA-Z0-9], alphanumeric at both ends, with an optional dns-1123 subdomain prefix and '/'
+              Error label metadata.labels[Example.com/x] @10:5: label key "Example.com/x" has a prefix that is not a dns-1123 subdomain
+              Error label metadata.labels[bad key] @8:5: label key "bad key" must be a name of at most 63 characters of [-._a-zA-Z0-9], alphanumeric at both ends, with an optional dns-1123 subdomain prefix and '/'
+              Error label metadata.labels.long @12:5: label value "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" must be at most 63 characters of [-._a-zA-Z0-9], alphanumeric at both ends
+              Error label metadata.labels.ok @11:5: label value "-value" must be at most 63 characters of [-._a-zA-Z0-9], alphanumeric at both ends
+              Error label metadata.annotations./nope @15:5: annotation key "/nope" has a prefix that is not a dns-1123 subdomain
+        "#]],
     );
     check(
-        &format!("{yaml}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: settings}}\n"),
+        &DEPLOYMENT.replace(
+            "labels: {app: web}\n    spec",
+            "labels: {app: web, a/b/c: x}\n    spec",
+        ),
         expect![[r#"
-        doc0 Pod web
-        doc1 ConfigMap settings
-    "#]],
+            doc0 Deployment web
+              Error label spec.template.metadata.labels.a/b/c @11:26: label key "a/b/c" must be a name of at most 63 characters of [-._a-zA-Z0-9], alphanumeric at both ends, with an optional dns-1123 subdomain prefix and '/'
+        "#]],
     );
-}
-
-#[test]
-fn native_pods_need_a_command_not_an_image() {
-    let yaml = "apiVersion: v1\nkind: Pod\nmetadata: {name: tool}\nspec:\n  runtimeClassName: native\n  containers:\n  - name: a\n    command: [/bin/sleep, '5']\n  - name: b\n    ports: [{containerPort: 80}]\n";
     check(
-        yaml,
+        &pod_with_spec("").replace(
+            "  name: web\n",
+            "  name: web\n  labels: {app.kubernetes.io/name: web, version: v1.2_3, empty: ''}\n  annotations: {note: 'free text, any length'}\n",
+        ),
         expect![[r#"
-        doc0 Pod tool
-          Warning runtime-drops-field spec.containers[1].ports @10:5: ports is ignored at runtime: native processes bind host ports directly
-          Error ankaios-native spec.containers[1].command @9:5: a native container needs a command: there is no image entrypoint
-    "#]],
+            doc0 Pod web
+        "#]],
     );
 }
