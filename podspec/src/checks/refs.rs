@@ -143,32 +143,30 @@ pub(crate) fn pod_spec(object: &Object) -> Option<(&PodSpec, Path)> {
     }
 }
 
-/// The ConfigMaps and Secrets defined in the file.
-pub(crate) fn defined(resources: &[Resource]) -> HashSet<(Target, String)> {
-    let mut out = HashSet::new();
-    for r in resources {
-        match &r.object {
-            Some(Object::ConfigMap(c)) => {
-                out.extend(c.metadata.name.clone().map(|n| (Target::ConfigMap, n)))
-            }
-            Some(Object::Secret(s)) => {
-                out.extend(s.metadata.name.clone().map(|n| (Target::Secret, n)))
-            }
-            _ => {}
-        }
+/// The required and optional references of a pod-like `object` at `prefix`.
+pub(crate) fn refs_of(object: &Object, prefix: &Path) -> Vec<Ref> {
+    let Some((spec, at)) = pod_spec(object) else {
+        return Vec::new();
+    };
+    let at = Path(prefix.0.iter().chain(&at.0).cloned().collect());
+    pod_refs(spec, &at)
+}
+
+/// The ConfigMap or Secret `object` defines, if it is one with a name.
+pub(crate) fn defines(object: &Object) -> Option<(Target, String)> {
+    match object {
+        Object::ConfigMap(c) => c.metadata.name.clone().map(|n| (Target::ConfigMap, n)),
+        Object::Secret(s) => s.metadata.name.clone().map(|n| (Target::Secret, n)),
+        _ => None,
     }
-    out
 }
 
 /// Warns (`unsupported-field`) about every required reference to an object not in the file.
 pub(crate) fn check_file(resources: &mut [Resource]) {
-    let defined = defined(resources);
+    let defined: HashSet<(Target, String)> =
+        resources.iter().filter_map(|r| r.defines.clone()).collect();
     for r in resources.iter_mut() {
-        let Some((spec, at)) = r.object.as_ref().and_then(pod_spec) else {
-            continue;
-        };
-        let at = Path(r.prefix.0.iter().chain(&at.0).cloned().collect());
-        for reference in pod_refs(spec, &at) {
+        for reference in std::mem::take(&mut r.refs) {
             if reference.optional || defined.contains(&(reference.target, reference.name.clone())) {
                 continue;
             }

@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_yaml_ng::Value;
 
+use crate::checks::refs::{Ref, Target};
 use crate::finding::{Path, Raw, Seg, Severity, Sink};
 use crate::{drops, rules, suggest, Options};
 use syntax::{has_syntax_error, nesting_bomb, strip_location};
@@ -47,6 +48,13 @@ pub(crate) struct Resource {
     /// `None` when the kind is not translated or the document did not deserialize.
     pub(crate) object: Option<Object>,
     pub(crate) sink: Sink,
+    /// What the checks across documents need, taken from `object` right after it is checked, so
+    /// that `validate` can drop the object before reading the next document.
+    pub(crate) refs: Vec<Ref>,
+    /// The ConfigMap or Secret this resource defines.
+    pub(crate) defines: Option<(Target, String)>,
+    /// The Ankaios workload names and config keys it will produce.
+    pub(crate) produced: (Vec<String>, Vec<String>),
 }
 
 /// Kinds Kubernetes knows but Anchorage cannot run: accepted by `validate`, refused by `apply`.
@@ -81,8 +89,9 @@ const FOREIGN_KINDS: &[&str] = &[
     "Event",
 ];
 
-/// Reads every document of `text`; empty documents give no resource.
-pub(crate) fn read_file(text: &str, options: &Options) -> Vec<Resource> {
+/// Reads every document of `text` and hands each resource to `each` as soon as its document is
+/// read, so that callers need not keep typed objects alive; empty documents give no resource.
+pub(crate) fn read_file(text: &str, options: &Options, each: &mut dyn FnMut(Resource)) {
     let mut out = Vec::new();
     if let Some(at) = nesting_bomb(text) {
         let mut sink = Sink::default();
@@ -97,8 +106,8 @@ pub(crate) fn read_file(text: &str, options: &Options) -> Vec<Resource> {
             message,
             at: Some(at),
         });
-        out.push(empty_resource(0, None, Path::root(), sink));
-        return out;
+        each(empty_resource(0, None, Path::root(), sink));
+        return;
     }
     let mut last_error: Option<String> = None;
     for (document, de) in serde_yaml_ng::Deserializer::from_str(text).enumerate() {
@@ -128,8 +137,9 @@ pub(crate) fn read_file(text: &str, options: &Options) -> Vec<Resource> {
                 last_error = Some(message);
             }
         }
+        out.drain(..).for_each(&mut *each);
     }
-    out
+    out.drain(..).for_each(each);
 }
 
 fn empty_resource(document: usize, item: Option<usize>, prefix: Path, sink: Sink) -> Resource {
@@ -142,6 +152,9 @@ fn empty_resource(document: usize, item: Option<usize>, prefix: Path, sink: Sink
         name: None,
         object: None,
         sink,
+        refs: Vec::new(),
+        defines: None,
+        produced: (Vec::new(), Vec::new()),
     }
 }
 

@@ -163,7 +163,7 @@ fn bytes_text(bytes: &ByteString) -> String {
 }
 
 /// The Ankaios workload names and config keys each resource will produce.
-fn produced(object: &Object) -> (Vec<String>, Vec<String>) {
+pub(crate) fn produced(object: &Object) -> (Vec<String>, Vec<String>) {
     use k8s_openapi::api::core::v1::PodSpec;
     // A native pod gives one workload per container, others one per pod.
     let expand = |pods: Vec<String>, spec: &PodSpec| -> Vec<String> {
@@ -221,24 +221,28 @@ fn produced(object: &Object) -> (Vec<String>, Vec<String>) {
 
 /// Reports workloads and configs that two resources of the file would both define.
 pub(crate) fn check_duplicates(resources: &mut [Resource]) {
-    let mut workloads: HashMap<String, String> = HashMap::new();
-    let mut configs: HashMap<String, String> = HashMap::new();
-    for r in resources.iter_mut() {
-        let this = format!(
+    // Name → index of the first resource producing it; messages are built only for duplicates.
+    let mut workloads: HashMap<String, usize> = HashMap::new();
+    let mut configs: HashMap<String, usize> = HashMap::new();
+    let describe = |r: &Resource| {
+        format!(
             "{} {} in document {}",
             r.kind,
             r.name.as_deref().unwrap_or("-"),
             r.document
-        );
-        let Some(object) = &r.object else { continue };
-        let (w, c) = produced(object);
-        let ankaios = matches!(object, Object::Ankaios(_));
+        )
+    };
+    for index in 0..resources.len() {
+        let (w, c) = std::mem::take(&mut resources[index].produced);
+        let ankaios = resources[index].kind == "AnkaiosManifest";
         for (names, seen, what, field) in [
             (w, &mut workloads, "workload", "workloads"),
             (c, &mut configs, "config", "configs"),
         ] {
             for name in names {
-                if let Some(first) = seen.get(&name) {
+                if let Some(&first) = seen.get(&name) {
+                    let first = describe(&resources[first]);
+                    let r = &mut resources[index];
                     let path = if ankaios {
                         Path::root().key(field).key(&name)
                     } else {
@@ -247,7 +251,7 @@ pub(crate) fn check_duplicates(resources: &mut [Resource]) {
                     let message = format!("{what} {name:?} is already defined by {first}");
                     r.sink.error(rules::ANKAIOS_DUPLICATE, path, message);
                 } else {
-                    seen.insert(name, this.clone());
+                    seen.insert(name, index);
                 }
             }
         }
