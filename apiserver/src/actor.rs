@@ -11,6 +11,7 @@ use ank_model::proto::anchorage::{
 use ank_model::{
     AgentAttributes, AgentStatus, CompleteState, ExecutionState, State, WorkloadStates,
 };
+use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -33,6 +34,10 @@ pub struct Actor {
     /// Execution states changed while handling the current event; broadcast to all agents
     /// at its end.
     pub(crate) changed: Vec<apb::WorkloadState>,
+    /// The complete state as subscribers last saw it (JSON), kept only while anyone
+    /// subscribes: each change is diffed against it once, instead of serializing the state
+    /// before and after every event.
+    published: Option<Value>,
     /// The tasks reading the agents' request streams; aborted when the actor ends.
     readers: JoinSet<()>,
     events: EventTx,
@@ -49,6 +54,7 @@ impl Actor {
             subs: Subscriptions::default(),
             logs: Logs::default(),
             changed: Vec::new(),
+            published: None,
             readers: JoinSet::new(),
             events,
         };
@@ -91,8 +97,25 @@ impl Actor {
         }
     }
 
+    /// The complete state as JSON, serialized from borrowed parts (no clone).
+    fn complete_value(&self) -> Option<Value> {
+        #[derive(serde::Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct View<'a> {
+            desired_state: &'a State,
+            workload_states: &'a WorkloadStates,
+            agents: &'a BTreeMap<String, AgentAttributes>,
+        }
+        serde_json::to_value(View {
+            desired_state: &self.desired.state,
+            workload_states: &self.states,
+            agents: &self.attrs,
+        })
+        .ok()
+    }
+
     fn handle(&mut self, event: Event) {
-        let before = (!self.subs.is_empty()).then(|| serde_json::to_value(self.complete()));
+        let may_change = may_change_state(&event);
         match event {
             Event::AgentConnected {
                 name,
@@ -120,11 +143,25 @@ impl Actor {
             });
             self.agents.broadcast(&message);
         }
-        if let Some(Ok(before)) = before {
-            let complete = self.complete();
-            if let Ok(after) = serde_json::to_value(&complete) {
-                self.subs.publish(&self.agents, &before, &after, &complete);
+        self.publish(may_change);
+    }
+
+    /// Tells subscribers what changed since they last heard; keeps the snapshot only while
+    /// someone subscribes.
+    fn publish(&mut self, may_change: bool) {
+        if self.subs.is_empty() {
+            self.published = None;
+            return;
+        }
+        match &self.published {
+            Some(before) if may_change => {
+                if let Some(after) = self.complete_value() {
+                    self.subs.publish(&self.agents, before, &after);
+                    self.published = Some(after);
+                }
             }
+            Some(_) => {}
+            None => self.published = self.complete_value(),
         }
     }
 
@@ -301,4 +338,18 @@ fn dependents_of(state: &State, workload: &str) -> BTreeMap<String, i32> {
             (name.clone(), running as i32)
         })
         .collect()
+}
+
+/// Whether handling `event` can change the complete state (reads and stream bookkeeping
+/// cannot, so they cost subscribers nothing).
+fn may_change_state(event: &Event) -> bool {
+    use ank_model::proto::ank_base::request::RequestContent;
+    match event {
+        Event::CliRequest { request, .. } => matches!(
+            request.request_content,
+            Some(RequestContent::UpdateStateRequest(_))
+        ),
+        Event::Subscribe { .. } | Event::StreamGone { .. } => false,
+        Event::AgentConnected { .. } | Event::AgentGone { .. } | Event::FromAgent { .. } => true,
+    }
 }

@@ -171,9 +171,11 @@ impl Subscriptions {
         self.subs.len() != before
     }
 
-    /// Sends each subscriber the change from `old` to `new` (JSON values of `state`), filtered
-    /// to its masks, when something it sees changed. Subscribers that are gone are dropped.
-    pub fn publish(&mut self, agents: &Agents, old: &Value, new: &Value, state: &CompleteState) {
+    /// Sends each subscriber the change from `old` to `new` (JSON values of the complete
+    /// state), filtered to its masks, when something it sees changed. As in Ankaios, an event
+    /// carries only the added and updated parts, not the whole state: its size follows the
+    /// change, not the cluster. Subscribers that are gone are dropped.
+    pub fn publish(&mut self, agents: &Agents, old: &Value, new: &Value) {
         let altered = mask::altered_fields(old, new);
         if altered.is_empty() {
             return;
@@ -184,7 +186,7 @@ impl Subscriptions {
                 return true;
             }
             sub.target
-                .deliver(agents, event(&sub.request_id, state, &sub.masks, seen))
+                .deliver(agents, event(&sub.request_id, new, seen))
         });
     }
 }
@@ -200,13 +202,19 @@ pub fn state_response(request_id: &str, state: &CompleteState, masks: &[String])
     )
 }
 
-fn event(
-    id: &str,
-    state: &CompleteState,
-    masks: &[String],
-    altered: AlteredFields,
-) -> pb::Response {
-    let mut response = state_response(id, state, masks);
+fn event(id: &str, new: &Value, altered: AlteredFields) -> pb::Response {
+    let changed: Vec<String> = altered
+        .added
+        .iter()
+        .chain(&altered.updated)
+        .cloned()
+        .collect();
+    let parts: CompleteState = if changed.is_empty() {
+        CompleteState::default()
+    } else {
+        serde_json::from_value(mask::filter_value(new, &changed)).unwrap_or_default()
+    };
+    let mut response = state_response(id, &parts, &[]);
     if let Some(pb::response::ResponseContent::CompleteStateResponse(r)) =
         response.response_content.as_mut()
     {

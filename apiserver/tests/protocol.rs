@@ -345,6 +345,18 @@ async fn agent_states_are_stored_and_a_dropped_agent_shows_disconnected() {
     let altered = event.altered_fields.expect("an event");
     assert_eq!(altered.updated_fields.len(), 1);
     assert!(altered.updated_fields[0].starts_with("workloadStates.agent_A.nginx."));
+    // The event carries the changed part (the new state), and nothing else.
+    let carried: ank_model::CompleteState = event
+        .complete_state
+        .expect("event state")
+        .try_into()
+        .expect("converts");
+    assert_eq!(
+        state_of(&carried, "agent_A", "nginx").map(|s| s.state),
+        Some(ExecState::Running)
+    );
+    assert!(carried.desired_state.workloads.is_empty(), "{carried:?}");
+    assert!(carried.agents.is_empty(), "{carried:?}");
     let complete = get_state(&mut cli, &[]).await;
     assert_eq!(
         state_of(&complete, "agent_A", "nginx").map(|s| s.state),

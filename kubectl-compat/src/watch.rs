@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use ank_model::exec_state::{ExecState, Pending};
 use ank_model::{CompleteState, WorkloadInstanceName};
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 
 use crate::client::{Client, ClientError};
 use crate::table::{workload_rows, workloads_table, WorkloadRow};
@@ -121,7 +121,11 @@ pub async fn wait_for(
         }
         tokio::select! {
             event = events.next() => match event {
-                Some(Ok(_)) => state = client.complete_state(&[]).await?,
+                Some(Ok(_)) => {
+                    // A burst of events (1 000 workloads starting) costs one read, not 1 000.
+                    while let Some(Some(Ok(_))) = events.next().now_or_never() {}
+                    state = client.complete_state(&[]).await?
+                }
                 Some(Err(e)) => return Err(e.into()),
                 None => return Err(WatchError::StreamEnded),
             },
