@@ -90,11 +90,19 @@ impl CommandRunner for PodmanCommand {
 
     fn stream(&self, args: &[String]) -> io::Result<LineStream> {
         tracing::debug!(?args, "podman (streaming)");
-        let mut child = self
-            .command(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()?;
+        let mut cmd = self.command(args);
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        // A streaming podman (`events`, `logs -f`) must not outlive the agent: `kill_on_drop`
+        // covers a clean exit, the parent-death signal covers an agent killed with SIGKILL.
+        #[allow(unsafe_code)] // reason: `pre_exec` is unsafe because the closure runs between
+        // fork and exec; it makes one async-signal-safe syscall (prctl) and allocates nothing.
+        unsafe {
+            cmd.pre_exec(|| {
+                nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)
+                    .map_err(io::Error::from)
+            });
+        }
+        let mut child = cmd.spawn()?;
         let stdout = child
             .stdout
             .take()
