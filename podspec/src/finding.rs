@@ -1,6 +1,7 @@
 //! The verdict types handed to callers (`Finding`, `ResourceReport`, `Options`) and the internal
 //! path and sink that checks write into before findings get their line and column.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::Serialize;
@@ -75,8 +76,9 @@ pub struct Options {
 /// One step of a field path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Seg {
-    /// A mapping key.
-    Key(String),
+    /// A mapping key; the field names checks write are static, so extending a path by one
+    /// allocates only the segment vector.
+    Key(Cow<'static, str>),
     /// A sequence index.
     Index(usize),
 }
@@ -100,13 +102,13 @@ impl Path {
                 None => (part, ""),
             };
             if !key.is_empty() {
-                segs.push(Seg::Key(key.to_owned()));
+                segs.push(Seg::Key(Cow::Owned(key.to_owned())));
             }
             while let Some(end) = rest.find(']') {
                 let inner = &rest[1..end];
                 segs.push(match inner.parse() {
                     Ok(i) => Seg::Index(i),
-                    Err(_) => Seg::Key(inner.to_owned()),
+                    Err(_) => Seg::Key(Cow::Owned(inner.to_owned())),
                 });
                 rest = &rest[end + 1..];
             }
@@ -114,17 +116,25 @@ impl Path {
         Path(segs)
     }
 
-    /// This path extended by a key.
-    pub(crate) fn key(&self, key: &str) -> Self {
-        let mut segs = self.0.clone();
-        segs.push(Seg::Key(key.to_owned()));
-        Path(segs)
+    /// This path extended by a field name.
+    pub(crate) fn key(&self, key: &'static str) -> Self {
+        self.with(Seg::Key(Cow::Borrowed(key)))
+    }
+
+    /// This path extended by a key from the document (a label name, a map key).
+    pub(crate) fn key_owned(&self, key: &str) -> Self {
+        self.with(Seg::Key(Cow::Owned(key.to_owned())))
     }
 
     /// This path extended by an index.
     pub(crate) fn idx(&self, index: usize) -> Self {
-        let mut segs = self.0.clone();
-        segs.push(Seg::Index(index));
+        self.with(Seg::Index(index))
+    }
+
+    fn with(&self, seg: Seg) -> Self {
+        let mut segs = Vec::with_capacity(self.0.len() + 1);
+        segs.extend(self.0.iter().cloned());
+        segs.push(seg);
         Path(segs)
     }
 

@@ -168,7 +168,7 @@ fn check_name<'m>(meta: &'m ObjectMeta, at: &Path, sink: &mut Sink) -> Option<&'
 /// Label keys and values, and annotation keys, of the `metadata` under `at` (rule `label`).
 fn check_labels(meta: &ObjectMeta, at: &Path, sink: &mut Sink) {
     for (key, value) in meta.labels.iter().flatten() {
-        let here = || at.key("metadata").key("labels").key(key);
+        let here = || at.key("metadata").key("labels").key_owned(key);
         if let Some(message) = names::qualified_name(key) {
             sink.error(rules::LABEL, here(), format!("label {message}"));
         }
@@ -178,7 +178,7 @@ fn check_labels(meta: &ObjectMeta, at: &Path, sink: &mut Sink) {
     }
     for key in meta.annotations.iter().flatten().map(|(k, _)| k) {
         if let Some(message) = names::qualified_name(key) {
-            let here = at.key("metadata").key("annotations").key(key);
+            let here = at.key("metadata").key("annotations").key_owned(key);
             sink.error(rules::LABEL, here, format!("annotation {message}"));
         }
     }
@@ -243,7 +243,7 @@ fn check_keys<'k>(
 ) {
     let mut seen = std::collections::HashSet::new();
     for (field, key) in keys {
-        let here = at.key(field).key(key);
+        let here = at.key(field).key_owned(key);
         if let Some(message) = names::config_key(key) {
             sink.error(rules::CONFIG_KEY, here, message);
         } else if !seen.insert(key.as_str()) {
@@ -273,7 +273,11 @@ fn check_selector(
     for (key, value) in match_labels.into_iter().flatten() {
         if labels.get(key) != Some(value) {
             let message = format!("selector {key}={value} does not match the template labels");
-            sink.error(rules::SELECTOR, at.key("matchLabels").key(key), message);
+            sink.error(
+                rules::SELECTOR,
+                at.key("matchLabels").key_owned(key),
+                message,
+            );
         }
     }
     for (i, e) in exprs.iter().enumerate() {

@@ -291,7 +291,7 @@ fn check_resources(
     at: &Path,
     sink: &mut Sink,
 ) {
-    let mut parsed = |field: &str, map: Option<&Quantities>| -> BTreeMap<String, f64> {
+    let mut parsed = |field: &'static str, map: Option<&Quantities>| -> BTreeMap<String, f64> {
         let mut out = BTreeMap::new();
         for (name, q) in map.into_iter().flatten() {
             match quantity::parse(&q.0) {
@@ -300,12 +300,12 @@ fn check_resources(
                 }
                 Some(_) => sink.error(
                     rules::QUANTITY,
-                    at.key(field).key(name),
+                    at.key(field).key_owned(name),
                     format!("{name} {:?} must not be negative", q.0),
                 ),
                 None => sink.error(
                     rules::QUANTITY,
-                    at.key(field).key(name),
+                    at.key(field).key_owned(name),
                     format!("{name} {:?} is not a valid quantity", q.0),
                 ),
             }
@@ -317,7 +317,7 @@ fn check_resources(
     for (name, request) in &requests {
         if limits.get(name).is_some_and(|limit| request > limit) {
             let message = format!("{name} request must be less than or equal to its limit");
-            sink.error(rules::QUANTITY, at.key("requests").key(name), message);
+            sink.error(rules::QUANTITY, at.key("requests").key_owned(name), message);
         }
     }
 }

@@ -55,10 +55,10 @@ pub(crate) fn pod_refs(spec: &PodSpec, at: &Path) -> Vec<Ref> {
         ("containers", &spec.containers[..]),
     ] {
         for (i, c) in containers.iter().enumerate() {
-            let here = at.key(list).idx(i);
+            let here = || at.key(list).idx(i);
             for (j, e) in c.env.iter().flatten().enumerate() {
                 let Some(from) = &e.value_from else { continue };
-                let p = here.key("env").idx(j).key("valueFrom");
+                let p = here().key("env").idx(j).key("valueFrom");
                 if let Some(r) = &from.config_map_key_ref {
                     add(
                         Target::ConfigMap,
@@ -77,7 +77,7 @@ pub(crate) fn pod_refs(spec: &PodSpec, at: &Path) -> Vec<Ref> {
                 }
             }
             for (j, e) in c.env_from.iter().flatten().enumerate() {
-                let p = here.key("envFrom").idx(j);
+                let p = here().key("envFrom").idx(j);
                 if let Some(r) = &e.config_map_ref {
                     add(
                         Target::ConfigMap,

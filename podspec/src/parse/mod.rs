@@ -358,7 +358,9 @@ fn typed_with<T: DeserializeOwned>(
             for seg in err.path().iter() {
                 match seg {
                     serde_path_to_error::Segment::Seq { index } => path.0.push(Seg::Index(*index)),
-                    serde_path_to_error::Segment::Map { key } => path.0.push(Seg::Key(key.clone())),
+                    serde_path_to_error::Segment::Map { key } => {
+                        path.0.push(Seg::Key(key.clone().into()))
+                    }
                     _ => {}
                 }
             }
@@ -366,7 +368,7 @@ fn typed_with<T: DeserializeOwned>(
             // path_to_error has the unknown key in the path already, but not the missing one.
             let with_field = |path: Path, field: &str| match path.0.last() {
                 Some(Seg::Key(last)) if last == field => path,
-                _ => path.key(field),
+                _ => path.key_owned(field),
             };
             if let Some(field) = between(&message, "missing field `", "`") {
                 let message = format!("{field} is required");
@@ -398,7 +400,7 @@ fn ignored_path(path: &serde_ignored::Path<'_>) -> Path {
                 cur = parent;
             }
             serde_ignored::Path::Map { parent, key } => {
-                segs.push(Seg::Key(key.clone()));
+                segs.push(Seg::Key(key.clone().into()));
                 cur = parent;
             }
             serde_ignored::Path::Some { parent }

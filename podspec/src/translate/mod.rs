@@ -244,7 +244,7 @@ pub(crate) fn check_duplicates(resources: &mut [Resource]) {
                     let first = describe(&resources[first]);
                     let r = &mut resources[index];
                     let path = if ankaios {
-                        Path::root().key(field).key(&name)
+                        Path::root().key(field).key_owned(&name)
                     } else {
                         r.prefix.key("metadata").key("name")
                     };
