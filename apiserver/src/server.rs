@@ -7,9 +7,10 @@ use std::time::Duration;
 use ank_model::proto::anchorage::agent_connection_server::AgentConnectionServer;
 use ank_model::proto::anchorage::cli_connection_server::CliConnectionServer;
 use ank_model::State;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::TcpListenerStream;
+use tokio_stream::StreamExt;
 use tokio_util::sync::CancellationToken;
 
 use crate::actor::Actor;
@@ -46,7 +47,7 @@ pub async fn run(
         .add_service(CliConnectionServer::new(CliService::new(events.clone())))
         .add_service(AgentConnectionServer::new(AgentService::new(events)))
         .serve_with_incoming_shutdown(
-            TcpListenerStream::new(listener),
+            TcpListenerStream::new(listener).map(no_delay),
             stop.clone().cancelled_owned(),
         );
     tokio::pin!(serve);
@@ -70,4 +71,16 @@ pub async fn run(
         tracing::error!("the state actor failed: {e}");
     }
     result.map_err(Error::Serve)
+}
+
+/// Turns Nagle's algorithm off on an accepted connection: small gRPC frames (a state, an
+/// answer) must leave at once, not wait up to 40 ms for a delayed ACK. Tonic's own
+/// `tcp_nodelay` applies only to listeners it binds itself.
+fn no_delay(stream: std::io::Result<TcpStream>) -> std::io::Result<TcpStream> {
+    if let Ok(stream) = &stream {
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!("cannot set TCP_NODELAY: {e}");
+        }
+    }
+    stream
 }
