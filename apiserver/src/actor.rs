@@ -97,17 +97,19 @@ impl Actor {
         }
     }
 
-    /// The complete state as JSON, serialized from borrowed parts (no clone).
-    fn complete_value(&self) -> Option<Value> {
+    /// The complete state as JSON, serialized from borrowed parts (no clone). Without the
+    /// desired state when `runtime_only`: then just `workloadStates` and `agents`.
+    fn complete_value(&self, runtime_only: bool) -> Option<Value> {
         #[derive(serde::Serialize)]
         #[serde(rename_all = "camelCase")]
         struct View<'a> {
-            desired_state: &'a State,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            desired_state: Option<&'a State>,
             workload_states: &'a WorkloadStates,
             agents: &'a BTreeMap<String, AgentAttributes>,
         }
         serde_json::to_value(View {
-            desired_state: &self.desired.state,
+            desired_state: (!runtime_only).then_some(&self.desired.state),
             workload_states: &self.states,
             agents: &self.attrs,
         })
@@ -115,7 +117,7 @@ impl Actor {
     }
 
     fn handle(&mut self, event: Event) {
-        let may_change = may_change_state(&event);
+        let change = change_of(&event);
         match event {
             Event::AgentConnected {
                 name,
@@ -143,26 +145,49 @@ impl Actor {
             });
             self.agents.broadcast(&message);
         }
-        self.publish(may_change);
+        self.publish(change);
     }
 
     /// Tells subscribers what changed since they last heard; keeps the snapshot only while
-    /// someone subscribes.
-    fn publish(&mut self, may_change: bool) {
+    /// someone subscribes. Agent reports leave the desired state alone, so only
+    /// `workloadStates` and `agents` are serialized and diffed for them: the cost of an
+    /// event follows the runtime part, not the (larger) manifest.
+    fn publish(&mut self, change: Change) {
         if self.subs.is_empty() {
             self.published = None;
             return;
         }
-        match &self.published {
-            Some(before) if may_change => {
-                if let Some(after) = self.complete_value() {
-                    self.subs.publish(&self.agents, before, &after);
+        let Some(Value::Object(mut before)) = self.published.take() else {
+            self.published = self.complete_value(false);
+            return;
+        };
+        match change {
+            Change::Nothing => {}
+            Change::All => {
+                if let Some(after) = self.complete_value(false) {
+                    self.subs
+                        .publish(&self.agents, &Value::Object(before), &after);
                     self.published = Some(after);
+                    return;
                 }
             }
-            Some(_) => {}
-            None => self.published = self.complete_value(),
+            Change::Runtime => {
+                if let Some(Value::Object(after)) = self.complete_value(true) {
+                    let mut old = serde_json::Map::new();
+                    for key in after.keys() {
+                        if let Some(v) = before.remove(key) {
+                            old.insert(key.clone(), v);
+                        }
+                    }
+                    let after = Value::Object(after);
+                    self.subs.publish(&self.agents, &Value::Object(old), &after);
+                    if let Value::Object(parts) = after {
+                        before.extend(parts);
+                    }
+                }
+            }
         }
+        self.published = Some(Value::Object(before));
     }
 
     fn agent_connected(
@@ -340,16 +365,39 @@ fn dependents_of(state: &State, workload: &str) -> BTreeMap<String, i32> {
         .collect()
 }
 
-/// Whether handling `event` can change the complete state (reads and stream bookkeeping
-/// cannot, so they cost subscribers nothing).
-fn may_change_state(event: &Event) -> bool {
+/// Which part of the complete state handling an event can change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Change {
+    /// Reads and stream bookkeeping: nothing, so they cost subscribers nothing.
+    Nothing,
+    /// Agent sessions and reports: `workloadStates` and `agents` only.
+    Runtime,
+    /// State updates: everything.
+    All,
+}
+
+/// What handling `event` can change.
+fn change_of(event: &Event) -> Change {
     use ank_model::proto::ank_base::request::RequestContent;
-    match event {
-        Event::CliRequest { request, .. } => matches!(
+    let update = |request: &ank_model::proto::ank_base::Request| {
+        if matches!(
             request.request_content,
             Some(RequestContent::UpdateStateRequest(_))
-        ),
-        Event::Subscribe { .. } | Event::StreamGone { .. } => false,
-        Event::AgentConnected { .. } | Event::AgentGone { .. } | Event::FromAgent { .. } => true,
+        ) {
+            Change::All
+        } else {
+            Change::Nothing
+        }
+    };
+    match event {
+        Event::CliRequest { request, .. } => update(request),
+        Event::FromAgent {
+            message: ToServerEnum::Request(request),
+            ..
+        } => update(request),
+        Event::Subscribe { .. } | Event::StreamGone { .. } => Change::Nothing,
+        Event::AgentConnected { .. } | Event::AgentGone { .. } | Event::FromAgent { .. } => {
+            Change::Runtime
+        }
     }
 }
