@@ -224,7 +224,7 @@ impl Runtime for PodmanKubeRuntime {
         if let Some(pods) = self.tracker.take_adoptable(&name) {
             let exist = self.pods_exist(&config.general_options, &pods).await?;
             teardown.pods = pods;
-            self.tracker.track(&spec.instance, teardown, !exist);
+            self.tracker.track(&spec.instance, teardown, !exist, false);
             return Ok(());
         }
         let mut args = config.general_options.clone();
@@ -245,7 +245,8 @@ impl Runtime for PodmanKubeRuntime {
             return Err(RuntimeError::StartFailed(out.message()));
         }
         teardown.pods = pod_ids(&out.stdout);
-        self.tracker.track(&spec.instance, teardown.clone(), false);
+        self.tracker
+            .track(&spec.instance, teardown.clone(), false, true);
         // After `track`, so the first state is not delayed by the volume.
         self.record_pods(&config.general_options, &name, &teardown.pods)
             .await

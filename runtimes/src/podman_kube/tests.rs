@@ -21,8 +21,19 @@ fn setup() -> (
     WorkloadSpec,
     tempfile::TempDir,
 ) {
+    let (fake, rt, spec, dir, _states) = setup_with_states();
+    (fake, rt, spec, dir)
+}
+
+fn setup_with_states() -> (
+    Arc<FakeRunner>,
+    PodmanKubeRuntime,
+    WorkloadSpec,
+    tempfile::TempDir,
+    mpsc::UnboundedReceiver<crate::StateUpdate>,
+) {
     let fake = Arc::new(FakeRunner::default());
-    let (tx, _rx) = mpsc::unbounded_channel();
+    let (tx, rx) = mpsc::unbounded_channel();
     let rt = PodmanKubeRuntime::new(
         tx,
         &Podman::with_runner(fake.clone(), Duration::from_secs(1)),
@@ -35,7 +46,18 @@ fn setup() -> (
         instance_dir: dir.path().to_path_buf(),
         control_interface_dir: None,
     };
-    (fake, rt, spec, dir)
+    (fake, rt, spec, dir, rx)
+}
+
+#[tokio::test]
+async fn a_successful_play_is_running_before_podman_events_catch_up() {
+    // The fake's event stream never delivers anything: Running must come from the play.
+    let (fake, rt, spec, _dir, mut states) = setup_with_states();
+    fake.on("--log-level=error kube play", true, "Pod:\nabc1\n");
+    rt.start(&spec).await.expect("starts");
+    let update = states.try_recv().expect("a state right after the play");
+    assert_eq!(update.instance, spec.instance);
+    assert_eq!(update.state.state, ExecState::Running);
 }
 
 #[tokio::test]

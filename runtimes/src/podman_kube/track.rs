@@ -29,6 +29,10 @@ struct Entry {
     /// Every pod has shown up in the table: from then on a missing pod means `Failed(Lost)`.
     /// Before, the events may simply not have caught up with `kube play`.
     seen: bool,
+    /// This runtime's own `kube play` succeeded: the pods' containers were started before it
+    /// returned. `podman events` (file logger) trails by up to a quarter second, so until the
+    /// pods show up there this is what tells that the instance runs.
+    played: bool,
     last: Option<ExecState>,
 }
 
@@ -74,6 +78,7 @@ impl Tracker {
         instance: &WorkloadInstanceName,
         teardown: Teardown,
         seen: bool,
+        played: bool,
     ) {
         let name = instance.to_string();
         let entry = Entry {
@@ -81,6 +86,7 @@ impl Tracker {
             teardown,
             stopping: false,
             seen,
+            played,
             last: None,
         };
         self.lock().instances.insert(name.clone(), entry);
@@ -173,6 +179,7 @@ impl Tracker {
         entry.seen |= !pod_gone;
         let state = match (pod_gone, entry.seen) {
             (true, true) => Some(ExecState::Failed(Failed::Lost)),
+            (true, false) if entry.played => Some(ExecState::Running),
             (true, false) => None,
             (false, _) => pod_state(containers.iter().map(|r| r.state)),
         };
