@@ -181,7 +181,9 @@ impl Tracker {
             (true, true) => Some(ExecState::Failed(Failed::Lost)),
             (true, false) if entry.played => Some(ExecState::Running),
             (true, false) => None,
-            (false, _) => pod_state(containers.iter().map(|r| r.state)),
+            // Only `create` events seen yet: the `start` ones trail `kube play`'s return.
+            (false, _) => pod_state(containers.iter().map(|r| r.state))
+                .or_else(|| entry.played.then_some(ExecState::Running)),
         };
         if let Some(state) = state.filter(|s| entry.last != Some(*s)) {
             entry.last = Some(state);
