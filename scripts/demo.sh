@@ -22,7 +22,7 @@ port=${ANK_DEMO_PORT:-25551}
 export ANK_SERVER_URL="http://127.0.0.1:$port"
 
 cleanup() {
-  kill "$agent_pid" "$server_pid" 2>/dev/null || true
+  kill ${agent_pid:+"$agent_pid"} "$server_pid" 2>/dev/null || true
   wait 2>/dev/null || true
   # The agent leaves workloads running on purpose (a restarted agent adopts them); the demo
   # stops its own process groups.
@@ -31,14 +31,28 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Waits (at most 10 s) until `ank ARGS…` prints a line matching PATTERN.
+wait_for() {
+  local pattern=$1; shift
+  for _ in $(seq 100); do
+    if "$bin/ank" --insecure "$@" 2>/dev/null | grep -q "$pattern"; then return 0; fi
+    sleep 0.1
+  done
+  echo "demo: timed out waiting for '$pattern' in 'ank $*'" >&2
+  return 1
+}
+
 "$bin/ank-server" --insecure --address "127.0.0.1:$port" &
 server_pid=$!
+agent_pid=
+wait_for apiVersion get state
 "$bin/ank-agent" --insecure --name agent_A --server-url "$ANK_SERVER_URL" --run-folder "$run_dir" &
 agent_pid=$!
+wait_for '^agent_A ' get agents
 
 "$bin/ank" --insecure apply "$manifest"
-"$bin/ank" --insecure get workloads
 sleep 3
+"$bin/ank" --insecure get workloads
 "$bin/ank" --insecure logs -n ticker reporter || true
 if [ "$once" = false ]; then
   echo "Anchorage is running at $ANK_SERVER_URL; try: $bin/ank -k get workloads  (Ctrl-C stops)"
