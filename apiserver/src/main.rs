@@ -9,6 +9,9 @@ use anyhow::{bail, Context, Result};
 use apiserver::config::ServerConfig;
 use clap::builder::BoolishValueParser;
 use clap::Parser;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// Where Ankaios looks for the server config when `-x` is not given.
 const DEFAULT_CONFIG: &str = "/etc/ankaios/ank-server.conf";
@@ -45,12 +48,17 @@ struct Args {
 
 /// Errors are printed as one `ank-server: <cause chain>` line with a non-zero exit.
 fn main() -> ExitCode {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // `Targets` reads RUST_LOG's `level,target=level` form; EnvFilter would link a regex
+    // engine (about 300 KiB of text) for span and field filters nobody uses here.
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|s| s.parse::<Targets>().ok())
+        .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO));
     tracing_subscriber::fmt()
-        .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
+        .finish()
+        .with(filter)
         .init();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -3,27 +3,30 @@
 //! templates, runtimeConfig schemas, access rules and files. Every broken rule is reported,
 //! not just the first, each with the field path it concerns.
 
-use std::collections::BTreeMap;
-use std::fmt;
-use std::sync::LazyLock;
-
-use regex::Regex;
-
 use crate::render::render_workload;
 use crate::runtime_config::{
     NativeConfig, PodmanConfig, PodmanKubeConfig, NATIVE, PODMAN, PODMAN_KUBE,
 };
 use crate::state::{API_VERSION, API_VERSION_V0_1};
 use crate::{AccessRule, State, Workload};
+use std::collections::BTreeMap;
+use std::fmt;
 
 /// The longest workload name Ankaios accepts.
 pub const MAX_WORKLOAD_NAME_LEN: usize = 63;
 
-static NAME: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[a-zA-Z0-9_-]+$").expect("valid regex"));
-static FILTER_MASK: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:\*|[a-zA-Z0-9_-]+)(?:\.(?:\*|[a-zA-Z0-9_-]+))*$").expect("valid regex")
-});
+/// `[a-zA-Z0-9_-]+`: the alphabet of workload, agent, config and alias names.
+fn is_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// A dotted filter mask whose segments are names or `*` (`desiredState.workloads.*`).
+fn is_filter_mask(s: &str) -> bool {
+    s.split('.')
+        .all(|segment| segment == "*" || is_name(segment))
+}
 
 /// One broken rule, with the field path it concerns (`workloads.nginx.dependencies`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,12 +56,12 @@ impl std::error::Error for ValidationError {}
 
 /// Whether `name` is a valid workload name (`[a-zA-Z0-9_-]`, 1..=63 chars).
 pub fn is_valid_workload_name(name: &str) -> bool {
-    name.len() <= MAX_WORKLOAD_NAME_LEN && NAME.is_match(name)
+    name.len() <= MAX_WORKLOAD_NAME_LEN && is_name(name)
 }
 
 /// Whether `name` is a valid agent name (`[a-zA-Z0-9_-]+`).
 pub fn is_valid_agent_name(name: &str) -> bool {
-    NAME.is_match(name)
+    is_name(name)
 }
 
 /// Checks every rule; returns all broken ones, in manifest order.
@@ -66,7 +69,7 @@ pub fn validate_state(state: &State) -> Result<(), Vec<ValidationError>> {
     let mut errors = Vec::new();
     check_api_version(&state.api_version, &mut errors);
     for key in state.configs.keys() {
-        if !NAME.is_match(key) {
+        if !is_name(key) {
             errors.push(ValidationError::new(
                 format!("configs.{key}"),
                 format!("invalid config key '{key}': use only [a-zA-Z0-9_-]"),
@@ -108,7 +111,7 @@ fn check_workload(name: &str, w: &Workload, state: &State, errors: &mut Vec<Vali
                 name.len()
             ),
         ));
-    } else if !NAME.is_match(name) {
+    } else if !is_name(name) {
         errors.push(ValidationError::new(
             at(""),
             format!("invalid workload name '{name}': use only [a-zA-Z0-9_-]"),
@@ -123,7 +126,7 @@ fn check_workload(name: &str, w: &Workload, state: &State, errors: &mut Vec<Vali
         }
     }
     for (alias, key) in &w.configs {
-        if !NAME.is_match(alias) {
+        if !is_name(alias) {
             errors.push(ValidationError::new(
                 at(&format!(".configs.{alias}")),
                 format!("invalid config alias '{alias}': use only [a-zA-Z0-9_-]"),
@@ -226,7 +229,7 @@ fn check_access_rules(name: &str, w: &Workload, errors: &mut Vec<ValidationError
                                 format!("{at}.filterMasks[{j}]"),
                                 "empty filter masks are not allowed in control interface access rules",
                             ));
-                        } else if !FILTER_MASK.is_match(mask) {
+                        } else if !is_filter_mask(mask) {
                             errors.push(ValidationError::new(
                                 format!("{at}.filterMasks[{j}]"),
                                 format!("invalid filter mask '{mask}'"),

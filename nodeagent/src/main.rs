@@ -2,6 +2,7 @@
 //! until SIGINT or SIGTERM. Workloads keep running after the agent ends; the next agent adopts
 //! them. `ank-agent __shim <dir>` is the hidden entry of the native runtime's shim.
 
+use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -15,6 +16,9 @@ use runtimes::podman_kube::PodmanKubeRuntime;
 use runtimes::process::{ProcessConfig, ProcessRuntime, ShimCommand, DEFAULT_GRACE_PERIOD};
 use runtimes::RuntimeRegistry;
 use tokio::signal::unix::{signal, SignalKind};
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// The hidden subcommand that runs a shim.
 const SHIM: &str = "__shim";
@@ -36,12 +40,17 @@ fn run_main() -> anyhow::Result<()> {
         std::process::exit(runtimes::process::shim::run(Path::new(&dir)));
     }
     let flags = Flags::parse();
+    // `Targets` reads RUST_LOG's `level,target=level` form; EnvFilter would link a regex
+    // engine (about 300 KiB of text) for span and field filters nobody uses here.
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|s| s.parse::<Targets>().ok())
+        .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO));
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .finish()
+        .with(filter)
         .init();
     let file = match &flags.agent_config {
         Some(path) => config::read_file(path)?,

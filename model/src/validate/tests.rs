@@ -204,3 +204,18 @@ fn all_errors_are_reported_not_just_the_first() {
     let errors = check("apiVersion: v9\nworkloads:\n  'x y': {}\n  b: {configs: {p: none}}\n");
     assert_eq!(errors.len(), 3, "{errors:#?}");
 }
+
+#[test]
+fn names_and_filter_masks_have_their_alphabet() {
+    use super::{is_filter_mask, is_name};
+    assert!(is_name("web_1-a"));
+    for bad in ["", "a.b", "a b", "ä", "a/b"] {
+        assert!(!is_name(bad), "{bad:?}");
+    }
+    for good in ["*", "desiredState", "desiredState.workloads.*", "a.*.b"] {
+        assert!(is_filter_mask(good), "{good:?}");
+    }
+    for bad in ["", ".", "a.", ".a", "a..b", "a.b c", "a.**"] {
+        assert!(!is_filter_mask(bad), "{bad:?}");
+    }
+}
