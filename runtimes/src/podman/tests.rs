@@ -47,6 +47,28 @@ async fn start_runs_podman_run_and_stop_removes() {
 }
 
 #[tokio::test]
+async fn podman_events_starts_only_with_the_first_workload() {
+    let fake = Arc::new(FakeRunner::default());
+    fake.on("run -d", true, "cid1\n");
+    let podman = Podman::with_runner(fake.clone(), Duration::from_secs(2));
+    let (tx, _rx) = mpsc::unbounded_channel();
+    let rt = PodmanRuntime::new(tx, &podman);
+    rt.list_instances("agent_A").await.expect("lists");
+    tokio::task::yield_now().await;
+    assert!(!podman.watcher.is_following());
+    let events = |fake: &FakeRunner| {
+        let calls = fake.calls.lock().expect("lock");
+        calls.iter().filter(|c| c.starts_with("events ")).count()
+    };
+    assert_eq!(events(&fake), 0);
+    let dir = tempfile::tempdir().expect("tempdir");
+    rt.start(&spec(dir.path())).await.expect("starts");
+    tokio::task::yield_now().await;
+    assert!(podman.watcher.is_following());
+    assert_eq!(events(&fake), 1);
+}
+
+#[tokio::test]
 async fn failed_run_is_start_failed_with_podmans_message_and_cleans_up() {
     let fake = Arc::new(FakeRunner::default());
     fake.on("run -d", false, "Error: localhost/nope: image not known\n");

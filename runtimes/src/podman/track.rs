@@ -80,6 +80,7 @@ impl Tracker {
     }
 
     pub(super) fn track(&self, instance: &WorkloadInstanceName, general_options: &[String]) {
+        self.watcher.follow();
         let entry = Entry {
             instance: instance.clone(),
             general_options: general_options.to_vec(),

@@ -55,7 +55,7 @@ pub struct Podman {
 }
 
 impl Podman {
-    /// Runs the real `podman`; starts the events watcher (needs a tokio runtime).
+    /// Runs the real `podman`; the events watcher starts with the first podman workload.
     pub fn new(options: PodmanOptions) -> Self {
         let runner = Arc::new(PodmanCommand {
             program: options.program,
@@ -66,7 +66,7 @@ impl Podman {
 
     /// Runs podman through `runner` (a fake in tests).
     pub fn with_runner(runner: Arc<dyn CommandRunner>, stop_timeout: Duration) -> Self {
-        let watcher = PodmanWatcher::start(runner.clone());
+        let watcher = PodmanWatcher::new(runner.clone());
         Podman {
             runner,
             watcher,

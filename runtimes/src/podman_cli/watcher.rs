@@ -1,12 +1,14 @@
 //! The one `podman events` stream of an agent, shared by both podman runtimes.
 //!
 //! A [`PodmanWatcher`] owns a task that follows `podman events --format json`, keeps a table of
-//! every container's last known state, and broadcasts each change. When the stream dies it is
+//! every container's last known state, and broadcasts each change. The task starts with the
+//! first tracked podman workload ([`PodmanWatcher::follow`]): an agent without podman workloads
+//! runs no `podman events` process, which would cost it about 35 MiB. When the stream dies it is
 //! restarted with backoff, from the last event's time, after a `podman ps -a` reconcile; the
 //! runtimes then get [`WatchEvent::Resynced`] and recompute their instances from the table.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -77,25 +79,43 @@ type Table = HashMap<String, ContainerRecord>;
 
 /// Owns the events task; dropping the last handle stops it.
 pub struct PodmanWatcher {
+    runner: Arc<dyn CommandRunner>,
     table: Arc<Mutex<Table>>,
     tx: broadcast::Sender<WatchEvent>,
     cancel: CancellationToken,
-    task: JoinHandle<()>,
+    task: OnceLock<JoinHandle<()>>,
 }
 
 impl PodmanWatcher {
-    /// Starts following `podman events` through `runner`.
-    pub fn start(runner: Arc<dyn CommandRunner>) -> Arc<Self> {
-        let table = Arc::new(Mutex::new(Table::new()));
+    /// A watcher that will follow `podman events` through `runner` once asked to.
+    pub fn new(runner: Arc<dyn CommandRunner>) -> Arc<Self> {
         let (tx, _) = broadcast::channel(1024);
-        let cancel = CancellationToken::new();
-        let task = tokio::spawn(follow(runner, table.clone(), tx.clone(), cancel.clone()));
         Arc::new(PodmanWatcher {
-            table,
+            runner,
+            table: Arc::new(Mutex::new(Table::new())),
             tx,
-            cancel,
-            task,
+            cancel: CancellationToken::new(),
+            task: OnceLock::new(),
         })
+    }
+
+    /// Starts following `podman events` unless it already does (needs a tokio runtime). The
+    /// stream replays a few seconds and reconciles with `podman ps -a`, so a container created
+    /// just before is still seen.
+    pub fn follow(&self) {
+        self.task.get_or_init(|| {
+            tokio::spawn(follow(
+                self.runner.clone(),
+                self.table.clone(),
+                self.tx.clone(),
+                self.cancel.clone(),
+            ))
+        });
+    }
+
+    /// Whether the events task has been started.
+    pub fn is_following(&self) -> bool {
+        self.task.get().is_some()
     }
 
     /// Receives every change from now on.
@@ -116,7 +136,9 @@ impl PodmanWatcher {
 impl Drop for PodmanWatcher {
     fn drop(&mut self) {
         self.cancel.cancel();
-        self.task.abort();
+        if let Some(task) = self.task.get() {
+            task.abort();
+        }
     }
 }
 

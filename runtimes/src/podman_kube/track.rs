@@ -80,6 +80,7 @@ impl Tracker {
         seen: bool,
         played: bool,
     ) {
+        self.watcher.follow();
         let name = instance.to_string();
         let entry = Entry {
             instance: instance.clone(),
