@@ -2,7 +2,7 @@
 //! anything but its inbox, so no lock is ever held and every answer is a non-blocking send.
 //! Agent-facing bookkeeping lives here; request handling in `requests.rs`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use ank_model::exec_state::{ExecState, Pending};
 use ank_model::proto::anchorage::{
@@ -38,6 +38,10 @@ pub struct Actor {
     /// subscribes: each change is diffed against it once, instead of serializing the state
     /// before and after every event.
     published: Option<Value>,
+    /// Agents whose `workloadStates` or `agents` entry changed since the last publish: an
+    /// agent's report is diffed within these entries only, so its cost follows that agent's
+    /// workloads, not the cluster's.
+    pub(crate) dirty: BTreeSet<String>,
     /// The tasks reading the agents' request streams; aborted when the actor ends.
     readers: JoinSet<()>,
     events: EventTx,
@@ -55,6 +59,7 @@ impl Actor {
             logs: Logs::default(),
             changed: Vec::new(),
             published: None,
+            dirty: BTreeSet::new(),
             readers: JoinSet::new(),
             events,
         };
@@ -153,11 +158,12 @@ impl Actor {
     /// `workloadStates` and `agents` are serialized and diffed for them: the cost of an
     /// event follows the runtime part, not the (larger) manifest.
     fn publish(&mut self, change: Change) {
+        let dirty = std::mem::take(&mut self.dirty);
         if self.subs.is_empty() {
             self.published = None;
             return;
         }
-        let Some(Value::Object(mut before)) = self.published.take() else {
+        let Some(Value::Object(mut snapshot)) = self.published.take() else {
             self.published = self.complete_value(false);
             return;
         };
@@ -166,28 +172,53 @@ impl Actor {
             Change::All => {
                 if let Some(after) = self.complete_value(false) {
                     self.subs
-                        .publish(&self.agents, &Value::Object(before), &after);
+                        .publish(&self.agents, &Value::Object(snapshot), &after);
                     self.published = Some(after);
                     return;
                 }
             }
-            Change::Runtime => {
-                if let Some(Value::Object(after)) = self.complete_value(true) {
-                    let mut old = serde_json::Map::new();
-                    for key in after.keys() {
-                        if let Some(v) = before.remove(key) {
-                            old.insert(key.clone(), v);
-                        }
-                    }
-                    let after = Value::Object(after);
-                    self.subs.publish(&self.agents, &Value::Object(old), &after);
-                    if let Value::Object(parts) = after {
-                        before.extend(parts);
+            Change::Runtime if !dirty.is_empty() => {
+                let (old, new) = self.runtime_parts(&mut snapshot, &dirty);
+                self.subs.publish(&self.agents, &old, &new);
+                merge_parts(&mut snapshot, new);
+            }
+            Change::Runtime => {}
+        }
+        self.published = Some(Value::Object(snapshot));
+    }
+
+    /// The `workloadStates` and `agents` entries of the `dirty` agents, as the snapshot had
+    /// them (taken out of it) and as they are now; both shaped like the complete state.
+    fn runtime_parts(
+        &self,
+        snapshot: &mut serde_json::Map<String, Value>,
+        dirty: &BTreeSet<String>,
+    ) -> (Value, Value) {
+        let (mut old, mut new) = (serde_json::Map::new(), serde_json::Map::new());
+        for section in [WORKLOAD_STATES, AGENTS] {
+            let before = snapshot.get_mut(section).and_then(Value::as_object_mut);
+            let mut was = serde_json::Map::new();
+            if let Some(before) = before {
+                for name in dirty {
+                    if let Some(entry) = before.remove(name) {
+                        was.insert(name.clone(), entry);
                     }
                 }
             }
+            let mut now = serde_json::Map::new();
+            for name in dirty {
+                let entry = match section {
+                    WORKLOAD_STATES => self.states.get(name).map(serde_json::to_value),
+                    _ => self.attrs.get(name).map(serde_json::to_value),
+                };
+                if let Some(Ok(entry)) = entry {
+                    now.insert(name.clone(), entry);
+                }
+            }
+            old.insert(section.to_owned(), Value::Object(was));
+            new.insert(section.to_owned(), Value::Object(now));
         }
-        self.published = Some(Value::Object(before));
+        (Value::Object(old), Value::Object(new))
     }
 
     fn agent_connected(
@@ -211,6 +242,7 @@ impl Actor {
             return;
         }
         tracing::info!(agent = name, "agent connected");
+        self.dirty.insert(name.clone());
         self.attrs.insert(
             name.clone(),
             AgentAttributes {
@@ -249,6 +281,7 @@ impl Actor {
         }
         tracing::info!(agent = name, "agent disconnected");
         self.attrs.remove(name);
+        self.dirty.insert(name.to_owned());
         let known: Vec<_> = self
             .desired
             .instances_of(name)
@@ -300,6 +333,7 @@ impl Actor {
                         cpu_usage: load.cpu_usage,
                         free_memory: load.free_memory,
                     };
+                    self.dirty.insert(name);
                 }
             }
         }
@@ -374,6 +408,23 @@ enum Change {
     Runtime,
     /// State updates: everything.
     All,
+}
+
+/// The complete state's runtime sections, keyed by agent name.
+const WORKLOAD_STATES: &str = "workloadStates";
+const AGENTS: &str = "agents";
+
+/// Puts the entries of `parts` (from [`Actor::runtime_parts`]) back into the snapshot.
+fn merge_parts(snapshot: &mut serde_json::Map<String, Value>, parts: Value) {
+    let Value::Object(parts) = parts else { return };
+    for (section, entries) in parts {
+        let (Value::Object(entries), Some(Value::Object(into))) =
+            (entries, snapshot.get_mut(&section))
+        else {
+            continue;
+        };
+        into.extend(entries);
+    }
 }
 
 /// What handling `event` can change.

@@ -29,6 +29,7 @@ impl Actor {
             ids.insert(instance.id.clone(), state.clone()).as_ref() != Some(&state)
         };
         if changed {
+            self.dirty.insert(instance.agent_name.clone());
             self.changed.push(apb::WorkloadState {
                 instance_name: Some(instance.clone().into()),
                 execution_state: Some(state.into()),

@@ -522,3 +522,75 @@ async fn logs_are_routed_to_the_agent_and_back() {
     ));
     server.shutdown().await;
 }
+
+async fn next_altered(events: &mut Streaming<pb::Response>) -> Option<pb::AlteredFields> {
+    let event = events.message().await.expect("ok").expect("event");
+    let Some(ResponseContent::CompleteStateResponse(r)) = event.response_content else {
+        panic!("state")
+    };
+    r.altered_fields
+}
+
+/// Reports are diffed within the reporting agent's entries only: the events must still be
+/// exact, naming added, updated and removed fields of that agent and nothing of the others.
+#[tokio::test]
+async fn events_name_exactly_the_fields_an_agent_changed() {
+    let server = Server::start(MANIFEST).await;
+    let mut cli = server.cli().await;
+    let mut events = cli
+        .subscribe(state_request(&["workloadStates", "agents"], true))
+        .await
+        .expect("subscribes")
+        .into_inner();
+    assert!(
+        next_altered(&mut events).await.is_none(),
+        "the first answer is the state"
+    );
+
+    let mut a = Agent::connect(&server, "agent_A").await;
+    let FromServerEnum::ServerHello(hello) = a.next().await else {
+        panic!("hello first")
+    };
+    let connected = next_altered(&mut events).await.expect("an event");
+    assert!(
+        connected
+            .added_fields
+            .contains(&"agents.agent_A".to_owned()),
+        "{connected:?}"
+    );
+    let mut b = Agent::connect(&server, "agent_B").await;
+    let _ = b.next().await;
+    let connected = next_altered(&mut events).await.expect("an event");
+    assert!(
+        connected.added_fields.iter().all(|f| f.contains("agent_B")),
+        "{connected:?}"
+    );
+
+    let nginx = hello.added_workloads[0].instance_name.clone();
+    let id = nginx.as_ref().map(|n| n.id.clone()).unwrap_or_default();
+    a.send(ToServerEnum::UpdateWorkloadState(UpdateWorkloadState {
+        workload_states: vec![WorkloadState {
+            instance_name: nginx,
+            execution_state: Some(ExecutionState::running().into()),
+        }],
+    }))
+    .await;
+    let reported = next_altered(&mut events).await.expect("an event");
+    assert_eq!(
+        reported.updated_fields,
+        [format!("workloadStates.agent_A.nginx.{id}")]
+    );
+    assert!(reported.added_fields.is_empty() && reported.removed_fields.is_empty());
+
+    drop(a);
+    let gone = next_altered(&mut events).await.expect("an event");
+    assert_eq!(gone.removed_fields, ["agents.agent_A"]);
+    assert_eq!(
+        gone.updated_fields,
+        [format!("workloadStates.agent_A.nginx.{id}")]
+    );
+    let complete = get_state(&mut cli, &[]).await;
+    assert!(complete.agents.contains_key("agent_B"));
+    drop(b);
+    server.shutdown().await;
+}
