@@ -30,7 +30,14 @@ use parse::Resource;
 /// Judges every resource of a multi-document YAML (or JSON) file; one report per resource,
 /// list items included, empty documents skipped.
 pub fn validate_file(text: &str, options: &Options) -> Vec<ResourceReport> {
-    let mut resources = read_and_check(text, options, false);
+    let mut resources = read_and_check(text, options, false, true);
+    reports(text, &mut resources)
+}
+
+/// [`validate_file`] through serde_yaml_ng's `Value` only: the reference the fast path must match.
+#[cfg(test)]
+pub(crate) fn validate_file_with_libyaml(text: &str, options: &Options) -> Vec<ResourceReport> {
+    let mut resources = read_and_check(text, options, false, false);
     reports(text, &mut resources)
 }
 
@@ -41,7 +48,7 @@ pub fn translate_file(
     text: &str,
     options: &Options,
 ) -> Result<ank_model::State, Vec<ResourceReport>> {
-    let mut resources = read_and_check(text, options, true);
+    let mut resources = read_and_check(text, options, true, true);
     let all = reports(text, &mut resources);
     let blocking: Vec<ResourceReport> = all
         .into_iter()
@@ -57,9 +64,9 @@ pub fn translate_file(
 /// Reads and checks every resource. Each object is checked as soon as its document is read;
 /// unless `keep_objects` (translation needs them), it is then dropped, keeping only what the
 /// checks across documents need, so memory grows with the findings rather than the file.
-fn read_and_check(text: &str, options: &Options, keep_objects: bool) -> Vec<Resource> {
+fn read_and_check(text: &str, options: &Options, keep_objects: bool, fast: bool) -> Vec<Resource> {
     let mut resources = Vec::new();
-    parse::read_file(text, options, &mut |mut r| {
+    parse::read_file(text, options, fast, &mut resources, &mut |r| {
         if let Some(object) = &r.object {
             checks::check(object, &r.prefix, &mut r.sink);
             r.refs = checks::refs::refs_of(object, &r.prefix);
@@ -69,7 +76,6 @@ fn read_and_check(text: &str, options: &Options, keep_objects: bool) -> Vec<Reso
         if !keep_objects {
             r.object = None;
         }
-        resources.push(r);
     });
     checks::refs::check_file(&mut resources);
     translate::check_duplicates(&mut resources);

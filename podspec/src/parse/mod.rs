@@ -1,6 +1,11 @@
 //! Reading a file: splits it into YAML documents, recognises each one (Kubernetes object, `List`,
 //! Ankaios manifest), and deserializes it into k8s-openapi or `ank_model` types in one serde pass
 //! that records exact paths of type errors and of fields the schema ignored.
+//!
+//! Files are read by the fast path (`fast`: saphyr events straight into the typed objects, see
+//! there) and only fall back, document by document, to the `Value` path here when a document
+//! has something to report; a file the fast path cannot vouch for is read entirely by
+//! serde_yaml_ng (libyaml), whose messages and positions are the reference.
 
 use k8s_openapi::api::{
     apps::v1::Deployment,
@@ -16,6 +21,9 @@ use crate::finding::{Path, Raw, Seg, Severity, Sink};
 use crate::{drops, rules, suggest, Options};
 use syntax::{has_syntax_error, nesting_bomb, strip_location};
 
+mod de;
+mod events;
+mod fast;
 mod syntax;
 
 /// A resource read from the file, typed when deserialization succeeded.
@@ -89,9 +97,33 @@ const FOREIGN_KINDS: &[&str] = &[
     "Event",
 ];
 
-/// Reads every document of `text` and hands each resource to `each` as soon as its document is
-/// read, so that callers need not keep typed objects alive; empty documents give no resource.
-pub(crate) fn read_file(text: &str, options: &Options, each: &mut dyn FnMut(Resource)) {
+/// Reads every document of `text` into `out`, running `each` on each resource as soon as its
+/// document is read, so that callers need not keep typed objects alive; empty documents give no
+/// resource. `fast` is false only in tests, to compare with the reference path.
+pub(crate) fn read_file(
+    text: &str,
+    options: &Options,
+    fast: bool,
+    out: &mut Vec<Resource>,
+    each: &mut dyn FnMut(&mut Resource),
+) {
+    let mut keep = |mut r: Resource| {
+        each(&mut r);
+        out.push(r);
+    };
+    if fast && nesting_bomb(text).is_none() && fast::read(text, options, &mut keep).is_ok() {
+        return;
+    }
+    out.clear();
+    read_with_libyaml(text, options, &mut |mut r| {
+        each(&mut r);
+        out.push(r);
+    });
+}
+
+/// Reads every document with serde_yaml_ng into a `Value` first; the reference the fast path
+/// must match, and the reader of files with syntax errors.
+fn read_with_libyaml(text: &str, options: &Options, each: &mut dyn FnMut(Resource)) {
     let mut out = Vec::new();
     if let Some(at) = nesting_bomb(text) {
         let mut sink = Sink::default();

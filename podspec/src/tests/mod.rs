@@ -6,6 +6,7 @@ use crate::{validate_file, Options, ResourceReport};
 
 mod checks;
 mod drops;
+mod fast;
 mod file;
 mod parse;
 
