@@ -204,8 +204,8 @@ async fn native_workload_runs_logs_survives_an_agent_restart_and_is_removed() {
         .path()
         .join("agent_A_io")
         .join(instance.folder_name())
-        .join("pid");
-    let pid = std::fs::read_to_string(&pid_file).expect("pid file");
+        .join("pids");
+    let pid = std::fs::read_to_string(&pid_file).expect("pids file");
     agent.stop.send(()).expect("agent runs");
     agent.task.await.expect("agent ends cleanly");
     drop(session);

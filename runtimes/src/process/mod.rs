@@ -165,7 +165,8 @@ impl ProcessRuntime {
         };
         let json = serde_json::to_string(&shim_spec)
             .map_err(|e| RuntimeError::StartFailed(e.to_string()))?;
-        files::write_atomic(dir, files::SPEC, &json)
+        // Written in place: nothing reads it before the shim is spawned below.
+        std::fs::write(dir.join(files::SPEC), &json)
             .map_err(|e| RuntimeError::io(format!("cannot write {}", files::SPEC), e))?;
         let child = match self.config.shim.spawn(dir).await {
             Ok(child) => child,

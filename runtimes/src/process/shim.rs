@@ -1,8 +1,8 @@
 //! The shim: the parent of one native workload, so that the workload outlives the agent.
 //!
 //! The agent runs its own executable with a hidden subcommand (`ank-agent __shim <dir>`); the
-//! shim leaves the agent's session, locks `shim.lock`, starts the workload from `native.json` in
-//! a new process group, tells the agent `ok <pid>` or `err <message>` on stdout (its only
+//! shim leaves the agent's session, locks `native.json` and starts the workload it describes in
+//! a new process group, writes `pids`, tells the agent `ok <pid>` or `err <message>` on stdout (its only
 //! output there), copies each stdout/stderr line to `output.log` with an RFC 3339 timestamp,
 //! and writes `exit_code` when the workload has ended. It uses threads and blocking I/O only:
 //! it is tiny and must not depend on the agent being alive.
@@ -41,20 +41,15 @@ pub fn run(dir: &Path) -> i32 {
 }
 
 fn start(dir: &Path) -> Result<(), String> {
-    let lock = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(dir.join(files::LOCK))
-        .map_err(|e| format!("cannot create {}: {e}", files::LOCK))?;
+    let mut lock = File::open(dir.join(files::SPEC))
+        .map_err(|e| format!("cannot open {}: {e}", files::SPEC))?;
     lock.try_lock()
         .map_err(|_| "another shim already runs this instance".to_owned())?;
-    fs::write(dir.join(files::SHIM_PID), std::process::id().to_string())
-        .map_err(|e| format!("cannot write {}: {e}", files::SHIM_PID))?;
-    let spec: ShimSpec = fs::read(dir.join(files::SPEC))
-        .map_err(|e| e.to_string())
-        .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+    let mut spec = Vec::new();
+    lock.read_to_end(&mut spec)
         .map_err(|e| format!("cannot read {}: {e}", files::SPEC))?;
+    let spec: ShimSpec =
+        serde_json::from_slice(&spec).map_err(|e| format!("cannot read {}: {e}", files::SPEC))?;
     let log = OpenOptions::new()
         .create(true)
         .append(true)
@@ -72,8 +67,11 @@ fn start(dir: &Path) -> Result<(), String> {
         .spawn()
         .map_err(|e| format!("cannot start '{program}': {e}"))?;
     let pid = child.id();
-    fs::write(dir.join(files::PID), pid.to_string())
-        .map_err(|e| format!("cannot write {}: {e}", files::PID))?;
+    fs::write(
+        dir.join(files::PIDS),
+        format!("{} {pid}\n", std::process::id()),
+    )
+    .map_err(|e| format!("cannot write {}: {e}", files::PIDS))?;
     println!("ok {pid}");
     let _ = io::stdout().flush();
 

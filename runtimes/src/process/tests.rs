@@ -91,7 +91,7 @@ async fn all_logs(rt: &ProcessRuntime, spec: &WorkloadSpec, options: LogOptions)
 }
 
 fn group_alive(spec: &WorkloadSpec) -> bool {
-    let pid = files::read_number(&spec.instance_dir, files::PID).expect("pid file");
+    let pid = files::read_workload_pid(&spec.instance_dir).expect("pid file");
     nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pid), None).is_ok()
 }
 
@@ -150,7 +150,7 @@ async fn stop_terminates_the_group_without_reporting_an_exit() {
     let spec = node.spec("long", "sleep 30 & sleep 30");
     rt.start(&spec).await.expect("starts");
     assert_eq!(next_state(&mut rx).await, ExecutionState::running());
-    let pid = files::read_number(&spec.instance_dir, files::PID).expect("pid");
+    let pid = files::read_workload_pid(&spec.instance_dir).expect("pid");
     rt.stop(&spec.instance).await.expect("stops");
     let group = nix::unistd::Pid::from_raw(pid);
     assert!(nix::sys::signal::killpg(group, None).is_err(), "group gone");
@@ -180,7 +180,7 @@ async fn a_new_runtime_adopts_a_running_instance_without_restarting_it() {
     let spec = node.spec("adopted", "echo started; sleep 1; exit 4");
     first.start(&spec).await.expect("starts");
     assert_eq!(next_state(&mut rx1).await, ExecutionState::running());
-    let pid = files::read_number(&spec.instance_dir, files::PID);
+    let pid = files::read_workload_pid(&spec.instance_dir);
     first.shutdown().await;
     drop(first);
 
@@ -190,7 +190,7 @@ async fn a_new_runtime_adopts_a_running_instance_without_restarting_it() {
     second.start(&spec).await.expect("adopts");
     assert_eq!(next_state(&mut rx2).await, ExecutionState::running());
     assert_eq!(
-        files::read_number(&spec.instance_dir, files::PID),
+        files::read_workload_pid(&spec.instance_dir),
         pid,
         "same process"
     );
@@ -234,7 +234,7 @@ async fn adopted_instance_can_be_stopped() {
     first.shutdown().await;
     drop(first);
     assert!(group_alive(&spec));
-    let pid = files::read_number(&spec.instance_dir, files::PID).expect("pid");
+    let pid = files::read_workload_pid(&spec.instance_dir).expect("pid");
 
     let (second, _rx2) = node.runtime(DEFAULT_GRACE_PERIOD);
     second.stop(&spec.instance).await.expect("stops");

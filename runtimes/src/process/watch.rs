@@ -102,7 +102,7 @@ pub(crate) enum Shim {
 /// Opens a pidfd of the shim of `dir`; `None` if it is gone (checked again after opening, so a
 /// reused pid is never mistaken for the shim).
 pub(crate) fn open_shim(dir: &Path) -> Option<AsyncFd<OwnedFd>> {
-    let pid = rustix::process::Pid::from_raw(files::read_number(dir, files::SHIM_PID)?)?;
+    let pid = rustix::process::Pid::from_raw(files::read_pids(dir)?.0)?;
     let fd = rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()?;
     if !files::shim_alive(dir) {
         return None;
@@ -125,7 +125,7 @@ pub(crate) fn kill_stale(dir: &Path) {
     if files::shim_alive(dir) || dir.join(files::EXIT_CODE).exists() {
         return;
     }
-    if let Some(pid) = files::read_number(dir, files::PID) {
+    if let Some(pid) = files::read_workload_pid(dir) {
         let pid = Pid::from_raw(pid);
         if pid.as_raw() > 1 && getpgid(Some(pid)) == Ok(pid) {
             let _ = killpg(pid, Signal::SIGKILL);
@@ -179,7 +179,7 @@ impl Handle {
         if self.has_exited() {
             return Ok(());
         }
-        let group = files::read_number(&self.inner.dir, files::PID).map(Pid::from_raw);
+        let group = files::read_workload_pid(&self.inner.dir).map(Pid::from_raw);
         let mut exited = self.inner.exited.subscribe();
         if let Some(group) = group {
             let _ = killpg(group, Signal::SIGTERM);
