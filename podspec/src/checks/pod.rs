@@ -64,14 +64,15 @@ pub(crate) fn check_spec(spec: &PodSpec, at: &Path, owner: Owner, sink: &mut Sin
 fn check_volumes<'s>(spec: &'s PodSpec, at: &Path, sink: &mut Sink) -> HashSet<&'s str> {
     let mut seen = HashSet::new();
     for (i, v) in spec.volumes.iter().flatten().enumerate() {
-        let here = at.key("volumes").idx(i).key("name");
+        // Paths are built only for findings: most volumes have none.
+        let here = || at.key("volumes").idx(i).key("name");
         if let Some(message) = names::dns1123_label(&v.name) {
-            sink.error(rules::DNS1123_NAME, here.clone(), message);
+            sink.error(rules::DNS1123_NAME, here(), message);
         }
         if !seen.insert(v.name.as_str()) {
             sink.error(
                 rules::VOLUME,
-                here,
+                here(),
                 format!("volume name {:?} is used twice", v.name),
             );
         }
@@ -153,17 +154,17 @@ fn check_restart_policy(policy: Option<&str>, at: &Path, owner: Owner, sink: &mu
 
 /// `containerPort`/`protocol` pairs and port names already used in the pod.
 #[derive(Default)]
-struct PortSet {
-    numbers: HashSet<(i32, String)>,
-    names: HashSet<String>,
+struct PortSet<'s> {
+    numbers: HashSet<(i32, &'s str)>,
+    names: HashSet<&'s str>,
 }
 
-fn check_container(
-    c: &Container,
+fn check_container<'s>(
+    c: &'s Container,
     at: &Path,
     native: bool,
     volumes: &HashSet<&str>,
-    ports: &mut PortSet,
+    ports: &mut PortSet<'s>,
     sink: &mut Sink,
 ) {
     if c.name.is_empty() {
@@ -224,45 +225,45 @@ fn check_container(
     }
 }
 
-fn check_ports(c: &Container, at: &Path, ports: &mut PortSet, sink: &mut Sink) {
+fn check_ports<'s>(c: &'s Container, at: &Path, ports: &mut PortSet<'s>, sink: &mut Sink) {
     for (i, p) in c.ports.iter().flatten().enumerate() {
-        let here = at.key("ports").idx(i);
+        let here = || at.key("ports").idx(i);
         if !(1..=65535).contains(&p.container_port) {
             let message = format!(
                 "containerPort {} must be between 1 and 65535",
                 p.container_port
             );
-            sink.error(rules::PORT, here.key("containerPort"), message);
+            sink.error(rules::PORT, here().key("containerPort"), message);
         }
         if let Some(host) = p.host_port.filter(|h| !(0..=65535).contains(h)) {
             sink.error(
                 rules::PORT,
-                here.key("hostPort"),
+                here().key("hostPort"),
                 format!("hostPort {host} must be between 0 and 65535"),
             );
         }
-        let protocol = p.protocol.clone().unwrap_or_else(|| "TCP".to_owned());
-        if !["TCP", "UDP", "SCTP"].contains(&protocol.as_str()) {
+        let protocol = p.protocol.as_deref().unwrap_or("TCP");
+        if !["TCP", "UDP", "SCTP"].contains(&protocol) {
             sink.error(
                 rules::PORT,
-                here.key("protocol"),
+                here().key("protocol"),
                 format!("protocol {protocol:?} is not one of TCP, UDP, SCTP"),
             );
         }
-        if !ports.numbers.insert((p.container_port, protocol.clone())) {
+        if !ports.numbers.insert((p.container_port, protocol)) {
             let message = format!(
                 "containerPort {}/{protocol} is used twice in the pod",
                 p.container_port
             );
-            sink.error(rules::DUPLICATE_PORT, here.key("containerPort"), message);
+            sink.error(rules::DUPLICATE_PORT, here().key("containerPort"), message);
         }
         if let Some(name) = &p.name {
             if let Some(message) = names::iana_svc_name(name) {
-                sink.error(rules::PORT, here.key("name"), message);
-            } else if !ports.names.insert(name.clone()) {
+                sink.error(rules::PORT, here().key("name"), message);
+            } else if !ports.names.insert(name) {
                 sink.error(
                     rules::DUPLICATE_PORT,
-                    here.key("name"),
+                    here().key("name"),
                     format!("port name {name:?} is used twice in the pod"),
                 );
             }
@@ -272,13 +273,13 @@ fn check_ports(c: &Container, at: &Path, ports: &mut PortSet, sink: &mut Sink) {
 
 fn check_env(c: &Container, at: &Path, sink: &mut Sink) {
     for (i, e) in c.env.iter().flatten().enumerate() {
-        let here = at.key("env").idx(i);
+        let here = || at.key("env").idx(i);
         if let Some(message) = names::env_var_name(&e.name) {
-            sink.error(rules::ENV_NAME, here.key("name"), message);
+            sink.error(rules::ENV_NAME, here().key("name"), message);
         }
         if e.value.as_deref().is_some_and(|v| !v.is_empty()) && e.value_from.is_some() {
             let message = format!("env var {:?} may not have both value and valueFrom", e.name);
-            sink.error(rules::ENV_NAME, here.key("valueFrom"), message);
+            sink.error(rules::ENV_NAME, here().key("valueFrom"), message);
         }
     }
 }
@@ -325,24 +326,24 @@ fn check_resources(
 fn check_mounts(c: &Container, at: &Path, volumes: &HashSet<&str>, sink: &mut Sink) {
     let mut paths = HashSet::new();
     for (i, m) in c.volume_mounts.iter().flatten().enumerate() {
-        let here = at.key("volumeMounts").idx(i);
+        let here = || at.key("volumeMounts").idx(i);
         if !volumes.contains(m.name.as_str()) {
             sink.error(
                 rules::VOLUME_MOUNT,
-                here.key("name"),
+                here().key("name"),
                 format!("volume {:?} is not defined in spec.volumes", m.name),
             );
         }
         if !m.mount_path.starts_with('/') {
             sink.error(
                 rules::VOLUME_MOUNT,
-                here.key("mountPath"),
+                here().key("mountPath"),
                 format!("mountPath {:?} must be absolute", m.mount_path),
             );
         } else if !paths.insert(m.mount_path.as_str()) {
             sink.error(
                 rules::VOLUME_MOUNT,
-                here.key("mountPath"),
+                here().key("mountPath"),
                 format!("mountPath {:?} is used twice", m.mount_path),
             );
         }
