@@ -26,6 +26,8 @@ struct Settings {
     many: usize,
     agents: usize,
     podman: bool,
+    /// Only this scenario (`startup`, `one`, `many`, `podman`), when given.
+    only: Option<String>,
 }
 
 fn settings() -> anyhow::Result<Settings> {
@@ -35,6 +37,7 @@ fn settings() -> anyhow::Result<Settings> {
         many: 1000,
         agents: 10,
         podman: false,
+        only: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -45,8 +48,10 @@ fn settings() -> anyhow::Result<Settings> {
             "--many" => s.many = value("--many")?.parse()?,
             "--agents" => s.agents = value("--agents")?.parse()?,
             "--podman" => s.podman = true,
+            "--only" => s.only = Some(value("--only")?),
             other => bail!(
-                "unknown argument '{other}' (--bin-dir DIR --runs N --many N --agents N --podman)"
+                "unknown argument '{other}' \
+                 (--bin-dir DIR --runs N --many N --agents N --podman --only SCENARIO)"
             ),
         }
     }
@@ -69,10 +74,17 @@ async fn main() -> anyhow::Result<()> {
         "# anchorage-bench ({} runs, {} workloads over {} agents)",
         s.runs, s.many, s.agents
     );
-    scenarios::startup_and_idle(&s, run_root.path()).await?;
-    scenarios::one_workload_latency(&s, run_root.path()).await?;
-    scenarios::many_workloads(&s, run_root.path()).await?;
-    if s.podman {
+    let wanted = |name: &str| s.only.as_deref().is_none_or(|only| only == name);
+    if wanted("startup") {
+        scenarios::startup_and_idle(&s, run_root.path()).await?;
+    }
+    if wanted("one") {
+        scenarios::one_workload_latency(&s, run_root.path()).await?;
+    }
+    if wanted("many") {
+        scenarios::many_workloads(&s, run_root.path()).await?;
+    }
+    if s.podman && wanted("podman") {
         scenarios::podman_kube_ratio(&s, run_root.path()).await?;
     }
     // Give the agents' shims a moment to finish after the deletes before the folder goes.

@@ -85,6 +85,34 @@ pub fn rss_pss_kib(pid: u32) -> anyhow::Result<(u64, u64)> {
     Ok((field("Rss:")?, field("Pss:")?))
 }
 
+/// The PSS of a process's descendants (for the agent: a `podman events` it keeps), in KiB,
+/// and how many there are.
+pub fn descendants_pss_kib(pid: u32) -> (usize, u64) {
+    let mut stack = children(pid);
+    let (mut count, mut pss) = (0, 0);
+    while let Some(child) = stack.pop() {
+        count += 1;
+        pss += rss_pss_kib(child).map_or(0, |(_, p)| p);
+        stack.extend(children(child));
+    }
+    (count, pss)
+}
+
+fn children(pid: u32) -> Vec<u32> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("children")).ok())
+        .flat_map(|c| {
+            c.split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect::<Vec<u32>>()
+        })
+        .collect()
+}
+
 /// CPU time (user + system) a process has used, in clock ticks.
 pub fn cpu_ticks(pid: u32) -> anyhow::Result<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;

@@ -8,7 +8,7 @@ use ank_model::State;
 use anyhow::{bail, Context};
 
 use crate::client::{is_gone, is_running, Client};
-use crate::procs::{idle_cpu_percent, rss_pss_kib, start_agent, start_server};
+use crate::procs::{descendants_pss_kib, idle_cpu_percent, rss_pss_kib, start_agent, start_server};
 use crate::Settings;
 
 const SERVER_STARTS: usize = 7;
@@ -56,8 +56,10 @@ fn native_workload(agent: &str, command: &str) -> ank_model::Workload {
 /// Server and agent start-up to first answer, then their idle footprint.
 pub async fn startup_and_idle(s: &Settings, run_root: &Path) -> anyhow::Result<()> {
     let (mut server_times, mut agent_times) = (Vec::new(), Vec::new());
+    let mut listening_times = Vec::new();
     for i in 0..SERVER_STARTS {
         let (_server, url, started) = start_server(&s.bin_dir)?;
+        listening_times.push(started.elapsed());
         let mut client = first_answer(&url).await?;
         server_times.push(started.elapsed());
         let mut watch = client.watch(&["agents"]).await?;
@@ -72,8 +74,10 @@ pub async fn startup_and_idle(s: &Settings, run_root: &Path) -> anyhow::Result<(
         agent_times.push(started.elapsed());
     }
     println!(
-        "server start-up to first answer: median {:.2} ms over {SERVER_STARTS} starts",
-        ms(median(server_times))
+        "server start-up to first answer: median {:.2} ms over {SERVER_STARTS} starts \
+         (listening after {:.2} ms)",
+        ms(median(server_times)),
+        ms(median(listening_times))
     );
     println!(
         "agent start-up to registered:    median {:.2} ms over {SERVER_STARTS} starts",
@@ -89,10 +93,13 @@ pub async fn startup_and_idle(s: &Settings, run_root: &Path) -> anyhow::Result<(
     for (name, pid) in [("ank-server", server.pid()), ("ank-agent", agent.pid())] {
         let (rss, pss) = rss_pss_kib(pid)?;
         let cpu = idle_cpu_percent(pid, Duration::from_secs(5)).await?;
+        let (children, children_pss) = descendants_pss_kib(pid);
         println!(
-            "{name} idle: RSS {:.2} MiB, PSS {:.2} MiB, CPU {cpu:.2} % of a core over 5 s",
+            "{name} idle: RSS {:.2} MiB, PSS {:.2} MiB, CPU {cpu:.2} % of a core over 5 s; \
+             {children} child processes, PSS {:.2} MiB",
             rss as f64 / 1024.0,
-            pss as f64 / 1024.0
+            pss as f64 / 1024.0,
+            children_pss as f64 / 1024.0
         );
     }
     Ok(())
