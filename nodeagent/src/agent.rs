@@ -46,8 +46,8 @@ pub struct AgentSettings {
 pub enum Event {
     /// The connection's news.
     Conn(ConnEvent),
-    /// A runtime saw an instance change.
-    Runtime(StateUpdate),
+    /// Runtimes saw instances change: every report that was queued, in order.
+    Runtime(Vec<StateUpdate>),
     /// A start or stop finished.
     Op(OpDone),
     /// A timer fired.
@@ -86,6 +86,9 @@ pub struct Agent {
     pub(crate) known: Known,
     /// Counts state changes, so `reevaluate` knows when nothing moves any more.
     pub(crate) changes: u64,
+    /// This agent's state changes while handling one event, sent as one report at its end:
+    /// a hundred workloads starting at once make a few messages, not a hundred.
+    pub(crate) outbox: Vec<(WorkloadInstanceName, ExecutionState)>,
     pub(crate) ops: JoinSet<OpDone>,
     pub(crate) timers: JoinSet<Timer>,
     logs: LogStreams,
@@ -133,6 +136,7 @@ impl Agent {
             instances: BTreeMap::new(),
             known: Known::default(),
             changes: 0,
+            outbox: Vec::new(),
             ops: JoinSet::new(),
             timers: JoinSet::new(),
             logs: LogStreams::default(),
@@ -156,7 +160,13 @@ impl Agent {
                     Some(event) => Event::Conn(event),
                     None => return,
                 },
-                Some(update) = states.recv() => Event::Runtime(update),
+                Some(update) = states.recv() => {
+                    let mut batch = vec![update];
+                    while let Ok(more) = states.try_recv() {
+                        batch.push(more);
+                    }
+                    Event::Runtime(batch)
+                }
                 Some(Ok(done)) = self.ops.join_next() => Event::Op(done),
                 Some(Ok(timer)) = self.timers.join_next() => Event::Timer(timer),
                 () = self.logs.reap() => continue,
@@ -173,12 +183,25 @@ impl Agent {
             }
             Event::Conn(ConnEvent::Message(message)) => self.on_message(*message),
             Event::Conn(ConnEvent::Disconnected) => self.on_disconnected().await,
-            Event::Runtime(update) => self.on_runtime_state(update),
+            Event::Runtime(batch) => {
+                for update in batch {
+                    self.on_runtime_state(update);
+                }
+            }
             Event::Op(done) => self.on_op_done(done),
             Event::Timer(timer) => self.on_timer(timer),
             Event::LoadTick => self.send_load(),
         }
         self.reevaluate();
+        self.flush_states();
+    }
+
+    /// Sends the states queued in the outbox as one report.
+    pub(crate) fn flush_states(&mut self) {
+        if !self.outbox.is_empty() {
+            let states = std::mem::take(&mut self.outbox);
+            self.send(convert::update_states(states));
+        }
     }
 
     /// Ends everything the agent owns except the workloads.

@@ -299,7 +299,7 @@ impl Agent {
         inst.state = state.clone();
         self.known.set(instance, &state);
         self.changes += 1;
-        self.send(convert::update_states([(instance.clone(), state)]));
+        self.outbox.push((instance.clone(), state));
     }
 
     /// Lets waiting instances move after states changed, until nothing moves any more.

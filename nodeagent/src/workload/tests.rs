@@ -426,3 +426,31 @@ async fn logs_are_streamed_then_stopped() {
     }
     assert_eq!(lines, ["one", "two"]);
 }
+
+#[tokio::test(start_paused = true)]
+async fn states_of_one_burst_go_out_in_one_report() {
+    let names = ["a", "b", "c", "d"];
+    let mut h = Harness::new(Fake::default(), hello(names.map(simple).to_vec())).await;
+    // The first report is the (empty) full one every session starts with.
+    let update = loop {
+        let message = tokio::time::timeout(Duration::from_secs(600), h.to_server.recv())
+            .await
+            .expect("a report in time")
+            .expect("agent runs");
+        match message.to_server_enum {
+            Some(ToServerEnum::UpdateWorkloadState(u)) if !u.workload_states.is_empty() => break u,
+            _ => {}
+        }
+    };
+    let reported: Vec<String> = update
+        .workload_states
+        .into_iter()
+        .map(|s| {
+            crate::convert::state_from_pb(s)
+                .expect("valid")
+                .0
+                .workload_name
+        })
+        .collect();
+    assert_eq!(reported, names, "all four Pending(Starting) in one report");
+}
