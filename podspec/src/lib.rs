@@ -5,7 +5,9 @@
 //! # Layout
 //! - [`finding`]: the verdict types (`Finding`, `ResourceReport`, `Options`) and internal paths.
 //! - [`rules`]: the stable rule ids.
-//! - `parse`: documents → k8s-openapi / `ank_model` types in one serde pass, with exact paths.
+//! - `parse`: documents → k8s-openapi / `ank_model` types in one serde pass, with exact paths;
+//!   clean documents go straight from saphyr events to the typed objects, the others through
+//!   serde_yaml_ng's `Value`, which stays the reference for messages.
 //! - `drops`: the table of fields podman drops or Anchorage cannot honour.
 //! - `checks`: the API server's semantic checks, plus Anchorage's (names, references).
 //! - `translate`: pods, Deployments, Jobs, ConfigMaps and Secrets → `ank_model::State`.
