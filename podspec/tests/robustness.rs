@@ -85,11 +85,14 @@ proptest! {
     }
 }
 
+/// Guards against hangs and exponential blow-ups, which take minutes or forever; it is not a
+/// speed test, so the bound leaves room for a debug build on a loaded 2-core CI machine (one
+/// run here took 3.3 s under load where a quiet one takes 0.1 s).
 fn assert_fast(text: &str) {
     let start = Instant::now();
     run_both(text);
     assert!(
-        start.elapsed() < Duration::from_secs(3),
+        start.elapsed() < Duration::from_secs(20),
         "took {:?}",
         start.elapsed()
     );
