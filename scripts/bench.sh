@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the release binaries and prints the system benchmark figures; see bench/src/main.rs.
-#   scripts/bench.sh [--runs N] [--many N] [--agents N] [--podman]
+#   scripts/bench.sh [--runs N] [--many N] [--agents N] [--podman] [--only startup|one|many|podman]
 # The validation throughput benchmark is `cargo bench -p podspec`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --bins --quiet
+# Only what the benchmark runs: `ank` (with k8s-openapi) is not needed and slow to link.
+cargo build --release --quiet -p apiserver -p nodeagent -p anchorage-bench
 exec target/release/anchorage-bench "$@"
