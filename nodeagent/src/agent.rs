@@ -8,6 +8,7 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use ank_model::exec_state::ExecState;
 use ank_model::proto::anchorage::from_server::FromServerEnum;
 use ank_model::proto::anchorage::to_server::ToServerEnum;
 use ank_model::proto::anchorage::{AgentHello, AgentLoadStatus, ToServer};
@@ -64,6 +65,8 @@ pub enum OpDone {
     Stopped(WorkloadInstanceName, Result<(), String>),
     /// `stop` of an instance found on the node that the server does not want.
     OrphanStopped(WorkloadInstanceName, Result<(), String>),
+    /// A runtime's `list_instances` for the session numbered first.
+    Listed(u64, &'static str, Result<Vec<WorkloadInstanceName>, String>),
 }
 
 /// A timer of one instance; ignored unless its generation is still the instance's.
@@ -89,6 +92,11 @@ pub struct Agent {
     /// This agent's state changes while handling one event, sent as one report at its end:
     /// a hundred workloads starting at once make a few messages, not a hundred.
     pub(crate) outbox: Vec<(WorkloadInstanceName, ExecutionState)>,
+    /// Counts sessions, so that a listing of an earlier one is ignored.
+    pub(crate) session: u64,
+    /// Runtimes whose listing of the node is still running, with the desired instances that
+    /// wait for it (see `workload::adopt`).
+    pub(crate) listing: BTreeMap<&'static str, Vec<Desired>>,
     pub(crate) ops: JoinSet<OpDone>,
     pub(crate) timers: JoinSet<Timer>,
     logs: LogStreams,
@@ -137,6 +145,8 @@ impl Agent {
             known: Known::default(),
             changes: 0,
             outbox: Vec::new(),
+            session: 0,
+            listing: BTreeMap::new(),
             ops: JoinSet::new(),
             timers: JoinSet::new(),
             logs: LogStreams::default(),
@@ -179,7 +189,7 @@ impl Agent {
     async fn handle(&mut self, event: Event) {
         match event {
             Event::Conn(ConnEvent::Connected { sender, hello }) => {
-                self.on_connected(sender, *hello).await;
+                self.on_connected(sender, *hello);
             }
             Event::Conn(ConnEvent::Message(message)) => self.on_message(*message),
             Event::Conn(ConnEvent::Disconnected) => self.on_disconnected().await,
@@ -232,13 +242,17 @@ impl Agent {
             FromServerEnum::UpdateWorkload(update) => {
                 for deleted in update.deleted_workloads {
                     match Deleted::try_from(deleted) {
+                        Ok(deleted) if self.forget_waiting(&deleted.instance) => {
+                            let removed = ExecutionState::new(ExecState::Removed);
+                            self.outbox.push((deleted.instance, removed));
+                        }
                         Ok(deleted) => self.delete(deleted),
                         Err(e) => tracing::warn!(error = %e, "ignoring a deleted workload"),
                     }
                 }
                 for added in update.added_workloads {
                     match Desired::try_from(added) {
-                        Ok(desired) => self.add(desired, false),
+                        Ok(desired) => self.add_when_listed(desired),
                         Err(e) => tracing::warn!(error = %e, "ignoring an added workload"),
                     }
                 }

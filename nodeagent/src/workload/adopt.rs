@@ -1,8 +1,11 @@
-//! Reconciling after a (re)connect: the ServerHello's set is the truth. Instances a runtime
-//! finds on the node that are in the set are adopted (their current state reported, nothing
-//! restarted); those not in the set are stopped; instances the agent manages that left the set
-//! are deleted; the rest are added. Then every state is reported again, since the server showed
-//! them as AgentDisconnected meanwhile.
+//! Reconciling after a (re)connect: the ServerHello's set is the truth. Each runtime lists
+//! what it finds on the node in its own background op, so the event loop never waits for a
+//! `podman ps`, and native workloads need not wait for Podman at all. Until a runtime's
+//! listing arrives, its desired instances wait in [`Agent::listing`]; then instances found and
+//! desired are adopted (their current state reported, nothing restarted), those found but not
+//! desired are stopped, and the rest are started. Instances the agent manages that left the
+//! set are deleted at once, and every state is reported again, since the server showed them
+//! as AgentDisconnected meanwhile.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -15,11 +18,7 @@ use crate::convert::{self, Deleted, Desired};
 use crate::runfolder;
 
 impl Agent {
-    pub(crate) async fn on_connected(
-        &mut self,
-        sender: mpsc::Sender<ToServer>,
-        hello: ServerHello,
-    ) {
+    pub(crate) fn on_connected(&mut self, sender: mpsc::Sender<ToServer>, hello: ServerHello) {
         self.server = Some(sender);
         self.start_load_reports();
         let mut desired = BTreeMap::new();
@@ -54,32 +53,79 @@ impl Agent {
                 dependents: BTreeMap::new(),
             });
         }
-        let found = self.list_node().await;
-        for (runtime, instance) in &found {
-            if !desired.contains_key(instance) && !self.instances.contains_key(instance) {
-                self.stop_orphan(runtime, instance.clone());
-            }
+        self.session += 1;
+        self.listing.clear();
+        for runtime in self.runtimes.iter() {
+            let (runtime, agent, session) = (runtime.clone(), self.name.clone(), self.session);
+            self.listing.insert(runtime.name(), Vec::new());
+            self.ops.spawn(async move {
+                let found = runtime.list_instances(&agent).await;
+                OpDone::Listed(session, runtime.name(), found.map_err(|e| e.to_string()))
+            });
         }
-        let found: BTreeSet<_> = found.into_iter().map(|(_, i)| i).collect();
-        for (instance, d) in desired {
-            let adopt = found.contains(&instance);
-            if adopt && !self.instances.contains_key(&instance) {
-                tracing::info!(%instance, "adopting");
-            }
-            self.add(d, adopt);
+        for d in desired.into_values() {
+            self.add_when_listed(d);
         }
     }
 
-    /// Every instance of this agent that some runtime finds on the node.
-    async fn list_node(&self) -> Vec<(&'static str, WorkloadInstanceName)> {
-        let mut found = Vec::new();
-        for runtime in self.runtimes.iter() {
-            match runtime.list_instances(&self.name).await {
-                Ok(instances) => found.extend(instances.into_iter().map(|i| (runtime.name(), i))),
-                Err(e) => tracing::warn!(runtime = runtime.name(), error = %e, "cannot list"),
+    /// Adds an instance now, or once its runtime's listing of the node has arrived.
+    pub(crate) fn add_when_listed(&mut self, desired: Desired) {
+        match self.listing.get_mut(desired.runtime.as_str()) {
+            Some(waiting) => waiting.push(desired),
+            None => self.add(desired, false),
+        }
+    }
+
+    /// Forgets an instance still waiting for its runtime's listing; false if none was.
+    pub(crate) fn forget_waiting(&mut self, instance: &WorkloadInstanceName) -> bool {
+        for waiting in self.listing.values_mut() {
+            if let Some(at) = waiting.iter().position(|d| d.instance == *instance) {
+                waiting.remove(at);
+                return true;
             }
         }
-        found
+        false
+    }
+
+    /// A runtime's listing of the node: adopt what is desired, stop what is not, start the
+    /// rest. Listings of an earlier session are ignored.
+    pub(crate) fn on_listed(
+        &mut self,
+        session: u64,
+        runtime: &'static str,
+        found: Result<Vec<WorkloadInstanceName>, String>,
+    ) {
+        if session != self.session {
+            return;
+        }
+        let Some(waiting) = self.listing.remove(runtime) else {
+            return;
+        };
+        let found: BTreeSet<_> = found
+            .unwrap_or_else(|error| {
+                tracing::warn!(runtime, error, "cannot list");
+                Vec::new()
+            })
+            .into_iter()
+            .collect();
+        for instance in &found {
+            let desired = waiting.iter().any(|d| d.instance == *instance)
+                || self
+                    .listing
+                    .values()
+                    .flatten()
+                    .any(|d| d.instance == *instance);
+            if !desired && !self.instances.contains_key(instance) {
+                self.stop_orphan(runtime, instance.clone());
+            }
+        }
+        for d in waiting {
+            let adopt = found.contains(&d.instance);
+            if adopt && !self.instances.contains_key(&d.instance) {
+                tracing::info!(instance = %d.instance, "adopting");
+            }
+            self.add(d, adopt);
+        }
     }
 
     fn stop_orphan(&mut self, runtime: &str, instance: WorkloadInstanceName) {

@@ -10,7 +10,7 @@ use super::dependencies::{first_blocking, first_unmet};
 use super::restart::{restart_delay, retry_delay, should_restart, QUICK_EXIT};
 use super::{Instance, Phase};
 use crate::agent::{Agent, OpDone, Timer};
-use crate::convert::{self, Deleted, Desired};
+use crate::convert::{Deleted, Desired};
 use crate::runfolder;
 
 impl Agent {
@@ -107,6 +107,7 @@ impl Agent {
             OpDone::Started(instance, result) => self.on_started(&instance, result),
             OpDone::Stopped(instance, result) => self.on_stopped(&instance, result),
             OpDone::OrphanStopped(instance, result) => self.on_orphan_stopped(&instance, result),
+            OpDone::Listed(session, runtime, found) => self.on_listed(session, runtime, found),
         }
     }
 
@@ -210,10 +211,8 @@ impl Agent {
         } = deleted;
         let Some(inst) = self.instances.get_mut(&instance) else {
             // Never heard of it (or already gone): tell the server it is gone.
-            self.send(convert::update_states([(
-                instance,
-                ExecutionState::new(ExecState::Removed),
-            )]));
+            self.outbox
+                .push((instance, ExecutionState::new(ExecState::Removed)));
             return;
         };
         inst.deleting = Some(dependents);

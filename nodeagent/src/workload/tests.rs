@@ -132,12 +132,19 @@ struct Harness {
 
 impl Harness {
     async fn new(fake: Fake, hello: pb::ServerHello) -> Self {
+        Self::with(Arc::new(fake), Vec::new(), hello).await
+    }
+
+    /// An agent with the fake runtime and `more` runtimes.
+    async fn with(fake: Arc<Fake>, more: Vec<Arc<dyn Runtime>>, hello: pb::ServerHello) -> Self {
         let tmp = tempfile::tempdir().expect("tempdir");
-        let fake = Arc::new(fake);
         let (sink, states) = mpsc::unbounded_channel();
         *fake.sink.lock().expect("lock") = Some(sink);
         let mut runtimes = RuntimeRegistry::new();
         runtimes.register(Arc::new(FakeRuntime(Arc::clone(&fake))));
+        for runtime in more {
+            runtimes.register(runtime);
+        }
         let settings = AgentSettings {
             name: AGENT.into(),
             server_url: String::new(),
@@ -453,4 +460,58 @@ async fn states_of_one_burst_go_out_in_one_report() {
         })
         .collect();
     assert_eq!(reported, names, "all four Pending(Starting) in one report");
+}
+
+/// A runtime whose listing of the node waits for `gate` (a slow `podman ps`) and then finds
+/// `kept`; it starts like the fake runtime.
+struct SlowLister(FakeRuntime, Arc<tokio::sync::Notify>);
+
+#[async_trait]
+impl Runtime for SlowLister {
+    fn name(&self) -> &'static str {
+        "slow"
+    }
+    fn check_config(&self, config: &str) -> Result<(), RuntimeError> {
+        self.0.check_config(config)
+    }
+    async fn list_instances(&self, _: &str) -> Result<Vec<WorkloadInstanceName>, RuntimeError> {
+        self.1.notified().await;
+        Ok(vec![instance("kept")])
+    }
+    async fn start(&self, spec: &WorkloadSpec) -> Result<(), RuntimeError> {
+        self.0.start(spec).await
+    }
+    async fn stop(&self, instance: &WorkloadInstanceName) -> Result<(), RuntimeError> {
+        self.0.stop(instance).await
+    }
+    async fn logs(
+        &self,
+        instance: &WorkloadInstanceName,
+        options: &LogOptions,
+    ) -> Result<LogStream, RuntimeError> {
+        self.0.logs(instance, options).await
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_slow_listing_holds_back_only_its_own_runtimes_workloads() {
+    let fake = Arc::new(Fake::default());
+    let gate = Arc::new(tokio::sync::Notify::new());
+    let slow = SlowLister(FakeRuntime(Arc::clone(&fake)), Arc::clone(&gate));
+    let kept = added("kept", "slow", RestartPolicy::Never, &[]);
+    let workloads = vec![kept, simple("quick")];
+    let mut h = Harness::with(Arc::clone(&fake), vec![Arc::new(slow)], hello(workloads)).await;
+    h.expect("quick", STARTING).await;
+    h.expect("quick", ExecState::Running).await;
+    assert_eq!(
+        h.fake.calls(),
+        ["start quick"],
+        "kept waits for its listing"
+    );
+
+    gate.notify_one();
+    // Found on the node by its runtime: adopted, no Pending(Starting).
+    h.expect("kept", ExecState::Running).await;
+    let calls = h.fake.calls();
+    assert_eq!(calls.iter().filter(|c| *c == "start kept").count(), 1);
 }
