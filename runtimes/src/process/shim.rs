@@ -8,15 +8,17 @@
 //! it is tiny and must not depend on the agent being alive.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, Read, Write};
+use std::os::fd::OwnedFd;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::{mpsc, Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
+use rustix::event::{PollFd, PollFlags, Timespec};
+use rustix::process::PidfdFlags;
 
 use super::files::{self, ShimSpec};
 
@@ -75,37 +77,30 @@ fn start(dir: &Path) -> Result<(), String> {
     println!("ok {pid}");
     let _ = io::stdout().flush();
 
-    let log = Arc::new(Mutex::new(log));
-    let (done_tx, done_rx) = mpsc::channel();
-    let mut readers = 0;
-    let outputs: [Option<Box<dyn Read + Send>>; 2] = [
-        child
-            .stdout
-            .take()
-            .map(|s| Box::new(s) as Box<dyn Read + Send>),
-        child
-            .stderr
-            .take()
-            .map(|s| Box::new(s) as Box<dyn Read + Send>),
-    ];
-    for output in outputs.into_iter().flatten() {
-        readers += 1;
-        let (log, done) = (Arc::clone(&log), done_tx.clone());
-        std::thread::spawn(move || {
-            copy_lines(output, &log);
-            let _ = done.send(());
-        });
-    }
+    #[allow(clippy::cast_possible_wrap)] // pids fit in i32
+    let pidfd = rustix::process::Pid::from_raw(pid as i32)
+        .and_then(|p| rustix::process::pidfd_open(p, PidfdFlags::empty()).ok())
+        .ok_or("cannot open a pidfd of the workload")?;
+    let mut outputs: Vec<Output> = [
+        child.stdout.take().map(OwnedFd::from),
+        child.stderr.take().map(OwnedFd::from),
+    ]
+    .into_iter()
+    .flatten()
+    .map(Output::new)
+    .collect();
+    let mut log = log;
+    // One thread does it all: poll the pipes and the pidfd, so a shim costs no threads.
+    pump(&mut outputs, Some(&pidfd), None, &mut log);
     let status = child.wait().map_err(|e| format!("cannot wait: {e}"))?;
     // The workload is its process group: when its leader ends, nothing of it stays behind.
     #[allow(clippy::cast_possible_wrap)] // pids fit in i32
     let group = Pid::from_raw(pid as i32);
     let _ = killpg(group, Signal::SIGKILL);
     reap_group(group);
-    for _ in 0..readers {
-        if done_rx.recv_timeout(DRAIN_TIMEOUT).is_err() {
-            break;
-        }
+    pump(&mut outputs, None, Some(DRAIN_TIMEOUT), &mut log);
+    for output in &mut outputs {
+        output.finish(&mut log);
     }
     let code = status
         .code()
@@ -123,26 +118,112 @@ fn reap_group(group: Pid) {
     while nix::sys::wait::waitpid(members, None).is_ok() {}
 }
 
-/// Copies lines from `output` to the log, each prefixed with the time it was read.
-fn copy_lines(output: impl Read, log: &Mutex<File>) {
-    let mut reader = BufReader::new(output);
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        match reader.read_until(b'\n', &mut line) {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {}
-        }
-        if line.last() == Some(&b'\n') {
-            line.pop();
-        }
-        let text = format!(
-            "{} {}\n",
-            jiff::Timestamp::now(),
-            String::from_utf8_lossy(&line)
-        );
-        if let Ok(mut file) = log.lock() {
-            let _ = file.write_all(text.as_bytes());
+/// One output pipe of the workload (`None` after its end) and its unfinished last line.
+struct Output {
+    pipe: Option<OwnedFd>,
+    pending: Vec<u8>,
+}
+
+impl Output {
+    fn new(pipe: OwnedFd) -> Self {
+        Output {
+            pipe: Some(pipe),
+            pending: Vec::new(),
         }
     }
+
+    /// Reads what the pipe has (it polled readable, so this does not block) and logs each
+    /// complete line; at the pipe's end, the unfinished line too.
+    fn read(&mut self, log: &mut File) {
+        let Some(pipe) = &self.pipe else { return };
+        let mut buf = [0u8; 16 * 1024];
+        match rustix::io::read(pipe, &mut buf) {
+            Ok(0) | Err(_) => self.finish(log),
+            Ok(n) => {
+                self.pending.extend_from_slice(&buf[..n]);
+                let Some(last) = self.pending.iter().rposition(|b| *b == b'\n') else {
+                    return;
+                };
+                let rest = self.pending.split_off(last + 1);
+                let lines = std::mem::replace(&mut self.pending, rest);
+                // `lines` ends with the newline: split what comes before it.
+                for line in lines[..lines.len() - 1].split(|b| *b == b'\n') {
+                    write_line(log, line);
+                }
+            }
+        }
+    }
+
+    /// Logs the unfinished line and forgets the pipe.
+    fn finish(&mut self, log: &mut File) {
+        if !self.pending.is_empty() {
+            write_line(log, &std::mem::take(&mut self.pending));
+        }
+        self.pipe = None;
+    }
+}
+
+/// Copies the workload's output to the log until the pidfd says it ended (`until_exit`) or,
+/// after that, until the pipes end or `drain` has passed.
+fn pump(
+    outputs: &mut [Output],
+    until_exit: Option<&OwnedFd>,
+    drain: Option<Duration>,
+    log: &mut File,
+) {
+    let deadline = drain.map(|d| Instant::now() + d);
+    loop {
+        let open: Vec<usize> = (0..outputs.len())
+            .filter(|i| outputs[*i].pipe.is_some())
+            .collect();
+        if open.is_empty() && until_exit.is_none() {
+            return;
+        }
+        let timeout = match deadline {
+            Some(deadline) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return;
+                }
+                Some(Timespec::try_from(left).unwrap_or(Timespec {
+                    tv_sec: 1,
+                    tv_nsec: 0,
+                }))
+            }
+            None => None,
+        };
+        let mut fds: Vec<PollFd<'_>> = open
+            .iter()
+            .filter_map(|i| outputs[*i].pipe.as_ref())
+            .map(|pipe| PollFd::new(pipe, PollFlags::IN))
+            .collect();
+        if let Some(pidfd) = until_exit {
+            fds.push(PollFd::new(pidfd, PollFlags::IN));
+        }
+        match rustix::event::poll(&mut fds, timeout.as_ref()) {
+            Ok(_) => {}
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(_) => return,
+        }
+        let ready: Vec<bool> = fds.iter().map(|fd| !fd.revents().is_empty()).collect();
+        drop(fds);
+        for (slot, i) in open.iter().enumerate() {
+            if ready[slot] {
+                outputs[*i].read(log);
+            }
+        }
+        if until_exit.is_some() && ready.last() == Some(&true) {
+            return;
+        }
+    }
+}
+
+/// Appends one line to the log with the time it was read.
+fn write_line(log: &mut File, line: &[u8]) {
+    let text = format!(
+        "{} {}\n",
+        jiff::Timestamp::now(),
+        String::from_utf8_lossy(line)
+    );
+    let _ = log.write_all(text.as_bytes());
 }

@@ -109,6 +109,24 @@ async fn exit_zero_is_succeeded_and_both_streams_are_logged() {
 }
 
 #[tokio::test]
+async fn lines_keep_their_order_blanks_and_an_unfinished_last_one() {
+    let node = Node::new();
+    let (rt, mut rx) = node.runtime(DEFAULT_GRACE_PERIOD);
+    // 3 000 lines arrive in several reads; the last has no newline.
+    let spec = node.spec(
+        "lines",
+        "i=0; while [ $i -lt 3000 ]; do echo line$i; i=$((i+1)); done; echo; printf tail",
+    );
+    rt.start(&spec).await.expect("starts");
+    assert_eq!(next_state(&mut rx).await, ExecutionState::running());
+    assert_eq!(next_state(&mut rx).await, ExecutionState::succeeded());
+    let lines = all_logs(&rt, &spec, LogOptions::default()).await;
+    let mut expected: Vec<String> = (0..3000).map(|i| format!("line{i}")).collect();
+    expected.extend([String::new(), "tail".to_owned()]);
+    assert_eq!(lines, expected);
+}
+
+#[tokio::test]
 async fn non_zero_exit_is_exec_failed_with_the_code() {
     let node = Node::new();
     let (rt, mut rx) = node.runtime(DEFAULT_GRACE_PERIOD);
