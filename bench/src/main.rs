@@ -28,6 +28,10 @@ struct Settings {
     podman: bool,
     /// Only this scenario (`startup`, `one`, `many`, `podman`), when given.
     only: Option<String>,
+    /// Where the agents' run folders go (a fresh folder inside it); the system's temp dir
+    /// by default. Native workloads create files there, so its file system shows in the
+    /// figures: compare ext4 and tmpfs with `--run-root /dev/shm`.
+    run_root: Option<PathBuf>,
 }
 
 fn settings() -> anyhow::Result<Settings> {
@@ -38,6 +42,7 @@ fn settings() -> anyhow::Result<Settings> {
         agents: 10,
         podman: false,
         only: None,
+        run_root: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -49,9 +54,11 @@ fn settings() -> anyhow::Result<Settings> {
             "--agents" => s.agents = value("--agents")?.parse()?,
             "--podman" => s.podman = true,
             "--only" => s.only = Some(value("--only")?),
+            "--run-root" => s.run_root = Some(value("--run-root")?.into()),
             other => bail!(
                 "unknown argument '{other}' \
-                 (--bin-dir DIR --runs N --many N --agents N --podman --only SCENARIO)"
+                 (--bin-dir DIR --runs N --many N --agents N --podman --only SCENARIO \
+                 --run-root DIR)"
             ),
         }
     }
@@ -69,10 +76,16 @@ async fn main() -> anyhow::Result<()> {
             );
         }
     }
-    let run_root = tempfile::tempdir()?;
+    let run_root = match &s.run_root {
+        Some(parent) => tempfile::tempdir_in(parent)?,
+        None => tempfile::tempdir()?,
+    };
     println!(
-        "# anchorage-bench ({} runs, {} workloads over {} agents)",
-        s.runs, s.many, s.agents
+        "# anchorage-bench ({} runs, {} workloads over {} agents, run folders in {})",
+        s.runs,
+        s.many,
+        s.agents,
+        run_root.path().display()
     );
     let wanted = |name: &str| s.only.as_deref().is_none_or(|only| only == name);
     if wanted("startup") {

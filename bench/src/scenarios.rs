@@ -44,11 +44,13 @@ async fn first_answer(url: &str) -> anyhow::Result<Client> {
     }
 }
 
-fn native_workload(agent: &str, command: &str) -> ank_model::Workload {
+/// A native workload running `sleep 600`: the program itself, no shell in between, so the
+/// figures are the orchestration's cost plus one exec.
+fn native_workload(agent: &str) -> ank_model::Workload {
     ank_model::Workload {
         agent: agent.into(),
         runtime: "native".into(),
-        runtime_config: format!("command: [sh, -c, {command:?}]\n"),
+        runtime_config: "command: [sleep, \"600\"]\n".into(),
         ..Default::default()
     }
 }
@@ -119,7 +121,7 @@ pub async fn one_workload_latency(s: &Settings, run_root: &Path) -> anyhow::Resu
         let mut state = State::new();
         state
             .workloads
-            .insert(name.clone(), native_workload("agent_A", "exec sleep 600"));
+            .insert(name.clone(), native_workload("agent_A"));
         let started = Instant::now();
         client.update(state, mask.clone()).await?;
         watch.until(|st| is_running(st, &name)).await?;
@@ -134,6 +136,20 @@ pub async fn one_workload_latency(s: &Settings, run_root: &Path) -> anyhow::Resu
         ms(percentile(&samples, 0.99)),
         samples.len()
     );
+    Ok(())
+}
+
+/// Waits until no agent has a child process left: a freshly connected agent lists the node
+/// with `podman ps` and `podman volume ls`, which would otherwise share the CPU with the
+/// apply being measured (their cost shows in the start-up figures instead).
+async fn settle(agents: &[crate::procs::Proc]) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while agents.iter().any(|a| descendants_pss_kib(a.pid()).0 > 0) {
+        if Instant::now() > deadline {
+            bail!("the agents still have child processes after 30 s");
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     Ok(())
 }
 
@@ -152,11 +168,12 @@ pub async fn many_workloads(s: &Settings, run_root: &Path) -> anyhow::Result<()>
         )?);
     }
     watch.until(|st| st.agents.len() == s.agents).await?;
+    settle(&agents).await?;
     let mut state = State::new();
     for i in 0..s.many {
         state.workloads.insert(
             format!("many_{i}"),
-            native_workload(&format!("agent_{}", i % s.agents), "exec sleep 600"),
+            native_workload(&format!("agent_{}", i % s.agents)),
         );
     }
     let names: Vec<String> = state.workloads.keys().cloned().collect();
