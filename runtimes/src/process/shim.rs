@@ -2,10 +2,10 @@
 //!
 //! The agent runs its own executable with a hidden subcommand (`ank-agent __shim <dir>`); the
 //! shim leaves the agent's session, locks `native.json` and starts the workload it describes in
-//! a new process group, writes `pids`, tells the agent `ok <pid>` or `err <message>` on stdout (its only
-//! output there), copies each stdout/stderr line to `output.log` with an RFC 3339 timestamp,
-//! and writes `exit_code` when the workload has ended. It uses threads and blocking I/O only:
-//! it is tiny and must not depend on the agent being alive.
+//! a new process group, writes `pids`, tells the agent `ok <pid>` or `err <message>` on stdout
+//! (its only output there), copies each stdout/stderr line to `output.log` with an RFC 3339
+//! timestamp, and writes `exit_code` when the workload has ended. One thread, blocking `poll`
+//! on the pipes and a pidfd, no async runtime: it is tiny and must not depend on the agent.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
