@@ -49,22 +49,9 @@ fn run_both(text: &str) {
     }
 }
 
-/// Applies `edits` (position, action, byte) to `SEED` on char boundaries.
-fn mutate(edits: &[(usize, u8, char)]) -> String {
-    let mut text: Vec<char> = SEED.chars().collect();
-    for &(pos, action, c) in edits {
-        let at = pos % (text.len() + 1);
-        match action % 3 {
-            0 => text.insert(at, c),
-            1 if at < text.len() => {
-                text.remove(at);
-            }
-            _ if at < text.len() => text[at] = c,
-            _ => {}
-        }
-    }
-    text.into_iter().collect()
-}
+#[path = "support/mutate.rs"]
+mod support;
+use support::mutate;
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
@@ -81,7 +68,7 @@ proptest! {
 
     #[test]
     fn mutated_manifests_never_panic(edits in proptest::collection::vec((any::<usize>(), any::<u8>(), prop::sample::select(vec![' ', '\n', ':', '-', '[', '{', '}', '\'', 'a', '0', '&', '*', '\t'])), 1..8)) {
-        run_both(&mutate(&edits));
+        run_both(&mutate(SEED, &edits));
     }
 }
 

@@ -210,22 +210,9 @@ fn odd_files_read_the_same() {
     }
 }
 
-/// Applies `edits` (position, action, char) to `seed` on char boundaries.
-fn mutate(seed: &str, edits: &[(usize, u8, char)]) -> String {
-    let mut text: Vec<char> = seed.chars().collect();
-    for &(pos, action, c) in edits {
-        let at = pos % (text.len() + 1);
-        match action % 3 {
-            0 => text.insert(at, c),
-            1 if at < text.len() => {
-                text.remove(at);
-            }
-            _ if at < text.len() => text[at] = c,
-            _ => {}
-        }
-    }
-    text.into_iter().collect()
-}
+#[path = "../../tests/support/mutate.rs"]
+mod support;
+use support::mutate;
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, ..ProptestConfig::default() })]
