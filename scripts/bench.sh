@@ -4,6 +4,10 @@
 # The validation throughput benchmark is `cargo bench -p podspec`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# --podman needs Podman set up like the tests have it (the project's containers.conf, the image).
+if [[ " $* " == *" --podman "* ]]; then
+    source scripts/podman-setup.sh
+fi
 # Only what the benchmark runs: `ank` (with k8s-openapi) is not needed and slow to link.
 cargo build --release --quiet -p apiserver -p nodeagent -p anchorage-bench
 exec target/release/anchorage-bench "$@"
