@@ -154,18 +154,24 @@ impl Actor {
     }
 
     /// Tells subscribers what changed since they last heard; keeps the snapshot only while
-    /// someone subscribes. Agent reports leave the desired state alone, so only
-    /// `workloadStates` and `agents` are serialized and diffed for them: the cost of an
-    /// event follows the runtime part, not the (larger) manifest.
+    /// someone subscribes. Agent reports leave the desired state alone, so only the
+    /// `workloadStates` and `agents` entries of the agents they touched ([`Actor::dirty`]) are
+    /// serialized and diffed: the cost of an event follows the change, not the cluster.
     fn publish(&mut self, change: Change) {
-        let dirty = std::mem::take(&mut self.dirty);
         if self.subs.is_empty() {
             self.published = None;
+            self.dirty.clear();
             return;
         }
         let Some(Value::Object(mut snapshot)) = self.published.take() else {
             self.published = self.complete_value(false);
+            self.dirty.clear();
             return;
+        };
+        // What a `Nothing` event marked (it should mark nothing) waits for the next change.
+        let dirty = match change {
+            Change::Nothing => BTreeSet::new(),
+            _ => std::mem::take(&mut self.dirty),
         };
         match change {
             Change::Nothing => {}
