@@ -5,6 +5,7 @@
 //! one test function because they share the machine's Podman. Without `podman` they are
 //! skipped with a loud message; the project's test command always installs it.
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -54,6 +55,9 @@ fn podman_ready() -> bool {
 struct Env {
     dir: tempfile::TempDir,
     rx: UnboundedReceiver<StateUpdate>,
+    /// Reports for other instances that arrived while waiting for one: kept for their turn,
+    /// since two runtimes report in no fixed order.
+    backlog: VecDeque<StateUpdate>,
     podman: PodmanRuntime,
     kube: PodmanKubeRuntime,
 }
@@ -69,6 +73,7 @@ fn env() -> Env {
     Env {
         dir: tempfile::tempdir().expect("tempdir"),
         rx,
+        backlog: VecDeque::new(),
         podman: PodmanRuntime::new(tx.clone(), &shared),
         kube: PodmanKubeRuntime::new(tx, &shared),
     }
@@ -95,6 +100,13 @@ impl Env {
         want: ExecState,
     ) -> Vec<ExecState> {
         let mut seen = Vec::new();
+        while let Some(at) = self.backlog.iter().position(|u| &u.instance == instance) {
+            let state = self.backlog.remove(at).map(|u| u.state.state);
+            seen.extend(state);
+            if state == Some(want) {
+                return seen;
+            }
+        }
         let deadline = tokio::time::sleep(Duration::from_secs(20));
         tokio::pin!(deadline);
         loop {
@@ -102,11 +114,13 @@ impl Env {
                 () = &mut deadline => panic!("{instance}: no {want} in 20 s; saw {seen:?}"),
                 update = self.rx.recv() => {
                     let update = update.expect("sink open");
-                    if &update.instance == instance {
-                        seen.push(update.state.state);
-                        if update.state.state == want {
-                            return seen;
-                        }
+                    if &update.instance != instance {
+                        self.backlog.push_back(update);
+                        continue;
+                    }
+                    seen.push(update.state.state);
+                    if update.state.state == want {
+                        return seen;
                     }
                 }
             }
@@ -121,6 +135,7 @@ impl Env {
                 &update.instance, instance,
                 "reported after stop: {update:?}"
             );
+            self.backlog.push_back(update);
         }
     }
 }
