@@ -1,6 +1,7 @@
 //! Reconciling after a (re)connect: the ServerHello's set is the truth. Each runtime lists
 //! what it finds on the node in its own background op, so the event loop never waits for a
-//! `podman ps`, and native workloads need not wait for Podman at all. Until a runtime's
+//! `podman ps`, and native workloads need not wait for Podman at all. On a fresh node (no
+//! instance folder in the agent folder) only runtimes with wanted workloads are asked. Until a runtime's
 //! listing arrives, its desired instances wait in [`Agent::listing`]; then instances found and
 //! desired are adopted (their current state reported, nothing restarted), those found but not
 //! desired are stopped, and the rest are started. Instances the agent manages that left the
@@ -55,7 +56,14 @@ impl Agent {
         }
         self.session += 1;
         self.listing.clear();
+        // Nothing of an earlier life can be on a node whose agent folder holds no instance
+        // folder: then a runtime none of whose workloads is wanted is not asked (on a fresh
+        // node with Podman, no `podman ps` competes with the agent's start).
+        let fresh = !self.has_instance_folders();
         for runtime in self.runtimes.iter() {
+            if fresh && !desired.values().any(|d| d.runtime == runtime.name()) {
+                continue;
+            }
             let (runtime, agent, session) = (runtime.clone(), self.name.clone(), self.session);
             self.listing.insert(runtime.name(), Vec::new());
             self.ops.spawn(async move {
@@ -66,6 +74,13 @@ impl Agent {
         for d in desired.into_values() {
             self.add_when_listed(d);
         }
+    }
+
+    /// Whether the agent folder holds any instance folder (of this life or an earlier one).
+    fn has_instance_folders(&self) -> bool {
+        let dir = runfolder::agent_dir(&self.run_folder, &self.name);
+        std::fs::read_dir(dir)
+            .is_ok_and(|mut entries| entries.any(|e| e.is_ok_and(|e| e.path().is_dir())))
     }
 
     /// Adds an instance now, or once its runtime's listing of the node has arrived.

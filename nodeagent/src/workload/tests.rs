@@ -27,6 +27,7 @@ struct Fake {
     calls: Mutex<Vec<String>>,
     failing_starts: Mutex<u32>,
     on_node: Mutex<Vec<WorkloadInstanceName>>,
+    lists: Mutex<u32>,
 }
 
 impl Fake {
@@ -58,6 +59,7 @@ impl Runtime for FakeRuntime {
         }
     }
     async fn list_instances(&self, _: &str) -> Result<Vec<WorkloadInstanceName>, RuntimeError> {
+        *self.0.lists.lock().expect("lock") += 1;
         Ok(self.0.on_node.lock().expect("lock").clone())
     }
     async fn start(&self, spec: &WorkloadSpec) -> Result<(), RuntimeError> {
@@ -514,4 +516,17 @@ async fn a_slow_listing_holds_back_only_its_own_runtimes_workloads() {
     h.expect("kept", ExecState::Running).await;
     let calls = h.fake.calls();
     assert_eq!(calls.iter().filter(|c| *c == "start kept").count(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_fresh_node_asks_only_runtimes_with_wanted_workloads() {
+    let fake = Arc::new(Fake::default());
+    let gate = Arc::new(tokio::sync::Notify::new());
+    let slow = SlowLister(FakeRuntime(Arc::clone(&fake)), Arc::clone(&gate));
+    // Only a `slow` workload is wanted and the agent folder is empty: `fake` is not asked.
+    let wanted = added("kept", "slow", RestartPolicy::Never, &[]);
+    let mut h = Harness::with(Arc::clone(&fake), vec![Arc::new(slow)], hello(vec![wanted])).await;
+    gate.notify_one();
+    h.expect("kept", ExecState::Running).await;
+    assert_eq!(*h.fake.lists.lock().expect("lock"), 0);
 }
