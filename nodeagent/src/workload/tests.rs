@@ -134,12 +134,17 @@ struct Harness {
 
 impl Harness {
     async fn new(fake: Fake, hello: pb::ServerHello) -> Self {
-        Self::with(Arc::new(fake), Vec::new(), hello).await
+        let tmp = tempfile::tempdir().expect("tempdir");
+        Self::with(tmp, Arc::new(fake), Vec::new(), hello).await
     }
 
-    /// An agent with the fake runtime and `more` runtimes.
-    async fn with(fake: Arc<Fake>, more: Vec<Arc<dyn Runtime>>, hello: pb::ServerHello) -> Self {
-        let tmp = tempfile::tempdir().expect("tempdir");
+    /// An agent with the run folder `tmp`, the fake runtime and `more` runtimes.
+    async fn with(
+        tmp: tempfile::TempDir,
+        fake: Arc<Fake>,
+        more: Vec<Arc<dyn Runtime>>,
+        hello: pb::ServerHello,
+    ) -> Self {
         let (sink, states) = mpsc::unbounded_channel();
         *fake.sink.lock().expect("lock") = Some(sink);
         let mut runtimes = RuntimeRegistry::new();
@@ -495,14 +500,24 @@ impl Runtime for SlowLister {
     }
 }
 
-#[tokio::test(start_paused = true)]
-async fn a_slow_listing_holds_back_only_its_own_runtimes_workloads() {
+/// An agent in `tmp` with the fake runtime and a [`SlowLister`] named `slow`, whose gate is
+/// returned; it is told to run `workloads`.
+async fn with_slow_lister(
+    tmp: tempfile::TempDir,
+    workloads: Vec<pb::AddedWorkload>,
+) -> (Harness, Arc<tokio::sync::Notify>) {
     let fake = Arc::new(Fake::default());
     let gate = Arc::new(tokio::sync::Notify::new());
     let slow = SlowLister(FakeRuntime(Arc::clone(&fake)), Arc::clone(&gate));
+    let h = Harness::with(tmp, fake, vec![Arc::new(slow)], hello(workloads)).await;
+    (h, gate)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_slow_listing_holds_back_only_its_own_runtimes_workloads() {
     let kept = added("kept", "slow", RestartPolicy::Never, &[]);
-    let workloads = vec![kept, simple("quick")];
-    let mut h = Harness::with(Arc::clone(&fake), vec![Arc::new(slow)], hello(workloads)).await;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (mut h, gate) = with_slow_lister(tmp, vec![kept, simple("quick")]).await;
     h.expect("quick", STARTING).await;
     h.expect("quick", ExecState::Running).await;
     assert_eq!(
@@ -518,15 +533,21 @@ async fn a_slow_listing_holds_back_only_its_own_runtimes_workloads() {
     assert_eq!(calls.iter().filter(|c| *c == "start kept").count(), 1);
 }
 
+/// Only a `slow` workload is wanted: the `fake` runtime is asked to list the node only when
+/// the agent folder holds an instance folder of an earlier life.
 #[tokio::test(start_paused = true)]
 async fn a_fresh_node_asks_only_runtimes_with_wanted_workloads() {
-    let fake = Arc::new(Fake::default());
-    let gate = Arc::new(tokio::sync::Notify::new());
-    let slow = SlowLister(FakeRuntime(Arc::clone(&fake)), Arc::clone(&gate));
-    // Only a `slow` workload is wanted and the agent folder is empty: `fake` is not asked.
-    let wanted = added("kept", "slow", RestartPolicy::Never, &[]);
-    let mut h = Harness::with(Arc::clone(&fake), vec![Arc::new(slow)], hello(vec![wanted])).await;
-    gate.notify_one();
-    h.expect("kept", ExecState::Running).await;
-    assert_eq!(*h.fake.lists.lock().expect("lock"), 0);
+    for leftover in [false, true] {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        if leftover {
+            let old = tmp.path().join(format!("{AGENT}_io")).join("old.abc");
+            std::fs::create_dir_all(old).expect("instance folder");
+        }
+        let wanted = added("kept", "slow", RestartPolicy::Never, &[]);
+        let (mut h, gate) = with_slow_lister(tmp, vec![wanted]).await;
+        gate.notify_one();
+        h.expect("kept", ExecState::Running).await;
+        let lists = *h.fake.lists.lock().expect("lock");
+        assert_eq!(lists, u32::from(leftover), "leftover folder: {leftover}");
+    }
 }
