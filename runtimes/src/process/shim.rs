@@ -69,18 +69,19 @@ fn start(dir: &Path) -> Result<(), String> {
         .spawn()
         .map_err(|e| format!("cannot start '{program}': {e}"))?;
     let pid = child.id();
-    fs::write(
-        dir.join(files::PIDS),
-        format!("{} {pid}\n", std::process::id()),
-    )
-    .map_err(|e| format!("cannot write {}: {e}", files::PIDS))?;
+    // Until the agent hears `ok`, nobody else knows of the workload: on a failure here it is
+    // killed, not left running unsupervised.
+    let pidfd = match supervise(dir, pid) {
+        Ok(pidfd) => pidfd,
+        Err(message) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(message);
+        }
+    };
     println!("ok {pid}");
     let _ = io::stdout().flush();
 
-    #[allow(clippy::cast_possible_wrap)] // pids fit in i32
-    let pidfd = rustix::process::Pid::from_raw(pid as i32)
-        .and_then(|p| rustix::process::pidfd_open(p, PidfdFlags::empty()).ok())
-        .ok_or("cannot open a pidfd of the workload")?;
     let mut outputs: Vec<Output> = [
         child.stdout.take().map(OwnedFd::from),
         child.stderr.take().map(OwnedFd::from),
@@ -110,6 +111,20 @@ fn start(dir: &Path) -> Result<(), String> {
         .map_err(|e| format!("cannot write {}: {e}", files::EXIT_CODE))?;
     drop(lock);
     Ok(())
+}
+
+/// Opens a pidfd of the workload (how the shim learns of its end) and writes `pids`.
+fn supervise(dir: &Path, pid: u32) -> Result<OwnedFd, String> {
+    #[allow(clippy::cast_possible_wrap)] // pids fit in i32
+    let pidfd = rustix::process::Pid::from_raw(pid as i32)
+        .and_then(|p| rustix::process::pidfd_open(p, PidfdFlags::empty()).ok())
+        .ok_or("cannot open a pidfd of the workload (Linux 5.3 or later is needed)")?;
+    fs::write(
+        dir.join(files::PIDS),
+        format!("{} {pid}\n", std::process::id()),
+    )
+    .map_err(|e| format!("cannot write {}: {e}", files::PIDS))?;
+    Ok(pidfd)
 }
 
 /// Reaps the killed members of the workload's group that were re-parented to the shim.
