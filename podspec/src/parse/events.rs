@@ -143,7 +143,7 @@ fn digits_but_not_number(scalar: &str) -> bool {
 /// Why a document cannot be turned into a `Value` the way serde_yaml_ng would: the whole file
 /// must then be read by serde_yaml_ng, which reports it with a position.
 #[derive(Debug, thiserror::Error)]
-#[error("the document needs serde_yaml_ng: a duplicate key or an integer beyond 64 bits")]
+#[error("the file needs serde_yaml_ng's reader (see `fast` for what the fast path leaves to it)")]
 pub(crate) struct NeedsLibyaml;
 
 /// The `Value` serde_yaml_ng builds for the node starting at `evs[*pos]`; `pos` moves past it.

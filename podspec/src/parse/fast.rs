@@ -144,8 +144,8 @@ fn libyaml_refuses_plain(value: &str) -> bool {
 /// A `---` or `...` at the start of a line with text right after it: saphyr reads a document
 /// marker, libyaml a plain scalar.
 fn glued_marker(text: &str) -> bool {
-    let starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1));
-    starts.into_iter().any(|i| {
+    let mut starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1));
+    starts.any(|i| {
         let line = &text.as_bytes()[i..];
         (line.starts_with(b"---") || line.starts_with(b"..."))
             && line.get(3).is_some_and(|b| !b" \r\n".contains(b))
