@@ -23,6 +23,9 @@ pub(crate) enum Ev<'a> {
     Scalar(Cow<'a, str>, bool),
 }
 
+/// Where the readers hand each document's events, with the document's index.
+pub(crate) type OnDocument<'f> = dyn FnMut(usize, &[Ev<'_>]) -> Result<(), NeedsLibyaml> + 'f;
+
 /// What a scalar means, as serde_yaml_ng resolves it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Resolved<'s> {

@@ -15,16 +15,16 @@
 use saphyr_parser::{Event, Parser, ScalarStyle};
 
 use super::de::from_events;
-use super::events::{get, str_at, to_value, Ev, NeedsLibyaml};
+use super::events::{get, str_at, to_value, Ev, NeedsLibyaml, OnDocument};
 use super::{api_version_of, check_drops, empty_resource, read_value, Object, Resource};
 use crate::finding::{Path, Sink};
 use crate::Options;
 
 /// Nesting beyond this goes to serde_yaml_ng, which stops at 128 levels with an error.
-const MAX_DEPTH: usize = 100;
+pub(super) const MAX_DEPTH: usize = 100;
 
 /// Keys longer than this (in chars) go to libyaml, which refuses implicit keys over 1024.
-const MAX_KEY: usize = 512;
+pub(super) const MAX_KEY: usize = 512;
 
 /// An open collection while reading events.
 #[derive(Debug, Clone, Copy)]
@@ -36,12 +36,9 @@ enum Open {
     Value,
 }
 
-/// Reads `text` into `out` document by document, or fails early with nothing to keep.
-pub(super) fn read(
-    text: &str,
-    options: &Options,
-    out: &mut dyn FnMut(Resource),
-) -> Result<(), NeedsLibyaml> {
+/// Reads `text` with saphyr-parser, handing each document's events to `each`; fails early
+/// when the file needs serde_yaml_ng.
+pub(super) fn documents(text: &str, each: &mut OnDocument<'_>) -> Result<(), NeedsLibyaml> {
     // Directives, byte order marks and tabs (libyaml and saphyr disagree on where tabs may be
     // whitespace) are left to libyaml.
     if text.starts_with('%')
@@ -58,7 +55,6 @@ pub(super) fn read(
     let colon_flow = has_colon_flow(text);
     let mut offsets = Offsets::new(text);
     let mut evs: Vec<Ev<'_>> = Vec::new();
-    let mut found = Vec::new();
     let mut document = 0usize;
     // Where each open collection is: a sequence, or a mapping expecting a key or a value.
     let mut open: Vec<Open> = Vec::new();
@@ -71,8 +67,7 @@ pub(super) fn read(
                 continue;
             }
             Event::DocumentEnd => {
-                read_document(document, &evs, options, &mut found)?;
-                found.drain(..).for_each(&mut *out);
+                each(document, &evs)?;
                 document += 1;
                 continue;
             }
@@ -206,7 +201,7 @@ fn colon_flow_at(bytes: &[u8], i: usize) -> bool {
 }
 
 /// One document: typed straight from its events when that succeeds, else through `Value`.
-fn read_document(
+pub(super) fn read_document(
     document: usize,
     evs: &[Ev<'_>],
     options: &Options,

@@ -2,9 +2,10 @@
 //! Ankaios manifest), and deserializes it into k8s-openapi or `ank_model` types in one serde pass
 //! that records exact paths of type errors and of fields the schema ignored.
 //!
-//! Files are read by the fast path (`fast`: saphyr events straight into the typed objects, see
-//! there) and only fall back, document by document, to the `Value` path here when a document
-//! has something to report; a file the fast path cannot vouch for is read entirely by
+//! Files are read by the fast path: YAML events straight into the typed objects (`fast`), with
+//! the events from the lean byte scanner (`lean`) for the plain block style most manifests use,
+//! else from saphyr-parser. A document falls back to the `Value` path here when it has
+//! something to report; a file neither event reader can vouch for is read entirely by
 //! serde_yaml_ng (libyaml), whose messages and positions are the reference.
 
 use k8s_openapi::api::{
@@ -24,6 +25,7 @@ use syntax::{has_syntax_error, nesting_bomb, strip_location};
 mod de;
 mod events;
 mod fast;
+mod lean;
 mod syntax;
 
 /// A resource read from the file, typed when deserialization succeeded.
@@ -107,18 +109,61 @@ pub(crate) fn read_file(
     out: &mut Vec<Resource>,
     each: &mut dyn FnMut(&mut Resource),
 ) {
-    let mut keep = |mut r: Resource| {
-        each(&mut r);
-        out.push(r);
-    };
-    if fast && nesting_bomb(text).is_none() && fast::read(text, options, &mut keep).is_ok() {
+    if fast
+        && (read_fast(text, options, true, out, each) || read_fast(text, options, false, out, each))
+    {
         return;
     }
-    out.clear();
     read_with_libyaml(text, options, &mut |mut r| {
         each(&mut r);
         out.push(r);
     });
+}
+
+/// Reads `text` with the lean reader, or with saphyr's when not `lean`; `false`, with nothing
+/// kept in `out`, when the file needs a fuller reader.
+fn read_fast(
+    text: &str,
+    options: &Options,
+    lean: bool,
+    out: &mut Vec<Resource>,
+    each: &mut dyn FnMut(&mut Resource),
+) -> bool {
+    let mut found = Vec::new();
+    let mut on_document = |document: usize, evs: &[events::Ev<'_>]| {
+        fast::read_document(document, evs, options, &mut found)?;
+        for mut r in found.drain(..) {
+            each(&mut r);
+            out.push(r);
+        }
+        Ok(())
+    };
+    let read = if lean {
+        lean::read(text, &mut on_document).is_ok()
+    } else {
+        nesting_bomb(text).is_none() && fast::documents(text, &mut on_document).is_ok()
+    };
+    if !read {
+        out.clear();
+    }
+    read
+}
+
+/// Each document's events as the lean reader (or saphyr's, when not `lean`) gives them, for
+/// the differential tests; `None` when the reader gives up on the file.
+#[cfg(test)]
+pub(crate) fn events_of(text: &str, lean: bool) -> Option<Vec<String>> {
+    let mut docs = Vec::new();
+    let mut on_document = |document: usize, evs: &[events::Ev<'_>]| {
+        docs.push(format!("{document}: {evs:?}"));
+        Ok(())
+    };
+    let read = if lean {
+        lean::read(text, &mut on_document).is_ok()
+    } else {
+        fast::documents(text, &mut on_document).is_ok()
+    };
+    read.then_some(docs)
 }
 
 /// Reads every document with serde_yaml_ng into a `Value` first; the reference the fast path

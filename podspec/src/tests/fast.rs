@@ -8,7 +8,56 @@ use super::render;
 use crate::parse::{read_file, Resource};
 use crate::{validate_file, validate_file_with_libyaml, Options};
 
-const SEEDS: &[&str] = &[
+pub(super) const SEEDS: &[&str] = &[
+    // In the subset the lean reader knows (see `parse::lean`).
+    "apiVersion: v1
+kind: Pod
+metadata:
+  name: web-1
+  labels:
+    app: web
+spec:
+  nodeName: agent_1  # pinned
+  containers:
+  - name: app
+    image: registry.example.com/team/web:1.2
+    command: [/bin/web, --port, \"8080\"]
+    ports:
+    - containerPort: 8080
+      name: http
+    env:
+    - name: MODE
+      value: 'production'
+    - {name: CFG, valueFrom: {configMapKeyRef: {name: cfg, key: script}}}
+    resources:
+      requests: {cpu: 100m, memory: 64Mi}
+    volumeMounts:
+    - name: data
+      mountPath: /data
+    livenessProbe:
+      httpGet: {path: /healthz, port: 8080}
+      initialDelaySeconds: 3
+  volumes:
+  - name: data
+    emptyDir: {}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cfg
+data:
+  script: |
+    #!/bin/sh
+
+    echo hi
+  flags: |-
+    -v
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: s}
+stringData: {b: c}
+",
     "apiVersion: v1
 kind: Pod
 metadata:
@@ -210,9 +259,7 @@ fn odd_files_read_the_same() {
     }
 }
 
-#[path = "../../tests/support/mutate.rs"]
-mod support;
-use support::mutate;
+use super::support::mutate;
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, ..ProptestConfig::default() })]

@@ -8,7 +8,10 @@ mod checks;
 mod drops;
 mod fast;
 mod file;
+mod lean;
 mod parse;
+#[path = "../../tests/support/mutate.rs"]
+mod support;
 
 fn render(reports: &[ResourceReport]) -> String {
     let mut out = String::new();
