@@ -1,9 +1,10 @@
 //! Semantic checks of typed objects, as the Kubernetes API server runs them after decoding, plus
 //! the few Anchorage needs to translate (Ankaios names, native commands, references).
 //!
-//! `pod` owns pod specs and containers, `names` the name grammars, `quantity` resource
-//! quantities and `refs` the ConfigMap/Secret references between documents.
+//! `pod` owns pod specs and containers, `names` the name grammars, `image` image references,
+//! `quantity` resource quantities and `refs` the ConfigMap/Secret references between documents.
 
+mod image;
 mod names;
 mod pod;
 mod quantity;

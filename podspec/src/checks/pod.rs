@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 use k8s_openapi::api::core::v1::{Container, PodSpec, Probe, Volume};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
-use super::{names, quantity};
+use super::{image, names, quantity};
 use crate::finding::{Path, Sink};
 use crate::rules;
 
@@ -181,9 +181,7 @@ fn check_container<'s>(
             sink.error(rules::REQUIRED, at.key("image"), "image is required")
         }
         Some(image) if !image.is_empty() => {
-            if let Err(e) = image.parse::<oci_spec::distribution::Reference>() {
-                let reason = e.to_string().to_lowercase();
-                let message = format!("image {image:?} is not a valid reference: {reason}");
+            if let Some(message) = image::check(image) {
                 sink.error(rules::IMAGE_REFERENCE, at.key("image"), message);
             }
         }
