@@ -32,9 +32,9 @@ fn surely_valid(image: &str) -> bool {
     }
     let mut components = name.split('/');
     let first = components.next().unwrap_or_default();
-    let rest: Vec<&str> = components.collect();
-    let first_ok = is_path_component(first) || (!rest.is_empty() && is_domain(first));
-    first_ok && rest.iter().all(|c| is_path_component(c))
+    let more = first.len() < name.len();
+    let first_ok = is_path_component(first) || (more && is_domain(first));
+    first_ok && components.all(is_path_component)
 }
 
 /// `[\w][\w.-]{0,127}`.

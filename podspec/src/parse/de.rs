@@ -105,7 +105,7 @@ impl<'b> Cursor<'b, '_> {
         } else {
             let mut entries = Entries {
                 de: self,
-                keys: Keys::Few(Vec::new()),
+                keys: Keys::new(),
             };
             (visitor.visit_map(&mut entries)?, Ev::MapEnd)
         };
@@ -314,30 +314,43 @@ struct Entries<'c, 'b, 'a> {
     keys: Keys<'b>,
 }
 
-/// The keys of one mapping so far: a short list, or a set once the mapping gets long
-/// (ConfigMaps may have thousands of keys).
-enum Keys<'b> {
-    Few(Vec<&'b str>),
-    Many(HashSet<&'b str>),
+/// How many keys a mapping may have before they go into a set.
+const FEW_KEYS: usize = 16;
+
+/// The keys of one mapping so far: a short list on the stack (no allocation for the typical
+/// mapping), and a set once the mapping gets long (ConfigMaps may have thousands of keys).
+struct Keys<'b> {
+    few: [&'b str; FEW_KEYS],
+    len: usize,
+    many: Option<HashSet<&'b str>>,
 }
 
 impl<'b> Keys<'b> {
+    fn new() -> Self {
+        Keys {
+            few: [""; FEW_KEYS],
+            len: 0,
+            many: None,
+        }
+    }
+
     /// Adds `key`; false when it was there already.
     fn insert(&mut self, key: &'b str) -> bool {
-        match self {
-            Keys::Few(keys) if keys.contains(&key) => false,
-            Keys::Few(keys) if keys.len() < 16 => {
-                keys.push(key);
-                true
-            }
-            Keys::Few(keys) => {
-                let mut set: HashSet<&str> = keys.drain(..).collect();
-                set.insert(key);
-                *self = Keys::Many(set);
-                true
-            }
-            Keys::Many(set) => set.insert(key),
+        if let Some(set) = &mut self.many {
+            return set.insert(key);
         }
+        if self.few[..self.len].contains(&key) {
+            return false;
+        }
+        if self.len < FEW_KEYS {
+            self.few[self.len] = key;
+            self.len += 1;
+        } else {
+            let mut set: HashSet<&str> = self.few.iter().copied().collect();
+            set.insert(key);
+            self.many = Some(set);
+        }
+        true
     }
 }
 
@@ -359,10 +372,33 @@ impl<'de> MapAccess<'de> for &mut Entries<'_, '_, '_> {
         if !self.keys.insert(key) {
             return Err(Bail);
         }
-        seed.deserialize(&mut *self.de).map(Some)
+        // The key is a string already resolved: hand it over without resolving it again.
+        self.de.pos += 1;
+        seed.deserialize(de::value::StrDeserializer::<Bail>::new(key))
+            .map(Some)
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Bail> {
         seed.deserialize(&mut *self.de)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Keys, FEW_KEYS};
+
+    #[test]
+    fn duplicate_keys_are_found_before_and_after_the_set_takes_over() {
+        let names: Vec<String> = (0..FEW_KEYS + 4).map(|i| format!("k{i}")).collect();
+        let mut keys = Keys::new();
+        for (i, name) in names.iter().enumerate() {
+            assert!(keys.insert(name), "{name} is new");
+            assert!(
+                !keys.insert(&names[i / 2]),
+                "{} is a duplicate",
+                names[i / 2]
+            );
+        }
+        assert!(keys.many.is_some());
     }
 }

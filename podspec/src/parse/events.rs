@@ -53,8 +53,12 @@ pub(crate) fn resolve(s: &str, plain: bool) -> Resolved<'_> {
     let Some(&first) = s.as_bytes().first() else {
         return Resolved::Null;
     };
-    // Numbers start with a digit, a sign or a dot; everything else is a keyword or a string.
+    // Numbers start with a digit, a sign or a dot; keywords with one of `~nNtTfF`; everything
+    // else is a string.
     if !(first.is_ascii_digit() || matches!(first, b'+' | b'-' | b'.')) {
+        if !matches!(first, b'~' | b'n' | b'N' | b't' | b'T' | b'f' | b'F') {
+            return Resolved::Str(s);
+        }
         return match s {
             "~" | "null" | "Null" | "NULL" => Resolved::Null,
             "true" | "True" | "TRUE" => Resolved::Bool(true),

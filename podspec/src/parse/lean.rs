@@ -29,8 +29,7 @@ type Result<T> = std::result::Result<T, Unsupported>;
 
 /// Reads every document of `text`, handing each one's events to `each`.
 pub(super) fn read(text: &str, each: &mut OnDocument<'_>) -> Result<()> {
-    let printable = |b: &u8| *b == b'\n' || (b' '..=b'~').contains(b);
-    if !text.as_bytes().iter().all(printable) {
+    if !printable_ascii(text.as_bytes()) {
         return Err(Unsupported);
     }
     let mut reader = Reader {
@@ -134,10 +133,7 @@ impl<'t> Reader<'t> {
         if rest.is_empty() {
             return None;
         }
-        let end = rest
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(self.bytes.len(), |i| start + i);
+        let end = memchr::memchr(b'\n', rest).map_or(self.bytes.len(), |i| start + i);
         Some((start, end))
     }
 
@@ -346,11 +342,15 @@ impl<'t> Reader<'t> {
         // could too, but libyaml and saphyr disagree there.
         let dash_ok =
             first == b'-' && next.is_some_and(|n| n != b' ' && !(flow && b",[]{}".contains(&n)));
-        if b"-?:,[]{}#&*!|>'\"%@`".contains(&first) && !dash_ok {
+        if INDICATORS[usize::from(first)] && !dash_ok {
             return Err(Unsupported);
         }
         let mut i = at;
         let how = loop {
+            // Most bytes mean nothing here: skip them with one table lookup each.
+            while i < end && !PLAIN_STOPS[usize::from(b[i])] {
+                i += 1;
+            }
             if i == end {
                 if flow {
                     return Err(Unsupported);
@@ -594,6 +594,32 @@ impl<'t> Reader<'t> {
         let j = self.skip_spaces(i, end);
         j == end || (self.bytes[j] == b'#' && j > i)
     }
+}
+
+/// Whether `bytes` is printable ASCII and line feeds only. Checked in chunks without early
+/// exit inside a chunk, so that the compiler can vectorise it.
+fn printable_ascii(bytes: &[u8]) -> bool {
+    bytes.chunks(256).all(|chunk| {
+        chunk.iter().fold(true, |ok, &b| {
+            ok & ((b' '..=b'~').contains(&b) | (b == b'\n'))
+        })
+    })
+}
+
+/// The bytes a plain scalar's scan must look at: `:` and `#`, and the flow indicators.
+static PLAIN_STOPS: [bool; 256] = byte_set(b":#,[]{}?");
+
+/// The bytes that cannot start a plain scalar (`-` can, when text follows it).
+static INDICATORS: [bool; 256] = byte_set(b"-?:,[]{}#&*!|>'\"%@`");
+
+const fn byte_set(bytes: &[u8]) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < bytes.len() {
+        table[bytes[i] as usize] = true;
+        i += 1;
+    }
+    table
 }
 
 /// The character a double-quoted `\x` escape stands for, for the one-character escapes.
