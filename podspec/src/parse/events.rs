@@ -66,6 +66,12 @@ pub(crate) fn resolve(s: &str, plain: bool) -> Resolved<'_> {
             _ => Resolved::Str(s),
         };
     }
+    // Digits, signs, `.`, `_`, radix prefixes, exponents, `inf`/`infinity` and `nan` are all
+    // that numbers are made of; anything else is a string, which spares quantities such as
+    // `64Mi` the failing number parses.
+    if !s.bytes().all(|b| NUMBER_BYTES[usize::from(b)]) {
+        return Resolved::Str(s);
+    }
     if let Some(int) = parse_unsigned_int(s, u64::from_str_radix) {
         return Resolved::PosInt(int);
     }
@@ -87,6 +93,20 @@ pub(crate) fn resolve(s: &str, plain: bool) -> Resolved<'_> {
         }
     }
     Resolved::Str(s)
+}
+
+/// Every byte that can occur in a number serde_yaml_ng reads from a plain scalar.
+static NUMBER_BYTES: [bool; 256] = byte_set(b"0123456789+-._abcdefABCDEFxXoOiInNtTyY");
+
+/// The set of `bytes` as a lookup table.
+pub(crate) const fn byte_set(bytes: &[u8]) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < bytes.len() {
+        table[bytes[i] as usize] = true;
+        i += 1;
+    }
+    table
 }
 
 type Radix<T> = fn(&str, u32) -> Result<T, std::num::ParseIntError>;
@@ -316,6 +336,13 @@ mod tests {
             "1_0",
             "0x_1",
             "١",
+            "-Infinity",
+            "+iNf",
+            "1E+5",
+            "0xAbC",
+            "-.5e-3",
+            "1.5Gi",
+            "0x1g",
         ] {
             let (theirs, ours) = both(text);
             assert_eq!(theirs, ours, "{text:?}");

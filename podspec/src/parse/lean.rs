@@ -12,7 +12,7 @@
 
 use std::borrow::Cow;
 
-use super::events::{Ev, NeedsLibyaml, OnDocument};
+use super::events::{byte_set, Ev, NeedsLibyaml, OnDocument};
 use super::fast::{MAX_DEPTH, MAX_KEY};
 
 /// The file needs a full YAML parser: it leaves the subset this reader knows, or is invalid.
@@ -611,16 +611,6 @@ static PLAIN_STOPS: [bool; 256] = byte_set(b":#,[]{}?");
 
 /// The bytes that cannot start a plain scalar (`-` can, when text follows it).
 static INDICATORS: [bool; 256] = byte_set(b"-?:,[]{}#&*!|>'\"%@`");
-
-const fn byte_set(bytes: &[u8]) -> [bool; 256] {
-    let mut table = [false; 256];
-    let mut i = 0;
-    while i < bytes.len() {
-        table[bytes[i] as usize] = true;
-        i += 1;
-    }
-    table
-}
 
 /// The character a double-quoted `\x` escape stands for, for the one-character escapes.
 fn unescape(e: u8) -> Option<char> {
