@@ -1,6 +1,7 @@
-//! The fast path: saphyr-parser's events, one document at a time into a flat buffer, then
-//! straight into the k8s-openapi type for the five translated kinds, with no `Value`, no
-//! `serde_ignored` and no `serde_path_to_error` in between.
+//! The fast path: a document's events in a flat buffer (from `lean`, or from saphyr-parser
+//! here in [`documents`]) straight into the k8s-openapi type for the five translated kinds
+//! ([`read_document`]), with no `Value`, no `serde_ignored` and no `serde_path_to_error` in
+//! between.
 //!
 //! Whatever is unusual leaves the fast path, so that findings stay exactly those of
 //! serde_yaml_ng:

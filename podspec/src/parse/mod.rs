@@ -110,7 +110,8 @@ pub(crate) fn read_file(
     each: &mut dyn FnMut(&mut Resource),
 ) {
     if fast
-        && (read_fast(text, options, true, out, each) || read_fast(text, options, false, out, each))
+        && (read_fast(text, options, Events::Lean, out, each)
+            || read_fast(text, options, Events::Saphyr, out, each))
     {
         return;
     }
@@ -120,29 +121,43 @@ pub(crate) fn read_file(
     });
 }
 
-/// Reads `text` with the lean reader, or with saphyr's when not `lean`; `false`, with nothing
-/// kept in `out`, when the file needs a fuller reader.
+/// The event readers of the fast path, leanest first.
+#[derive(Debug, Clone, Copy)]
+enum Events {
+    /// `lean`: the byte scanner for plain block-style YAML.
+    Lean,
+    /// `fast::documents`: saphyr-parser, for what `lean` leaves.
+    Saphyr,
+}
+
+impl Events {
+    /// Hands each document's events to `each`; false when the file needs a fuller reader.
+    fn read(self, text: &str, each: &mut events::OnDocument<'_>) -> bool {
+        match self {
+            Events::Lean => lean::read(text, each).is_ok(),
+            Events::Saphyr => nesting_bomb(text).is_none() && fast::documents(text, each).is_ok(),
+        }
+    }
+}
+
+/// Reads `text` with the fast path on `events`; `false`, with nothing kept in `out`, when the
+/// file needs a fuller reader.
 fn read_fast(
     text: &str,
     options: &Options,
-    lean: bool,
+    events: Events,
     out: &mut Vec<Resource>,
     each: &mut dyn FnMut(&mut Resource),
 ) -> bool {
     let mut found = Vec::new();
-    let mut on_document = |document: usize, evs: &[events::Ev<'_>]| {
+    let read = events.read(text, &mut |document, evs| {
         fast::read_document(document, evs, options, &mut found)?;
         for mut r in found.drain(..) {
             each(&mut r);
             out.push(r);
         }
         Ok(())
-    };
-    let read = if lean {
-        lean::read(text, &mut on_document).is_ok()
-    } else {
-        nesting_bomb(text).is_none() && fast::documents(text, &mut on_document).is_ok()
-    };
+    });
     if !read {
         out.clear();
     }
@@ -154,15 +169,11 @@ fn read_fast(
 #[cfg(test)]
 pub(crate) fn events_of(text: &str, lean: bool) -> Option<Vec<String>> {
     let mut docs = Vec::new();
-    let mut on_document = |document: usize, evs: &[events::Ev<'_>]| {
+    let events = if lean { Events::Lean } else { Events::Saphyr };
+    let read = events.read(text, &mut |document, evs| {
         docs.push(format!("{document}: {evs:?}"));
         Ok(())
-    };
-    let read = if lean {
-        lean::read(text, &mut on_document).is_ok()
-    } else {
-        fast::documents(text, &mut on_document).is_ok()
-    };
+    });
     read.then_some(docs)
 }
 
