@@ -50,26 +50,12 @@ fn is_tag(tag: &str) -> bool {
 fn is_path_component(component: &str) -> bool {
     let alnum = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit();
     let bytes = component.as_bytes();
-    if !(bytes.first().is_some_and(alnum) && bytes.last().is_some_and(alnum)) {
-        return false;
-    }
-    let mut separator: &[u8] = &[];
-    for (i, b) in bytes.iter().enumerate() {
-        if alnum(b) {
-            let ok = matches!(separator, b"" | b"." | b"_" | b"__")
-                || separator.iter().all(|s| *s == b'-');
-            if !ok {
-                return false;
-            }
-            separator = &[];
-        } else if separator.is_empty() {
-            separator = &bytes[i..=i];
-        } else {
-            let start = i - separator.len();
-            separator = &bytes[start..=i];
-        }
-    }
-    true
+    // Split at the alphanumerics, what is left are the separators (empty between two of them).
+    bytes.first().is_some_and(alnum)
+        && bytes.last().is_some_and(alnum)
+        && bytes.split(alnum).all(|separator| {
+            matches!(separator, b"" | b"." | b"_" | b"__") || separator.iter().all(|s| *s == b'-')
+        })
 }
 
 /// Dot-separated labels of `[a-zA-Z0-9-]` that start and end alphanumeric, then an optional
