@@ -99,6 +99,7 @@ impl Actor {
             desired_state: self.desired.state.clone(),
             workload_states: self.states.clone(),
             agents: self.attrs.clone(),
+            effective_state: Some(self.desired.effective()),
         }
     }
 
@@ -112,11 +113,14 @@ impl Actor {
             desired_state: Option<&'a State>,
             workload_states: &'a WorkloadStates,
             agents: &'a BTreeMap<String, AgentAttributes>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            effective_state: Option<State>,
         }
         serde_json::to_value(View {
             desired_state: (!runtime_only).then_some(&self.desired.state),
             workload_states: &self.states,
             agents: &self.attrs,
+            effective_state: (!runtime_only).then(|| self.desired.effective()),
         })
         .ok()
     }
@@ -376,10 +380,8 @@ impl Actor {
                 (None, Some(agent)) if self.agents.was_seen(agent) => {
                     ExecutionState::new(ExecState::AgentDisconnected)
                 }
-                (None, agent) => ExecutionState::with_info(
-                    ExecState::Pending(Pending::Initial),
-                    format!("agent '{}' is not connected", agent.unwrap_or_default()),
-                ),
+                // As in Ankaios: waiting for its agent, with nothing more to say.
+                (None, _) => ExecutionState::new(ExecState::Pending(Pending::Initial)),
             };
             self.set_state(&new.name, state);
         }
@@ -453,8 +455,9 @@ fn change_of(event: &Event) -> Change {
             ..
         } => update(request),
         Event::Subscribe { .. } | Event::StreamGone { .. } => Change::Nothing,
-        Event::AgentConnected { .. } | Event::AgentGone { .. } | Event::FromAgent { .. } => {
-            Change::Runtime
-        }
+        // A connecting agent may take workloads waiting for a nodeSelector match: that
+        // changes the effective state too.
+        Event::AgentConnected { .. } => Change::All,
+        Event::AgentGone { .. } | Event::FromAgent { .. } => Change::Runtime,
     }
 }

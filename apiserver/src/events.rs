@@ -203,17 +203,11 @@ pub fn state_response(request_id: &str, state: &CompleteState, masks: &[String])
 }
 
 fn event(id: &str, new: &Value, altered: AlteredFields) -> pb::Response {
-    let changed: Vec<String> = altered
-        .added
-        .iter()
-        .chain(&altered.updated)
-        .cloned()
-        .collect();
-    let parts: CompleteState = if changed.is_empty() {
-        CompleteState::default()
-    } else {
-        serde_json::from_value(mask::filter_value(new, &changed)).unwrap_or_default()
-    };
+    // As in Ankaios, the event's state holds just the altered parts (removed ones leave only
+    // their state's apiVersion), so its size follows the change, not the cluster.
+    let parts: CompleteState =
+        serde_json::from_value(mask::filter_value(new, &mask::event_paths(&altered)))
+            .unwrap_or_default();
     let mut response = state_response(id, &parts, &[]);
     if let Some(pb::response::ResponseContent::CompleteStateResponse(r)) =
         response.response_content.as_mut()

@@ -55,6 +55,17 @@ impl Instance {
             .then_some(self.name.agent_name.as_str())
     }
 
+    /// The workload as the server applies it: rendered, placed, without config aliases.
+    pub fn effective(&self) -> Workload {
+        Workload {
+            agent: self.name.agent_name.clone(),
+            runtime_config: self.rendered.runtime_config.clone(),
+            files: self.rendered.files.clone(),
+            configs: BTreeMap::new(),
+            ..self.workload.clone()
+        }
+    }
+
     /// The message that tells an agent to run it.
     pub fn to_added(&self) -> apb::AddedWorkload {
         use ank_model::convert::{add_condition_to_pb, restart_policy_to_pb};
@@ -213,6 +224,21 @@ impl Desired {
         self.state = plan.state;
         self.instances = plan.instances;
         self.placements = plan.placements;
+    }
+
+    /// The effective state (Ankaios 1.1 `effectiveState`): each workload as it is run, with
+    /// its templates rendered, on the agent it was placed on, without `configs`.
+    pub fn effective(&self) -> State {
+        let workloads = self
+            .instances
+            .iter()
+            .map(|(name, i)| (name.clone(), i.effective()))
+            .collect();
+        State {
+            api_version: self.state.api_version.clone(),
+            workloads,
+            configs: BTreeMap::new(),
+        }
     }
 
     /// The instances an agent runs.

@@ -216,9 +216,8 @@ async fn hello_brings_the_agents_workloads_and_all_states() {
     assert!(states
         .iter()
         .any(|(n, s)| n == "nginx" && s.to_string() == "Pending(Initial)"));
-    assert!(states
-        .iter()
-        .any(|(n, s)| n == "redis" && s.additional_info == "agent 'agent_B' is not connected"));
+    assert!(states.iter().any(|(n, s)| n == "redis"
+        && *s == ExecutionState::new(ExecState::Pending(ank_model::exec_state::Pending::Initial))));
     server.shutdown().await;
 }
 
@@ -343,8 +342,10 @@ async fn agent_states_are_stored_and_a_dropped_agent_shows_disconnected() {
         panic!("state")
     };
     let altered = event.altered_fields.expect("an event");
-    assert_eq!(altered.updated_fields.len(), 1);
+    // state and subState changed, each named (as Ankaios does, last field first).
+    assert_eq!(altered.updated_fields.len(), 2, "{altered:?}");
     assert!(altered.updated_fields[0].starts_with("workloadStates.agent_A.nginx."));
+    assert!(altered.updated_fields[0].ends_with(".subState"));
     // The event carries the changed part (the new state), and nothing else.
     let carried: ank_model::CompleteState = event
         .complete_state
@@ -576,9 +577,13 @@ async fn events_name_exactly_the_fields_an_agent_changed() {
     }))
     .await;
     let reported = next_altered(&mut events).await.expect("an event");
+    // Pending(Initial) -> Running(Ok): Ankaios names the changed fields, last field first.
     assert_eq!(
         reported.updated_fields,
-        [format!("workloadStates.agent_A.nginx.{id}")]
+        [
+            format!("workloadStates.agent_A.nginx.{id}.subState"),
+            format!("workloadStates.agent_A.nginx.{id}.state")
+        ]
     );
     assert!(reported.added_fields.is_empty() && reported.removed_fields.is_empty());
 
@@ -587,10 +592,196 @@ async fn events_name_exactly_the_fields_an_agent_changed() {
     assert_eq!(gone.removed_fields, ["agents.agent_A"]);
     assert_eq!(
         gone.updated_fields,
-        [format!("workloadStates.agent_A.nginx.{id}")]
+        [
+            format!("workloadStates.agent_A.nginx.{id}.subState"),
+            format!("workloadStates.agent_A.nginx.{id}.state")
+        ]
     );
     let complete = get_state(&mut cli, &[]).await;
     assert!(complete.agents.contains_key("agent_B"));
     drop(b);
+    server.shutdown().await;
+}
+
+/// `m.yaml` of ankaios-samples.md.
+const SAMPLE: &str = r#"apiVersion: v1
+workloads:
+  web:
+    runtime: podman
+    agent: agent_Z
+    restartPolicy: ALWAYS
+    configs:
+      port: web_port
+    runtimeConfig: |
+      image: docker.io/library/nginx:latest
+      commandOptions: ["-p", "{{port.value}}:80"]
+  job:
+    runtime: unknown-runtime
+    agent: agent_S
+    runtimeConfig: |
+      command: echo hi
+configs:
+  web_port:
+    value: "8081"
+"#;
+
+async fn next_event(events: &mut Streaming<pb::Response>) -> pb::CompleteStateResponse {
+    let event = tokio::time::timeout(Duration::from_secs(5), events.message())
+        .await
+        .expect("an event in time")
+        .expect("ok")
+        .expect("event");
+    let Some(ResponseContent::CompleteStateResponse(r)) = event.response_content else {
+        panic!("state")
+    };
+    r
+}
+
+/// The updated fields of the next event.
+async fn next_updated(events: &mut Streaming<pb::Response>) -> Vec<String> {
+    let event = next_event(events).await;
+    event.altered_fields.expect("an event").updated_fields
+}
+
+/// `prefix.leaf` for each leaf.
+fn leaves(prefix: &str, leaves: &[&str]) -> Vec<String> {
+    leaves.iter().map(|l| format!("{prefix}.{l}")).collect()
+}
+
+fn report(instance: &pb::WorkloadInstanceName, state: ExecutionState) -> ToServerEnum {
+    ToServerEnum::UpdateWorkloadState(UpdateWorkloadState {
+        workload_states: vec![WorkloadState {
+            instance_name: Some(instance.clone()),
+            execution_state: Some(state.into()),
+        }],
+    })
+}
+
+/// The sample's `ank get events -c -o json` session, event by event: instance ids as Ankaios
+/// computes them, `effectiveState` rendered, and the altered fields Ankaios names.
+#[tokio::test]
+async fn events_follow_a_workload_as_ankaios_reports_them() {
+    use ank_model::exec_state::{Pending, Stopping};
+    let server = Server::start(SAMPLE).await;
+    let mut agent = Agent::connect(&server, "agent_S").await;
+    let _hello = agent.next().await;
+    let mut cli = server.cli().await;
+    let mut events = cli
+        .subscribe(state_request(&[], true))
+        .await
+        .expect("subscribes")
+        .into_inner();
+    let first = next_event(&mut events).await;
+    assert!(first.altered_fields.is_none(), "the state comes first");
+    let first: CompleteState = first
+        .complete_state
+        .expect("state")
+        .try_into()
+        .expect("converts");
+    let web_id = "edcd226c0026a5a9000f2b121cce739e09322c2722b76fc8aa26e1be10ff2aa5";
+    let job_id = "2be5b915c978476afa00e925e69aab6042159f6416223b3109a3eb8e3bdf4309";
+    assert!(first.workload_states["agent_Z"]["web"].contains_key(web_id));
+    assert_eq!(
+        first.workload_states["agent_Z"]["web"][web_id],
+        ExecutionState::new(ExecState::Pending(Pending::Initial)),
+        "a workload whose agent never came is Pending(Initial) without info"
+    );
+    assert!(first.workload_states["agent_S"]["job"].contains_key(job_id));
+    let effective = first.effective_state.expect("effectiveState");
+    assert_eq!(
+        effective.workloads["web"].runtime_config,
+        "image: docker.io/library/nginx:latest\ncommandOptions: [\"-p\", \"8081:80\"]"
+    );
+    assert!(effective.workloads["web"].configs.is_empty() && effective.configs.is_empty());
+
+    let m2 = "apiVersion: v1\nworkloads:\n  job2:\n    runtime: unknown-runtime\n    agent: agent_S\n    runtimeConfig: \"\"\n";
+    cli.request(update_request(m2, &["desiredState.workloads.job2"]))
+        .await
+        .expect("applied");
+    let added = next_event(&mut events).await;
+    let altered = added.altered_fields.expect("an event");
+    assert_eq!(
+        altered.added_fields,
+        [
+            "desiredState.workloads.job2",
+            "workloadStates.agent_S.job2",
+            "effectiveState.workloads.job2"
+        ]
+    );
+    assert!(altered.updated_fields.is_empty() && altered.removed_fields.is_empty());
+    let parts: CompleteState = added
+        .complete_state
+        .expect("parts")
+        .try_into()
+        .expect("converts");
+    assert_eq!(
+        parts.desired_state.workloads.keys().collect::<Vec<_>>(),
+        ["job2"]
+    );
+    assert!(parts.agents.is_empty(), "only the altered parts: {parts:?}");
+
+    let job2 = loop {
+        if let FromServerEnum::UpdateWorkload(update) = agent.next_non_state().await {
+            break update.added_workloads[0]
+                .instance_name
+                .clone()
+                .expect("name");
+        }
+    };
+    let starting = ExecutionState::with_info(
+        ExecState::Pending(Pending::Starting),
+        "Triggered at runtime.",
+    );
+    agent.send(report(&job2, starting)).await;
+    let id = &job2.id;
+    assert_eq!(
+        next_updated(&mut events).await,
+        leaves(
+            &format!("workloadStates.agent_S.job2.{id}"),
+            &["subState", "additionalInfo"]
+        )
+    );
+
+    cli.request(update_request(
+        "apiVersion: v1\n",
+        &["desiredState.workloads.job2"],
+    ))
+    .await
+    .expect("deleted");
+    let removed = next_event(&mut events).await;
+    assert_eq!(
+        removed.altered_fields.expect("an event").removed_fields,
+        [
+            "desiredState.workloads.job2",
+            "effectiveState.workloads.job2"
+        ]
+    );
+    let parts = removed.complete_state.expect("parts");
+    assert_eq!(
+        parts.desired_state.map(|s| s.api_version),
+        Some("v1".into())
+    );
+    assert_eq!(
+        parts.effective_state.map(|s| s.api_version),
+        Some("v1".into())
+    );
+
+    let stopping = ExecutionState::new(ExecState::Stopping(Stopping::RequestedAtRuntime));
+    agent.send(report(&job2, stopping)).await;
+    assert_eq!(
+        next_updated(&mut events).await,
+        leaves(
+            &format!("workloadStates.agent_S.job2.{id}"),
+            &["subState", "state", "additionalInfo"]
+        )
+    );
+    agent
+        .send(report(&job2, ExecutionState::new(ExecState::Removed)))
+        .await;
+    let gone = next_event(&mut events)
+        .await
+        .altered_fields
+        .expect("an event");
+    assert_eq!(gone.removed_fields, ["workloadStates.agent_S.job2"]);
     server.shutdown().await;
 }

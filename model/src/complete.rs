@@ -10,7 +10,7 @@ use crate::{ExecutionState, State};
 /// agent → workload → instance id → state, as Ankaios nests them.
 pub type WorkloadStates = BTreeMap<String, BTreeMap<String, BTreeMap<String, ExecutionState>>>;
 
-/// Everything the server knows.
+/// Everything the server knows, in the field order of Ankaios' `ank_base.CompleteState`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CompleteState {
@@ -23,14 +23,19 @@ pub struct CompleteState {
     /// Connected agents.
     #[serde(default)]
     pub agents: BTreeMap<String, AgentAttributes>,
+    /// The desired state as the server applies it (Ankaios 1.1): templates rendered, each
+    /// workload on the agent it was placed on, workload `configs` and top-level configs
+    /// dropped. `None` where a field mask left it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effective_state: Option<State>,
 }
 
 /// What the server knows of one connected agent.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AgentAttributes {
-    /// The tags the agent registered with (`ank-agent -t key=value`).
-    #[serde(default)]
+    /// The tags the agent registered with (`ank-agent -t key=value`); omitted when empty.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
     /// Resource figures the agent reports.
     #[serde(default)]

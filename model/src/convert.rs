@@ -123,7 +123,7 @@ impl TryFrom<pb::Workload> for Workload {
                 .map(File::from)
                 .collect(),
             control_interface_access: w.control_interface_access.unwrap_or_default().try_into()?,
-            runtime_config: w.runtime_config.unwrap_or_default(),
+            runtime_config: crate::state::trim_runtime_config(w.runtime_config.unwrap_or_default()),
             node_selector: w.node_selector,
         })
     }
@@ -448,7 +448,7 @@ impl From<CompleteState> for pb::CompleteState {
                     .map(|(name, a)| (name, a.into()))
                     .collect(),
             }),
-            effective_state: None,
+            effective_state: c.effective_state.map(Into::into),
         }
     }
 }
@@ -469,6 +469,7 @@ impl TryFrom<pb::CompleteState> for CompleteState {
         Ok(CompleteState {
             desired_state: c.desired_state.unwrap_or_default().try_into()?,
             workload_states,
+            effective_state: c.effective_state.map(TryInto::try_into).transpose()?,
             agents: c
                 .agents
                 .unwrap_or_default()

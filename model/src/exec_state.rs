@@ -197,23 +197,23 @@ impl fmt::Display for ExecutionState {
     }
 }
 
-/// Serialized as Ankaios does: `{state, subState, additionalInfo}`.
+/// Serialized as Ankaios does: `{additionalInfo, state, subState}`, in that order.
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Wire {
+    #[serde(default)]
+    additional_info: String,
     state: String,
     #[serde(default)]
     sub_state: String,
-    #[serde(default)]
-    additional_info: String,
 }
 
 impl Serialize for ExecutionState {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         Wire {
+            additional_info: self.additional_info.clone(),
             state: self.state_name().to_owned(),
             sub_state: self.substate_name().to_owned(),
-            additional_info: self.additional_info.clone(),
         }
         .serialize(serializer)
     }

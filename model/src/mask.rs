@@ -9,6 +9,12 @@ use crate::{CompleteState, State};
 
 /// The first segment of every desired-state path.
 pub const DESIRED_STATE: &str = "desiredState";
+/// The first segment of every effective-state path.
+pub const EFFECTIVE_STATE: &str = "effectiveState";
+/// The first segment of every execution-state path (`workloadStates.<agent>.<workload>.<id>`).
+pub const WORKLOAD_STATES: &str = "workloadStates";
+/// The first segment of every agent path (`agents.<agent>.status`).
+pub const AGENTS: &str = "agents";
 
 /// A masked update that cannot be applied.
 #[derive(Debug, thiserror::Error)]
@@ -52,21 +58,22 @@ impl AlteredFields {
         }
         let masks = with_implied(masks);
         let keep = |paths: &[String], source: &Value| {
-            let mut out = Vec::new();
+            let mut out = Unique::default();
+            let mut push = |path: String| out.push(path);
             for path in paths {
                 let segments: Vec<&str> = path.split('.').collect();
                 for mask in &masks {
                     let mask: Vec<&str> = mask.split('.').collect();
                     if covers(&mask, &segments) {
-                        out.push(path.clone());
+                        push(path.clone());
                     } else if covers(&segments, &mask) {
-                        out.extend(expand(source, &mask).into_iter().map(|p| p.join(".")));
+                        for p in expand(source, &mask) {
+                            push(p.join("."));
+                        }
                     }
                 }
             }
-            out.sort();
-            out.dedup();
-            out
+            out.items
         };
         AlteredFields {
             added: keep(&self.added, new),
@@ -76,17 +83,19 @@ impl AlteredFields {
     }
 }
 
-/// `masks` plus `desiredState.apiVersion` when one of them starts with `desiredState`.
+/// `masks` plus `<section>.apiVersion` when one of them starts with `desiredState` or
+/// `effectiveState`: Ankaios always shows the API version of a state it shows.
 fn with_implied(masks: &[String]) -> Vec<String> {
-    let mut masks = masks.to_vec();
-    let wants_desired = masks
-        .iter()
-        .any(|m| m.split('.').next() == Some(DESIRED_STATE));
-    let api_version = format!("{DESIRED_STATE}.apiVersion");
-    if wants_desired && !masks.contains(&api_version) {
-        masks.push(api_version);
+    let mut implied = Vec::new();
+    for section in [DESIRED_STATE, EFFECTIVE_STATE] {
+        let api_version = format!("{section}.apiVersion");
+        let wanted = masks.iter().any(|m| m.split('.').next() == Some(section));
+        if wanted && !masks.contains(&api_version) {
+            implied.push(api_version);
+        }
     }
-    masks
+    implied.extend(masks.iter().cloned());
+    implied
 }
 
 /// Whether `prefix` (which may hold `*`) matches the first segments of `path`.
@@ -183,18 +192,50 @@ pub fn filter(state: &CompleteState, masks: &[String]) -> CompleteState {
     serde_json::from_value(filter_value(&full, masks)).unwrap_or_default()
 }
 
-/// [`filter`] on the JSON value of a complete state.
+/// [`filter`] on the JSON value of a complete state. The result keeps `full`'s key order
+/// (the order Ankaios prints fields in), whatever the order of the masks.
 pub fn filter_value(full: &Value, masks: &[String]) -> Value {
-    let mut out = Value::Object(Map::new());
+    let mut selected = Selection::default();
     for mask in with_implied(masks) {
         let segments: Vec<&str> = mask.split('.').collect();
         for path in expand(full, &segments) {
-            if let Some(v) = get(full, &path) {
-                set(&mut out, &path, v.clone());
-            }
+            selected.insert(&path);
         }
     }
-    out
+    selected
+        .prune(full)
+        .unwrap_or_else(|| Value::Object(Map::new()))
+}
+
+/// The concrete paths a filter keeps, as a tree: a node is `whole` when a path ends there.
+#[derive(Debug, Default)]
+struct Selection {
+    whole: bool,
+    children: std::collections::BTreeMap<String, Selection>,
+}
+
+impl Selection {
+    fn insert(&mut self, path: &[String]) {
+        let node = path.iter().fold(self, |node, key| {
+            node.children.entry(key.clone()).or_default()
+        });
+        node.whole = true;
+    }
+
+    /// The parts of `value` this selection keeps, in `value`'s order; `None` for nothing.
+    fn prune(&self, value: &Value) -> Option<Value> {
+        if self.whole {
+            return Some(value.clone());
+        }
+        let Value::Object(map) = value else {
+            return None;
+        };
+        let kept: Map<String, Value> = map
+            .iter()
+            .filter_map(|(key, v)| Some((key.clone(), self.children.get(key)?.prune(v)?)))
+            .collect();
+        (!kept.is_empty()).then_some(Value::Object(kept))
+    }
 }
 
 /// The desired state after an `UpdateStateRequest`: each mask (`desiredState.workloads.nginx`,
@@ -229,29 +270,38 @@ pub fn apply_update(current: &State, new: &State, masks: &[String]) -> Result<St
     serde_json::from_value(result).map_err(MaskError::Invalid)
 }
 
-/// The number of segments at which a path becomes a leaf for [`altered_fields`]: an execution
-/// state (`workloadStates.<agent>.<workload>.<id>`) is reported as one field.
-fn leaf_depth(path: &[String]) -> Option<usize> {
-    (path.first().map(String::as_str) == Some("workloadStates")).then_some(4)
+/// The depth down to which an added or removed subtree is reported path by path: below
+/// `workloadStates` a workload of an agent (`workloadStates.agent_A.nginx`), as Ankaios
+/// reports it; elsewhere the first key that appeared or went.
+fn report_depth(path: &[String]) -> usize {
+    match path.first().map(String::as_str) {
+        Some(WORKLOAD_STATES) => 3,
+        _ => 0,
+    }
 }
 
-/// The paths that differ between two complete states (as JSON values). Added and removed
-/// subtrees are reported at their first key, except below `workloadStates`, which is always
-/// reported per instance (`workloadStates.agent_A.nginx.<id>`). Sorted.
+/// The paths that differ between two complete states (as JSON values), in document order.
+/// Added and removed subtrees are reported at their first key (below `workloadStates`, per
+/// workload); updates at the leaf that changed
+/// (`workloadStates.agent_A.nginx.<id>.subState`), as Ankaios reports them.
 pub fn altered_fields(old: &Value, new: &Value) -> AlteredFields {
     let mut out = AlteredFields::default();
     diff(old, new, &mut Vec::new(), &mut out);
-    out.added.sort();
-    out.updated.sort();
-    out.removed.sort();
     out
 }
 
 fn diff(old: &Value, new: &Value, path: &mut Vec<String>, out: &mut AlteredFields) {
-    let at_leaf = leaf_depth(path).is_some_and(|d| path.len() >= d);
     match (old, new) {
-        (Value::Object(a), Value::Object(b)) if !at_leaf => {
-            for (key, va) in a {
+        (Value::Object(a), Value::Object(b)) => {
+            // Ankaios names the changed fields of an execution state last field first
+            // (`subState`, `state`, `additionalInfo`); scripts may compare the lists.
+            let execution_state = path.len() == 4 && path[0] == WORKLOAD_STATES;
+            let keys: Box<dyn Iterator<Item = (&String, &Value)>> = if execution_state {
+                Box::new(a.iter().rev())
+            } else {
+                Box::new(a.iter())
+            };
+            for (key, va) in keys {
                 path.push(key.clone());
                 match b.get(key) {
                     Some(vb) => diff(va, vb, path, out),
@@ -270,10 +320,10 @@ fn diff(old: &Value, new: &Value, path: &mut Vec<String>, out: &mut AlteredField
     }
 }
 
-/// Reports an added or removed subtree, down to the leaf depth where there is one.
+/// Reports an added or removed subtree, down to the report depth where there is one.
 fn whole(value: &Value, path: &mut Vec<String>, out: &mut Vec<String>) {
-    match (leaf_depth(path), value) {
-        (Some(depth), Value::Object(map)) if path.len() < depth => {
+    match value {
+        Value::Object(map) if path.len() < report_depth(path) => {
             for (key, v) in map {
                 path.push(key.clone());
                 whole(v, path, out);
@@ -281,6 +331,43 @@ fn whole(value: &Value, path: &mut Vec<String>, out: &mut Vec<String>) {
             }
         }
         _ => out.push(path.join(".")),
+    }
+}
+
+/// The paths whose values an event's `completeState` carries: every altered path, widened to
+/// the unit a client can read on its own (a whole execution state, a whole agent status).
+/// Removed paths are kept so that the state they belonged to still shows its `apiVersion`.
+pub fn event_paths(altered: &AlteredFields) -> Vec<String> {
+    let mut out = Unique::default();
+    for path in altered
+        .added
+        .iter()
+        .chain(&altered.updated)
+        .chain(&altered.removed)
+    {
+        let segments: Vec<&str> = path.split('.').collect();
+        let depth = match segments.first().copied() {
+            Some(WORKLOAD_STATES) => 4,
+            Some(AGENTS) => 3,
+            _ => segments.len(),
+        };
+        out.push(segments[..depth.min(segments.len())].join("."));
+    }
+    out.items
+}
+
+/// Paths in first-seen order without repeats, in linear time (an event may name thousands).
+#[derive(Default)]
+struct Unique {
+    items: Vec<String>,
+    seen: std::collections::HashSet<String>,
+}
+
+impl Unique {
+    fn push(&mut self, path: String) {
+        if self.seen.insert(path.clone()) {
+            self.items.push(path);
+        }
     }
 }
 

@@ -11,6 +11,9 @@ pub const API_VERSION: &str = "v1";
 pub const API_VERSION_V0_1: &str = "v0.1";
 
 /// A desired state: what the user applies with `ank apply` or the server's startup manifest.
+///
+/// Fields serialize in Ankaios' order with its omissions (`get state` output is compared
+/// byte for byte by scripts): `workloads` is always written, `configs` only when non-empty.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct State {
@@ -21,7 +24,11 @@ pub struct State {
     #[serde(default, deserialize_with = "null_as_default")]
     pub workloads: BTreeMap<String, Workload>,
     /// Config items by key, referenced from workloads through aliases.
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub configs: BTreeMap<String, ConfigItem>,
 }
 
@@ -35,42 +42,72 @@ impl State {
     }
 }
 
-/// One workload as the user declares it.
+/// One workload as the user declares it. Fields are declared (and so serialized) in the
+/// order of Ankaios' `ank_base.Workload`; empty maps and lists are omitted as Ankaios omits
+/// them.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Workload {
     /// The agent (node) that runs it; empty means not scheduled. May be a template.
     #[serde(default, deserialize_with = "null_as_default")]
     pub agent: String,
-    /// `podman`, `podman-kube` or `native`.
-    #[serde(default)]
-    pub runtime: String,
     /// When the agent restarts it.
     #[serde(default)]
     pub restart_policy: RestartPolicy,
-    /// Free-form labels. `v0.1` writes them as a list of `{key, value}`.
-    #[serde(default, deserialize_with = "tags_map_or_list")]
-    pub tags: BTreeMap<String, String>,
     /// Workloads that must reach a condition before this one starts.
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub dependencies: BTreeMap<String, AddCondition>,
+    /// Free-form labels. `v0.1` writes them as a list of `{key, value}`.
+    #[serde(
+        default,
+        deserialize_with = "tags_map_or_list",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub tags: BTreeMap<String, String>,
+    /// `podman`, `podman-kube` or `native`.
+    #[serde(default)]
+    pub runtime: String,
+    /// The runtime's configuration: a YAML string, parsed by the runtime. May be a template.
+    /// Trimmed when read (the final newline of a `|` block goes), as Ankaios stores it, so
+    /// the instance id (its hash) is the one Ankaios computes.
+    #[serde(default, deserialize_with = "trimmed")]
+    pub runtime_config: String,
+    /// What the workload may do through the control interface.
+    #[serde(default, skip_serializing_if = "ControlInterfaceAccess::is_empty")]
+    pub control_interface_access: ControlInterfaceAccess,
     /// Config alias -> top-level config key, usable in templates.
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub configs: BTreeMap<String, String>,
     /// Files mounted into the workload.
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub files: Vec<File>,
-    /// What the workload may do through the control interface.
-    #[serde(default)]
-    pub control_interface_access: ControlInterfaceAccess,
-    /// The runtime's configuration: a YAML string, parsed by the runtime. May be a template.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub runtime_config: String,
     /// Anchorage extension: agent tags that a scheduler matches when `agent` is empty
     /// (from a Kubernetes `nodeSelector`). Omitted from output when empty, so Ankaios
     /// manifests round-trip unchanged.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub node_selector: BTreeMap<String, String>,
+}
+
+/// A runtimeConfig as Ankaios stores it: without leading and trailing whitespace.
+pub fn trim_runtime_config(text: String) -> String {
+    let trimmed = text.trim();
+    if trimmed.len() == text.len() {
+        text
+    } else {
+        trimmed.to_owned()
+    }
 }
 
 /// `restartPolicy`.
@@ -126,6 +163,13 @@ pub struct ControlInterfaceAccess {
     pub deny_rules: Vec<AccessRule>,
 }
 
+impl ControlInterfaceAccess {
+    /// Whether there are no rules at all (then `get state` omits the field).
+    pub fn is_empty(&self) -> bool {
+        self.allow_rules.is_empty() && self.deny_rules.is_empty()
+    }
+}
+
 /// One access rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", deny_unknown_fields)]
@@ -179,6 +223,15 @@ where
     T: Default + Deserialize<'de>,
 {
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// A runtimeConfig (null as empty), trimmed as Ankaios stores it.
+fn trimmed<'de, D>(deserializer: D) -> Result<String, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    let text: Option<String> = Option::deserialize(deserializer)?;
+    Ok(trim_runtime_config(text.unwrap_or_default()))
 }
 
 /// `tags` as a map (`v1`) or a list of `{key, value}` (`v0.1`).

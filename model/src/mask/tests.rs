@@ -153,7 +153,7 @@ fn update_mask_outside_desired_state_is_an_error() {
 }
 
 #[test]
-fn altered_fields_report_first_differing_key_and_instances() {
+fn altered_fields_report_first_differing_key_and_workloads_in_document_order() {
     let old = json!({
         "desiredState": {"workloads": {"a": {"agent": "x"}, "b": {"agent": "x"}}},
         "workloadStates": {},
@@ -165,12 +165,13 @@ fn altered_fields_report_first_differing_key_and_instances() {
         "agents": {"agent_A": {"tags": {}}}
     });
     let altered = altered_fields(&old, &new);
+    // Ankaios reports a workload appearing on an agent at the workload, not the instance.
     assert_eq!(
         altered.added,
         [
-            "agents.agent_A",
             "desiredState.workloads.c",
-            "workloadStates.agent_A.c.id"
+            "workloadStates.agent_A.c",
+            "agents.agent_A"
         ]
     );
     assert_eq!(altered.updated, ["desiredState.workloads.a.agent"]);
@@ -178,13 +179,102 @@ fn altered_fields_report_first_differing_key_and_instances() {
 }
 
 #[test]
-fn execution_state_changes_are_one_field() {
-    let old = json!({"workloadStates": {"A": {"w": {"id": {"state": "Pending", "subState": "Initial"}}}}});
-    let new =
-        json!({"workloadStates": {"A": {"w": {"id": {"state": "Running", "subState": "Ok"}}}}});
+fn execution_state_changes_name_each_changed_field_last_field_first() {
+    // As in ankaios-samples.md: Pending(Initial) -> Pending(Starting) with info names
+    // subState and additionalInfo; -> Stopping(RequestedAtRuntime) names all three.
+    let state = |state: &str, sub: &str, info: &str| {
+        json!({"workloadStates": {"A": {"w": {"id": {
+            "additionalInfo": info, "state": state, "subState": sub}}}}})
+    };
+    let initial = state("Pending", "Initial", "");
+    let starting = state("Pending", "Starting", "Triggered at runtime.");
+    let stopping = state("Stopping", "RequestedAtRuntime", "");
     assert_eq!(
-        altered_fields(&old, &new).updated,
-        ["workloadStates.A.w.id"]
+        altered_fields(&initial, &starting).updated,
+        [
+            "workloadStates.A.w.id.subState",
+            "workloadStates.A.w.id.additionalInfo"
+        ]
+    );
+    assert_eq!(
+        altered_fields(&starting, &stopping).updated,
+        [
+            "workloadStates.A.w.id.subState",
+            "workloadStates.A.w.id.state",
+            "workloadStates.A.w.id.additionalInfo"
+        ]
+    );
+}
+
+#[test]
+fn a_workload_gone_from_an_agent_is_removed_at_the_workload() {
+    let old = json!({"workloadStates": {"A": {"w": {"id": {"state": "Stopping"}}}}});
+    let new = json!({"workloadStates": {}});
+    let altered = altered_fields(&old, &new);
+    assert_eq!(altered.removed, ["workloadStates.A.w"]);
+    // The event then carries nothing of it: `completeState` is `{}`.
+    assert_eq!(filter_value(&new, &event_paths(&altered)), json!({}));
+}
+
+#[test]
+fn event_paths_widen_to_whole_execution_states_and_agent_status() {
+    let altered = AlteredFields {
+        added: vec!["desiredState.workloads.w".into()],
+        updated: vec![
+            "workloadStates.A.w.id.subState".into(),
+            "workloadStates.A.w.id.additionalInfo".into(),
+            "agents.A.status.cpuUsage".into(),
+        ],
+        removed: vec!["effectiveState.workloads.v".into()],
+    };
+    assert_eq!(
+        event_paths(&altered),
+        [
+            "desiredState.workloads.w",
+            "workloadStates.A.w.id",
+            "agents.A.status",
+            "effectiveState.workloads.v"
+        ]
+    );
+}
+
+#[test]
+fn a_removed_workload_leaves_its_states_api_version() {
+    let new = json!({
+        "desiredState": {"apiVersion": "v1", "workloads": {"other": {}}},
+        "effectiveState": {"apiVersion": "v1", "workloads": {"other": {}}}
+    });
+    let altered = AlteredFields {
+        removed: vec![
+            "desiredState.workloads.job2".into(),
+            "effectiveState.workloads.job2".into(),
+        ],
+        ..AlteredFields::default()
+    };
+    assert_eq!(
+        serde_json::to_string(&filter_value(&new, &event_paths(&altered))).expect("json"),
+        r#"{"desiredState":{"apiVersion":"v1"},"effectiveState":{"apiVersion":"v1"}}"#
+    );
+}
+
+#[test]
+fn filtered_output_keeps_the_states_field_order_whatever_the_mask_order() {
+    let full = json!({
+        "desiredState": {"apiVersion": "v1", "workloads": {
+            "job": {"agent": "agent_S", "restartPolicy": "NEVER", "runtime": "x"},
+            "web": {"agent": "agent_Z", "restartPolicy": "ALWAYS", "runtime": "podman"}}},
+        "workloadStates": {}
+    });
+    let filtered = filter_value(
+        &full,
+        &masks(&[
+            "desiredState.workloads.*.runtime",
+            "desiredState.workloads.*.agent",
+        ]),
+    );
+    assert_eq!(
+        serde_json::to_string(&filtered).expect("json"),
+        r#"{"desiredState":{"apiVersion":"v1","workloads":{"job":{"agent":"agent_S","runtime":"x"},"web":{"agent":"agent_Z","runtime":"podman"}}}}"#
     );
 }
 
@@ -193,8 +283,9 @@ fn altered_fields_are_filtered_and_narrowed_to_masks() {
     let old = json!({"workloadStates": {}});
     let new = json!({"workloadStates": {"A": {"w": {"id": {}}, "v": {"id": {}}}}});
     let altered = altered_fields(&old, &new);
+    assert_eq!(altered.added, ["workloadStates.A.w", "workloadStates.A.v"]);
     let filtered = altered.filtered(&masks(&["workloadStates.*.w"]), &old, &new);
-    assert_eq!(filtered.added, ["workloadStates.A.w.id"]);
+    assert_eq!(filtered.added, ["workloadStates.A.w"]);
     assert!(altered.filtered(&masks(&["agents"]), &old, &new).is_empty());
 
     let old = json!({"agents": {}});

@@ -22,16 +22,10 @@ fn pod_becomes_a_podman_kube_workload_that_podman_never_restarts() {
         workloads:
           web-v1:
             agent: agent_A
-            runtime: podman-kube
             restartPolicy: ALWAYS
             tags:
               app: web
-            dependencies: {}
-            configs: {}
-            files: []
-            controlInterfaceAccess:
-              allowRules: []
-              denyRules: []
+            runtime: podman-kube
             runtimeConfig: |
               generalOptions: []
               playOptions: []
@@ -53,7 +47,6 @@ fn pod_becomes_a_podman_kube_workload_that_podman_never_restarts() {
                   restartPolicy: Never
             nodeSelector:
               disk: ssd
-        configs: {}
     "#]]);
 }
 
@@ -63,90 +56,80 @@ fn deployment_gives_one_workload_per_replica_and_configmap_becomes_config() {
     check(
         yaml,
         expect![[r#"
-        apiVersion: v1
-        workloads:
-          api-0:
-            agent: ''
-            runtime: podman-kube
-            restartPolicy: ALWAYS
-            tags:
-              app: api
-            dependencies: {}
+            apiVersion: v1
+            workloads:
+              api-0:
+                agent: ''
+                restartPolicy: ALWAYS
+                tags:
+                  app: api
+                runtime: podman-kube
+                runtimeConfig: |
+                  generalOptions: []
+                  playOptions: []
+                  downOptions: []
+                  manifest: |
+                    apiVersion: v1
+                    kind: Pod
+                    metadata:
+                      labels:
+                        app: api
+                      name: api-0
+                    spec:
+                      containers:
+                      - envFrom:
+                        - configMapRef:
+                            name: settings
+                        image: nginx
+                        name: app
+                      restartPolicy: Never
+                    ---
+                    apiVersion: v1
+                    kind: ConfigMap
+                    data:
+                      mode: fast
+                    metadata:
+                      name: settings
+                configs:
+                  settings: settings
+              api-1:
+                agent: ''
+                restartPolicy: ALWAYS
+                tags:
+                  app: api
+                runtime: podman-kube
+                runtimeConfig: |
+                  generalOptions: []
+                  playOptions: []
+                  downOptions: []
+                  manifest: |
+                    apiVersion: v1
+                    kind: Pod
+                    metadata:
+                      labels:
+                        app: api
+                      name: api-1
+                    spec:
+                      containers:
+                      - envFrom:
+                        - configMapRef:
+                            name: settings
+                        image: nginx
+                        name: app
+                      restartPolicy: Never
+                    ---
+                    apiVersion: v1
+                    kind: ConfigMap
+                    data:
+                      mode: fast
+                    metadata:
+                      name: settings
+                configs:
+                  settings: settings
             configs:
-              settings: settings
-            files: []
-            controlInterfaceAccess:
-              allowRules: []
-              denyRules: []
-            runtimeConfig: |
-              generalOptions: []
-              playOptions: []
-              downOptions: []
-              manifest: |
-                apiVersion: v1
-                kind: Pod
-                metadata:
-                  labels:
-                    app: api
-                  name: api-0
-                spec:
-                  containers:
-                  - envFrom:
-                    - configMapRef:
-                        name: settings
-                    image: nginx
-                    name: app
-                  restartPolicy: Never
-                ---
-                apiVersion: v1
-                kind: ConfigMap
-                data:
-                  mode: fast
-                metadata:
-                  name: settings
-          api-1:
-            agent: ''
-            runtime: podman-kube
-            restartPolicy: ALWAYS
-            tags:
-              app: api
-            dependencies: {}
-            configs:
-              settings: settings
-            files: []
-            controlInterfaceAccess:
-              allowRules: []
-              denyRules: []
-            runtimeConfig: |
-              generalOptions: []
-              playOptions: []
-              downOptions: []
-              manifest: |
-                apiVersion: v1
-                kind: Pod
-                metadata:
-                  labels:
-                    app: api
-                  name: api-1
-                spec:
-                  containers:
-                  - envFrom:
-                    - configMapRef:
-                        name: settings
-                    image: nginx
-                    name: app
-                  restartPolicy: Never
-                ---
-                apiVersion: v1
-                kind: ConfigMap
-                data:
-                  mode: fast
-                metadata:
-                  name: settings
-        configs:
-          settings:
-            mode: fast
-    "#]],
+              settings:
+                mode: fast
+        "#]],
     );
 }
 
@@ -156,34 +139,28 @@ fn native_pod_gives_one_workload_per_container_with_templated_env() {
     check(
         yaml,
         expect![[r#"
-        apiVersion: v1
-        workloads:
-          tool-run:
-            agent: ''
-            runtime: native
-            restartPolicy: ON_FAILURE
-            tags: {}
-            dependencies: {}
+            apiVersion: v1
+            workloads:
+              tool-run:
+                agent: ''
+                restartPolicy: ON_FAILURE
+                runtime: native
+                runtimeConfig: |
+                  command:
+                  - /bin/sh
+                  - -c
+                  args:
+                  - echo $TOKEN
+                  env:
+                    MODE: x
+                    TOKEN: '{{creds.token}}'
+                  workingDir: /tmp
+                configs:
+                  creds: creds
             configs:
-              creds: creds
-            files: []
-            controlInterfaceAccess:
-              allowRules: []
-              denyRules: []
-            runtimeConfig: |
-              command:
-              - /bin/sh
-              - -c
-              args:
-              - echo $TOKEN
-              env:
-                MODE: x
-                TOKEN: '{{creds.token}}'
-              workingDir: /tmp
-        configs:
-          creds:
-            token: hi
-    "#]],
+              creds:
+                token: hi
+        "#]],
     );
 }
 
@@ -193,48 +170,34 @@ fn ankaios_manifests_merge_with_translated_objects() {
     check(
         yaml,
         expect![[r#"
-        apiVersion: v1
-        workloads:
-          app:
-            agent: ''
-            runtime: podman-kube
-            restartPolicy: NEVER
-            tags: {}
-            dependencies: {}
-            configs: {}
-            files: []
-            controlInterfaceAccess:
-              allowRules: []
-              denyRules: []
-            runtimeConfig: |
-              generalOptions: []
-              playOptions: []
-              downOptions: []
-              manifest: |
-                apiVersion: v1
-                kind: Pod
-                metadata:
-                  name: app
-                spec:
-                  containers:
-                  - image: nginx
-                    name: c
-                  restartPolicy: Never
-          db:
-            agent: a
-            runtime: podman
-            restartPolicy: NEVER
-            tags: {}
-            dependencies: {}
-            configs: {}
-            files: []
-            controlInterfaceAccess:
-              allowRules: []
-              denyRules: []
-            runtimeConfig: 'image: postgres'
-        configs:
-          port: '5432'
-    "#]],
+            apiVersion: v1
+            workloads:
+              app:
+                agent: ''
+                restartPolicy: NEVER
+                runtime: podman-kube
+                runtimeConfig: |
+                  generalOptions: []
+                  playOptions: []
+                  downOptions: []
+                  manifest: |
+                    apiVersion: v1
+                    kind: Pod
+                    metadata:
+                      name: app
+                    spec:
+                      containers:
+                      - image: nginx
+                        name: c
+                      restartPolicy: Never
+              db:
+                agent: a
+                restartPolicy: NEVER
+                runtime: podman
+                runtimeConfig: 'image: postgres'
+            configs:
+              port: '5432'
+        "#]],
     );
 }
 
