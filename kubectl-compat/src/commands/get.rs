@@ -4,6 +4,7 @@
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
+use ank_model::mask::{self, AlteredFields};
 use ank_model::CompleteState;
 use futures::StreamExt;
 use serde::Serialize;
@@ -37,7 +38,7 @@ pub enum What {
     #[command(visible_alias = "config")]
     Configs,
     /// Stream state changes until interrupted.
-    Events(StateArgs),
+    Events(EventsArgs),
 }
 
 /// `ank get workloads` arguments.
@@ -78,6 +79,19 @@ pub struct StateArgs {
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value = "yaml")]
     pub output: Format,
+}
+
+/// `ank get events` arguments.
+#[derive(Debug, clap::Args)]
+pub struct EventsArgs {
+    /// Field masks (`desiredState.workloads.nginx`, `*` wildcards).
+    pub masks: Vec<String>,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value = "yaml")]
+    pub output: Format,
+    /// Print the current state of the masks first, as an event without altered fields.
+    #[arg(short = 'c', long)]
+    pub include_current_state: bool,
 }
 
 /// Runs `ank get`.
@@ -133,27 +147,26 @@ fn render_workloads(state: &CompleteState, args: &WorkloadsArgs) -> anyhow::Resu
     })
 }
 
-/// The complete state as YAML/JSON; with masks, the top-level parts they left empty are dropped.
+/// The complete state as YAML/JSON, in Ankaios' shape, cut to the masks.
 pub fn render_state(state: &CompleteState, args: &StateArgs) -> anyhow::Result<String> {
-    // A YAML value keeps the field order (desiredState, workloadStates, agents) for both formats.
-    let mut value = serde_yaml_ng::to_value(state)?;
-    if !args.masks.is_empty() {
-        if let serde_yaml_ng::Value::Mapping(map) = &mut value {
-            map.retain(|_, v| !is_empty(v));
-        }
-    }
-    serialize(&value, args.output)
+    let value = state_value(state, &args.masks)?;
+    Ok(match args.output {
+        // Ankaios ends its YAML state with an empty line.
+        Format::Yaml => serialize(&value, Format::Yaml)? + "\n",
+        Format::Json => serialize(&value, Format::Json)?,
+    })
 }
 
-fn is_empty(value: &serde_yaml_ng::Value) -> bool {
-    use serde_yaml_ng::Value;
-    match value {
-        Value::Mapping(m) => m.values().all(is_empty),
-        Value::Sequence(a) => a.is_empty(),
-        Value::String(s) => s.is_empty(),
-        Value::Null => true,
-        _ => false,
-    }
+/// The state as Ankaios prints it (field order and omissions come from the model's serde),
+/// cut to `masks` (all of it for none). The server filters too, but its answer is typed, so
+/// fields a mask left out come back as defaults; pruning again here drops them.
+pub fn state_value(state: &CompleteState, masks: &[String]) -> anyhow::Result<serde_json::Value> {
+    let full = serde_json::to_value(state)?;
+    Ok(if masks.is_empty() {
+        full
+    } else {
+        mask::filter_value(&full, masks)
+    })
 }
 
 async fn watch_workloads(client: &mut Client, args: &WorkloadsArgs) -> anyhow::Result<()> {
@@ -186,17 +199,72 @@ async fn watch_workloads(client: &mut Client, args: &WorkloadsArgs) -> anyhow::R
     }
 }
 
-/// One event as `ank get events` prints it.
-#[derive(Serialize)]
+/// One event as `ank get events` prints it, in Ankaios' field order; empty path lists (and
+/// all three on the `-c` current-state event) are left out.
+#[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Event {
-    added_fields: Vec<String>,
-    updated_fields: Vec<String>,
-    removed_fields: Vec<String>,
-    complete_state: serde_yaml_ng::Value,
+pub struct Event {
+    /// When the CLI received it: RFC 3339 with nanoseconds, in UTC (`+00:00`).
+    pub timestamp: String,
+    /// Paths that appeared.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub added_fields: Vec<String>,
+    /// Paths whose value changed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub updated_fields: Vec<String>,
+    /// Paths that went.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub removed_fields: Vec<String>,
+    /// The altered parts of the state (the masked state for the `-c` event).
+    pub complete_state: serde_json::Value,
 }
 
-async fn stream_events(client: &mut Client, args: &StateArgs) -> anyhow::Result<()> {
+impl Event {
+    /// The event for one server response: `altered` is `None` for the current state that
+    /// starts every subscription, which is shown cut to `masks`.
+    pub fn new(
+        timestamp: String,
+        state: &CompleteState,
+        altered: Option<AlteredFields>,
+        masks: &[String],
+    ) -> anyhow::Result<Event> {
+        let Some(altered) = altered else {
+            return Ok(Event {
+                timestamp,
+                added_fields: Vec::new(),
+                updated_fields: Vec::new(),
+                removed_fields: Vec::new(),
+                complete_state: state_value(state, masks)?,
+            });
+        };
+        let full = serde_json::to_value(state)?;
+        Ok(Event {
+            timestamp,
+            complete_state: mask::filter_value(&full, &mask::event_paths(&altered)),
+            added_fields: altered.added,
+            updated_fields: altered.updated,
+            removed_fields: altered.removed,
+        })
+    }
+
+    /// The event as printed: one line of JSON, or a YAML document starting with `---`.
+    pub fn render(&self, format: Format) -> anyhow::Result<String> {
+        Ok(match format {
+            Format::Json => serde_json::to_string(self)? + "\n",
+            Format::Yaml => format!("---\n{}", serde_yaml_ng::to_string(self)?),
+        })
+    }
+}
+
+/// Now, as Ankaios stamps its events: `2026-12-01T11:18:42.072466186+00:00`.
+pub fn timestamp_now() -> String {
+    jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .strftime("%Y-%m-%dT%H:%M:%S%.9f%:z")
+        .to_string()
+}
+
+async fn stream_events(client: &mut Client, args: &EventsArgs) -> anyhow::Result<()> {
     let mut events = client.events(&args.masks).await?;
     loop {
         let response = tokio::select! {
@@ -206,25 +274,26 @@ async fn stream_events(client: &mut Client, args: &StateArgs) -> anyhow::Result<
             },
             _ = tokio::signal::ctrl_c() => return Ok(()),
         };
-        // The first answer is the plain state: no altered fields, not an event.
-        let Some(altered) = response.altered_fields else {
+        let altered = response.altered_fields.map(|a| AlteredFields {
+            added: a.added_fields,
+            updated: a.updated_fields,
+            removed: a.removed_fields,
+        });
+        // The first answer is the current state, not an event: shown only with `-c`.
+        if altered.is_none() && !args.include_current_state {
             continue;
-        };
-        let event = Event {
-            added_fields: altered.added_fields,
-            updated_fields: altered.updated_fields,
-            removed_fields: altered.removed_fields,
-            complete_state: serde_yaml_ng::to_value(complete_from_pb(response.complete_state)?)?,
-        };
-        let mut out = std::io::stdout().lock();
-        match args.output {
-            Format::Yaml => write!(out, "---\n{}", serialize(&event, Format::Yaml)?)?,
-            Format::Json => writeln!(out, "{}", serde_json::to_string(&event)?)?,
         }
+        let state = complete_from_pb(response.complete_state)?;
+        let event = Event::new(timestamp_now(), &state, altered, &args.masks)?;
+        // One write and a flush per event: a script reading the pipe sees it at once.
+        let mut out = std::io::stdout().lock();
+        out.write_all(event.render(args.output)?.as_bytes())?;
         out.flush()?;
     }
 }
 
+#[cfg(test)]
+mod golden;
 #[cfg(test)]
 mod tests {
     use ank_model::{ExecutionState, Workload};
