@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use ank_model::runtime_config::{NativeConfig, NATIVE};
+use ank_model::state::trim_runtime_config;
 use ank_model::Workload;
 use k8s_openapi::api::core::v1::PodSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -56,7 +57,8 @@ pub(super) fn workloads(
             working_dir: c.working_dir.clone(),
         };
         workload.runtime = NATIVE.to_owned();
-        workload.runtime_config = serde_yaml_ng::to_string(&config).unwrap_or_default();
+        workload.runtime_config =
+            trim_runtime_config(serde_yaml_ng::to_string(&config).unwrap_or_default());
         out.insert(format!("{}-{}", to_ankaios(name), c.name), workload);
     }
 }

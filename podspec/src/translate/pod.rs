@@ -2,6 +2,7 @@
 //! the normalised pod, followed by the ConfigMaps and Secrets it references.
 
 use ank_model::runtime_config::{PodmanKubeConfig, PODMAN_KUBE};
+use ank_model::state::trim_runtime_config;
 use ank_model::{RestartPolicy, Workload};
 use k8s_openapi::api::core::v1::{Pod, PodSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -53,7 +54,9 @@ pub(super) fn workload(
         ..PodmanKubeConfig::default()
     };
     workload.runtime = PODMAN_KUBE.to_owned();
-    workload.runtime_config = serde_yaml_ng::to_string(&config).unwrap_or_default();
+    // Trimmed as Ankaios stores every runtimeConfig it reads.
+    workload.runtime_config =
+        trim_runtime_config(serde_yaml_ng::to_string(&config).unwrap_or_default());
     (to_ankaios(name), workload)
 }
 

@@ -26,7 +26,7 @@ fn pod_becomes_a_podman_kube_workload_that_podman_never_restarts() {
             tags:
               app: web
             runtime: podman-kube
-            runtimeConfig: |
+            runtimeConfig: |-
               generalOptions: []
               playOptions: []
               downOptions: []
@@ -64,7 +64,7 @@ fn deployment_gives_one_workload_per_replica_and_configmap_becomes_config() {
                 tags:
                   app: api
                 runtime: podman-kube
-                runtimeConfig: |
+                runtimeConfig: |-
                   generalOptions: []
                   playOptions: []
                   downOptions: []
@@ -98,7 +98,7 @@ fn deployment_gives_one_workload_per_replica_and_configmap_becomes_config() {
                 tags:
                   app: api
                 runtime: podman-kube
-                runtimeConfig: |
+                runtimeConfig: |-
                   generalOptions: []
                   playOptions: []
                   downOptions: []
@@ -145,7 +145,7 @@ fn native_pod_gives_one_workload_per_container_with_templated_env() {
                 agent: ''
                 restartPolicy: ON_FAILURE
                 runtime: native
-                runtimeConfig: |
+                runtimeConfig: |-
                   command:
                   - /bin/sh
                   - -c
@@ -176,7 +176,7 @@ fn ankaios_manifests_merge_with_translated_objects() {
                 agent: ''
                 restartPolicy: NEVER
                 runtime: podman-kube
-                runtimeConfig: |
+                runtimeConfig: |-
                   generalOptions: []
                   playOptions: []
                   downOptions: []
