@@ -1,5 +1,6 @@
 //! `ank get workloads|state|agents|configs|events`: read the server's complete state and print it
-//! as a table (workloads, agents, configs) or as YAML/JSON (state, events).
+//! as a table (workloads, agents, configs; `-o wide` adds columns to the first two) or as
+//! YAML/JSON (state, events).
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -32,7 +33,7 @@ pub enum What {
     State(StateArgs),
     /// The connected agents.
     #[command(visible_alias = "agent")]
-    Agents,
+    Agents(AgentsArgs),
     /// The config items.
     #[command(visible_alias = "config")]
     Configs,
@@ -70,6 +71,21 @@ pub enum RowFormat {
     Json,
 }
 
+/// `ank get agents` arguments.
+#[derive(Debug, clap::Args)]
+pub struct AgentsArgs {
+    /// `wide` adds TAGS.
+    #[arg(short = 'o', long, value_enum)]
+    pub output: Option<Wide>,
+}
+
+/// The one other layout of a table that has no YAML/JSON output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Wide {
+    /// More columns.
+    Wide,
+}
+
 /// `ank get state` / `ank get events` arguments.
 #[derive(Debug, clap::Args)]
 pub struct StateArgs {
@@ -93,9 +109,9 @@ pub fn run(global: &GlobalOptions, args: Args) -> anyhow::Result<ExitCode> {
                 "{}",
                 render_state(&client.complete_state(&a.masks).await?, &a)?
             ),
-            What::Agents => print!(
+            What::Agents(a) => print!(
                 "{}",
-                table::agents_table(&client.complete_state(&[]).await?)
+                table::agents_table(&client.complete_state(&[]).await?, a.output.is_some())
             ),
             What::Configs => print!(
                 "{}",
