@@ -1,6 +1,6 @@
 //! `ank get workloads|state|agents|configs|events`: read the server's complete state and print it
 //! as a table (workloads, agents, configs; `-o wide` adds columns to the first two) or as
-//! YAML/JSON (state, events).
+//! YAML/JSON (state, events). `ank get workloads -s` is `--state`, as in Ankaios.
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -9,7 +9,7 @@ use ank_model::CompleteState;
 use futures::StreamExt;
 use serde::Serialize;
 
-use crate::cli::GlobalOptions;
+use crate::cli::{GlobalOptions, ServerUrlWithoutShort};
 use crate::client::{complete_from_pb, Client};
 use crate::commands::apply::{serialize, Format};
 use crate::runner;
@@ -50,7 +50,7 @@ pub struct WorkloadsArgs {
     #[arg(short = 'a', long)]
     pub agent: Option<String>,
     /// Only workloads in this state (`Running` or `Running(Ok)`, any case).
-    #[arg(long)]
+    #[arg(short = 's', long)]
     pub state: Option<String>,
     /// Redraw the table on every change.
     #[arg(short = 'w', long)]
@@ -58,6 +58,9 @@ pub struct WorkloadsArgs {
     /// `wide` adds INSTANCE ID and TAGS; `yaml`/`json` print the rows.
     #[arg(short = 'o', long, value_enum)]
     pub output: Option<RowFormat>,
+    /// `-s` is `--state` here.
+    #[command(flatten)]
+    pub server: ServerUrlWithoutShort,
 }
 
 /// Output of `ank get workloads`.
@@ -272,6 +275,7 @@ mod tests {
             state: state.map(Into::into),
             watch: false,
             output: None,
+            server: ServerUrlWithoutShort { server_url: None },
         }
     }
 
