@@ -9,6 +9,12 @@
 //! without its short: clap then does not push the global one (and its `-s`) into that verb, and
 //! still passes a value given there up to [`GlobalOptions`], since it matches global values by id.
 //! A test asserts the whole command line with `debug_assert`, which finds any clash left.
+//!
+//! # What `-q` suppresses
+//! The progress a verb prints while it works: `ank apply`'s (and `run`'s, `delete`'s)
+//! `Successfully applied…`/`Waiting…` lines and wait tables. Results (`ank get` output, `ank
+//! logs` lines) and errors are printed all the same; `-q` does not skip the wait (that is
+//! `--no-wait`, which prints nothing after a successful update).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -40,7 +46,7 @@ pub struct GlobalOptions {
     /// Print more.
     #[arg(short = 'v', long, global = true, conflicts_with = "quiet")]
     pub verbose: bool,
-    /// Print only results and errors.
+    /// Print only results and errors: no progress messages, no wait tables.
     #[arg(short = 'q', long, global = true)]
     pub quiet: bool,
     /// Do not wait for workloads to reach their target state.

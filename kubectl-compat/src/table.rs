@@ -1,6 +1,7 @@
 //! The tables `ank` prints, exactly as Ankaios prints them: the rows derived from the complete
-//! state (workloads, agents, configs) and the tiny renderer behind all of them (every cell
-//! padded to its column's width, the last one too, three spaces between columns).
+//! state (workloads, agents, configs), the wait table of `ank apply`/`run`/`delete` with its
+//! spinner slot, and the tiny renderer behind all of them (every cell padded to its column's
+//! width, the last one too, three spaces between columns).
 
 use std::collections::BTreeMap;
 
@@ -9,7 +10,7 @@ use ank_model::{CompleteState, ExecutionState};
 use serde::Serialize;
 
 /// One line of `ank get workloads`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkloadRow {
     /// The workload's name.
@@ -113,6 +114,23 @@ pub fn workloads_table(rows: &[WorkloadRow], wide: bool) -> String {
         .map(|r| workload_cells(r, r.execution_state.clone(), wide));
     render(&workloads_header(wide), body)
 }
+
+/// The workloads table `ank apply`, `run` and `delete` print while waiting: each EXECUTION
+/// STATE cell starts with a two-character slot, the spinner and a blank while the workload still
+/// moves (`Some(spinner)`), two blanks once it reached its target (`None`) and in the header.
+pub fn wait_table(rows: &[(WorkloadRow, Option<char>)]) -> String {
+    let mut header = workloads_header(false);
+    let state_header = format!("  {}", header[STATE_COLUMN]);
+    header[STATE_COLUMN] = &state_header;
+    let body = rows.iter().map(|(r, spinner)| {
+        let slot = spinner.unwrap_or(' ');
+        workload_cells(r, format!("{slot} {}", r.execution_state), false)
+    });
+    render(&header, body)
+}
+
+/// The index of EXECUTION STATE in the workloads table.
+const STATE_COLUMN: usize = 3;
 
 /// `ank get agents`: name, number of workloads, CPU usage and free memory; `wide` adds TAGS.
 pub fn agents_table(state: &CompleteState, wide: bool) -> String {
@@ -341,6 +359,24 @@ pub(crate) mod tests {
             "web             agent_A   native    Running(Ok)                                 1a2b          zone=front",
         ]);
         assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn the_wait_table_has_a_spinner_slot_before_the_state() {
+        let rows: Vec<(WorkloadRow, Option<char>)> = workload_rows(&state())
+            .into_iter()
+            .map(|r| {
+                let spinner = (r.name == "db").then_some('/');
+                (r, spinner)
+            })
+            .collect();
+        let expected = lines(&[
+            "WORKLOAD NAME   AGENT     RUNTIME     EXECUTION STATE           ADDITIONAL INFO",
+            "db              agent_B   native    / Pending(StartingFailed)   no such file   ",
+            "idle                      native      NotScheduled                             ",
+            "web             agent_A   native      Running(Ok)                              ",
+        ]);
+        assert_eq!(wait_table(&rows), expected);
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! `ank apply [-f] FILE…|DIR|- [--agent A] [-d] [--dry-run=client|server] [-o yaml|json]`: send
 //! the files' workloads and configs (masks `desiredState.workloads.<n>`, `desiredState.configs.<n>`),
-//! then wait until each reaches its target state (or is gone, with `-d`). An Ankaios workload
-//! without an `agent` key fails the apply (exit 1, nothing sent, not even a dry run) unless
-//! `--agent` is given, as in Ankaios.
+//! then wait until each reaches its target state (or is gone, with `-d`), printing what
+//! `crate::watch` prints meanwhile. An Ankaios workload without an `agent` key fails the apply
+//! (exit 1, nothing sent, not even a dry run) unless `--agent` is given, as in Ankaios.
 
 use std::process::ExitCode;
 
@@ -14,7 +14,7 @@ use crate::client::{Client, UpdateOutcome};
 use crate::config::Settings;
 use crate::manifest::{self, Agents, ManifestError};
 use crate::runner;
-use crate::watch::{self, Expectation, Goal};
+use crate::watch::{self, Progress, Watch};
 
 /// `ank apply` arguments.
 #[derive(Debug, clap::Args)]
@@ -132,6 +132,12 @@ pub async fn send(
         desired_state: if delete { State::new() } else { state },
         ..CompleteState::default()
     };
+    // Subscribed before the update, the wait sees each of its steps.
+    let watch = if dry_run || settings.no_wait {
+        None
+    } else {
+        Some(Watch::start(&mut client).await?)
+    };
     let outcome = client.update_state(new_state, masks, dry_run).await?;
     if dry_run {
         print_dry_run(&outcome);
@@ -140,54 +146,12 @@ pub async fn send(
     if settings.verbose {
         print_outcome(&outcome);
     }
-    if settings.no_wait {
+    let Some(watch) = watch else {
         return Ok(ExitCode::SUCCESS);
-    }
-    let expectations = expectations(&names, &outcome, delete);
-    let table = if delete { Vec::new() } else { names };
-    watch::wait_for(&mut client, &expectations, &table, settings.quiet, None).await?;
+    };
+    let progress = Progress::after_update(names, &outcome, delete);
+    watch::wait_after_update(watch, progress, settings.quiet).await?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Added instances must settle, deleted ones disappear; with `-d`, the workloads must be gone.
-pub fn expectations(names: &[String], outcome: &UpdateOutcome, delete: bool) -> Vec<Expectation> {
-    let mut out: Vec<Expectation> = outcome
-        .deleted
-        .iter()
-        .map(|i| Expectation {
-            workload: i.workload_name.clone(),
-            instance: Some(i.clone()),
-            goal: Goal::Gone,
-        })
-        .collect();
-    for name in names {
-        if delete {
-            out.push(Expectation {
-                workload: name.clone(),
-                instance: None,
-                goal: Goal::Gone,
-            });
-            continue;
-        }
-        let added: Vec<_> = outcome
-            .added
-            .iter()
-            .filter(|i| &i.workload_name == name)
-            .collect();
-        if added.is_empty() {
-            out.push(Expectation {
-                workload: name.clone(),
-                instance: None,
-                goal: Goal::Settled,
-            });
-        }
-        out.extend(added.into_iter().map(|i| Expectation {
-            workload: name.clone(),
-            instance: Some(i.clone()),
-            goal: Goal::Settled,
-        }));
-    }
-    out
 }
 
 fn print_dry_run(outcome: &UpdateOutcome) {
@@ -227,7 +191,7 @@ pub fn serialize<T: serde::Serialize>(value: &T, format: Format) -> anyhow::Resu
 
 #[cfg(test)]
 mod tests {
-    use ank_model::{Workload, WorkloadInstanceName};
+    use ank_model::Workload;
     use clap::Parser;
 
     use super::*;
@@ -307,27 +271,6 @@ mod tests {
         assert_eq!(
             masks(&state),
             ["desiredState.workloads.web", "desiredState.configs.port"]
-        );
-    }
-
-    #[test]
-    fn an_update_waits_for_the_new_instance_and_the_old_one_gone() {
-        let inst = |id: &str| WorkloadInstanceName {
-            workload_name: "web".into(),
-            agent_name: "a".into(),
-            id: id.into(),
-        };
-        let outcome = UpdateOutcome {
-            added: vec![inst("new")],
-            deleted: vec![inst("old")],
-        };
-        let e = expectations(&["web".into(), "idle".into()], &outcome, false);
-        assert_eq!(e.len(), 3);
-        assert_eq!(e[0].goal, Goal::Gone);
-        assert_eq!(e[1].instance.as_ref().map(|i| i.id.as_str()), Some("new"));
-        assert_eq!(
-            (e[2].workload.as_str(), &e[2].goal),
-            ("idle", &Goal::Settled)
         );
     }
 }
