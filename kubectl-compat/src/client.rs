@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use ank_model::mask::AlteredFields;
 use ank_model::proto::anchorage::cli_connection_client::CliConnectionClient;
 use ank_model::proto::ank_base as pb;
 use ank_model::{CompleteState, WorkloadInstanceName};
@@ -66,6 +67,15 @@ pub enum LogEvent {
     },
     /// The workload's log ended.
     Stop(WorkloadInstanceName),
+}
+
+/// One message of a state subscription.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StateEvent {
+    /// What the message carries: the whole (masked) state first, then only the altered parts.
+    pub state: CompleteState,
+    /// What changed; `None` on the first message, which is the current state, not a change.
+    pub altered: Option<AlteredFields>,
 }
 
 /// A connected CLI client.
@@ -147,6 +157,25 @@ impl Client {
         Ok(stream.map(|item| match item? {
             pb::response::ResponseContent::CompleteStateResponse(r) => Ok(r),
             other => Err(ClientError::Unexpected(format!("{other:?}"))),
+        }))
+    }
+
+    /// [`Client::events`] as domain types.
+    pub async fn state_events(
+        &mut self,
+        masks: &[String],
+    ) -> Result<impl Stream<Item = Result<StateEvent>> + use<>> {
+        let stream = self.events(masks).await?;
+        Ok(stream.map(|item| {
+            let response = item?;
+            Ok(StateEvent {
+                state: complete_from_pb(response.complete_state)?,
+                altered: response.altered_fields.map(|a| AlteredFields {
+                    added: a.added_fields,
+                    updated: a.updated_fields,
+                    removed: a.removed_fields,
+                }),
+            })
         }))
     }
 

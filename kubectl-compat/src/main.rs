@@ -84,3 +84,136 @@ fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+    use crate::commands::get::What as GetWhat;
+
+    fn parse(argv: &str) -> Cli {
+        Cli::try_parse_from(argv.split_whitespace()).unwrap_or_else(|e| panic!("{argv}: {e}"))
+    }
+
+    const URL: &str = "http://10.0.0.1:25551";
+
+    fn workloads_args(cli: Cli) -> commands::get::WorkloadsArgs {
+        match cli.command {
+            Command::Get(commands::get::Args {
+                what: GetWhat::Workloads(a),
+            }) => a,
+            other => panic!("not get workloads: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_command_line_has_no_clashing_options() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn server_url_before_the_verb() {
+        let cli = parse(&format!("ank -s {URL} get workloads"));
+        assert_eq!(cli.global.server_url, URL);
+        assert_eq!(workloads_args(cli).state, None);
+    }
+
+    #[test]
+    fn get_workloads_s_is_state() {
+        let cli = parse("ank get workloads -s Running");
+        assert_ne!(cli.global.server_url, "Running");
+        assert_eq!(workloads_args(cli).state.as_deref(), Some("Running"));
+    }
+
+    #[test]
+    fn get_workloads_takes_both_s_and_server_url() {
+        let cli = parse(&format!("ank -s {URL} get workloads -s Running"));
+        assert_eq!(cli.global.server_url, URL);
+        assert_eq!(workloads_args(cli).state.as_deref(), Some("Running"));
+        let cli = parse(&format!("ank get workloads --server-url {URL} -s Running"));
+        assert_eq!(cli.global.server_url, URL);
+        assert_eq!(workloads_args(cli).state.as_deref(), Some("Running"));
+    }
+
+    #[test]
+    fn get_state_s_is_the_server() {
+        let cli = parse(&format!("ank get state -s {URL}"));
+        assert_eq!(cli.global.server_url, URL);
+        assert!(matches!(
+            cli.command,
+            Command::Get(commands::get::Args {
+                what: GetWhat::State(_)
+            })
+        ));
+    }
+
+    #[test]
+    fn logs_s_is_since() {
+        let cli = parse("ank logs -s 2025-01-01T00:00:00Z wl");
+        assert_ne!(cli.global.server_url, "2025-01-01T00:00:00Z");
+        let Command::Logs(args) = cli.command else {
+            panic!("not logs");
+        };
+        assert_eq!(args.since.as_deref(), Some("2025-01-01T00:00:00Z"));
+        assert_eq!(args.names, ["wl"]);
+    }
+
+    #[test]
+    fn logs_options_as_ankaios_names_them() {
+        let cli = parse(&format!(
+            "ank logs -f -t 5 -n -u 2025-01-02T00:00:00Z --server-url {URL} a b"
+        ));
+        assert_eq!(cli.global.server_url, URL);
+        let Command::Logs(args) = cli.command else {
+            panic!("not logs");
+        };
+        assert!(args.follow && args.output_names);
+        assert_eq!(args.tail, Some(5));
+        assert_eq!(args.until.as_deref(), Some("2025-01-02T00:00:00Z"));
+        assert_eq!(args.names, ["a", "b"]);
+        let Command::Logs(args) = parse("ank logs --names --since 1h a").command else {
+            panic!("not logs");
+        };
+        assert!(args.output_names);
+        assert_eq!(args.since.as_deref(), Some("1h"));
+    }
+
+    #[test]
+    fn global_options_after_apply() {
+        let cli = parse(&format!("ank apply f.yaml -s {URL}"));
+        assert_eq!(cli.global.server_url, URL);
+        let Command::Apply(args) = cli.command else {
+            panic!("not apply");
+        };
+        assert_eq!(args.files, ["f.yaml"]);
+        let cli = parse("ank apply f.yaml -k -q --no-wait -x my.conf --response-timeout 9");
+        assert!(cli.global.insecure && cli.global.quiet && cli.global.no_wait);
+        assert_eq!(cli.global.response_timeout, Some(9));
+        assert_eq!(
+            cli.global.ank_config.as_deref(),
+            Some(std::path::Path::new("my.conf"))
+        );
+    }
+
+    #[test]
+    fn global_options_before_apply() {
+        let cli = parse("ank -k --no-wait apply f.yaml");
+        assert!(cli.global.insecure && cli.global.no_wait);
+        let Command::Apply(args) = cli.command else {
+            panic!("not apply");
+        };
+        assert_eq!(args.files, ["f.yaml"]);
+    }
+
+    #[test]
+    fn get_agents_wide() {
+        let cli = parse("ank get agents -o wide");
+        assert!(matches!(
+            cli.command,
+            Command::Get(commands::get::Args {
+                what: GetWhat::Agents(commands::get::AgentsArgs { output: Some(_) })
+            })
+        ));
+    }
+}

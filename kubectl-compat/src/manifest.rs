@@ -1,11 +1,21 @@
 //! Reading what `ank apply`, `ank delete -f` and `ank diff` are given: files, directories
 //! (their `*.yaml`, `*.yml`, `*.json`, sorted) or `-` for stdin, each translated by `podspec`
 //! (Ankaios or Kubernetes, multi-document) and merged into one desired state.
+//!
+//! It also owns Ankaios' rule that a workload of an Ankaios manifest must name its agent: the
+//! model's `agent` is a plain string, so a missing key and `agent: ""` look alike once
+//! deserialized; [`workloads_without_agent`] tells them apart on the parsed YAML of the Ankaios
+//! documents, and [`read`] with [`Agents::Required`] refuses them before anything else is judged,
+//! as Ankaios does (its message wins over findings in the same files). Kubernetes objects and
+//! workloads with an Anchorage `nodeSelector` leave the choice to the scheduler and are exempt.
 
+use std::collections::BTreeSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use ank_model::State;
+use serde::Deserialize;
+use serde_yaml_ng::Value;
 
 /// Why the inputs did not give a state.
 #[derive(Debug, thiserror::Error)]
@@ -38,16 +48,49 @@ pub enum ManifestError {
         /// The name.
         name: String,
     },
+    /// Ankaios workloads without an `agent` key, and no `--agent` (Ankaios' message).
+    #[error("Command failed: 'No agent name specified -> use '--agent' option to specify!'")]
+    NoAgent {
+        /// The workloads concerned.
+        workloads: Vec<String>,
+    },
 }
 
-/// Reads and translates every input; `strict` makes unknown fields errors.
+/// Whether the Ankaios workloads of the inputs must have an `agent` key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Agents {
+    /// `ank apply` without `--agent`.
+    Required,
+    /// Anything else (`--agent` given, `ank diff`, `ank delete -f`).
+    MayBeMissing,
+}
+
+/// Reads and translates every input into one state; `strict` makes unknown fields errors.
 pub fn read_state(inputs: &[String], strict: bool) -> Result<State, ManifestError> {
+    read(inputs, strict, Agents::MayBeMissing)
+}
+
+/// Reads and translates every input into one state; with [`Agents::Required`], an Ankaios
+/// workload without an `agent` key fails it first ([`ManifestError::NoAgent`]).
+pub fn read(inputs: &[String], strict: bool, agents: Agents) -> Result<State, ManifestError> {
     if inputs.is_empty() {
         return Err(ManifestError::NoInput);
     }
+    let texts = expand(inputs)?;
+    if agents == Agents::Required {
+        let without: BTreeSet<String> = texts
+            .iter()
+            .flat_map(|(_, text)| workloads_without_agent(text))
+            .collect();
+        if !without.is_empty() {
+            return Err(ManifestError::NoAgent {
+                workloads: without.into_iter().collect(),
+            });
+        }
+    }
     let mut merged = State::new();
     let mut lines = Vec::new();
-    for (label, text) in expand(inputs)? {
+    for (label, text) in texts {
         match podspec::translate_file(&text, &podspec::Options { strict }) {
             Ok(state) => merge(&mut merged, state)?,
             Err(reports) => lines.extend(format_reports(&label, &reports)),
@@ -61,6 +104,33 @@ pub fn read_state(inputs: &[String], strict: bool) -> Result<State, ManifestErro
             lines,
         })
     }
+}
+
+/// The workloads of the Ankaios documents in `text` (mappings without `kind`) whose mapping has
+/// neither an `agent` nor a `nodeSelector` key. A document that does not parse has none (podspec
+/// reports it).
+pub fn workloads_without_agent(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for document in serde_yaml_ng::Deserializer::from_str(text) {
+        let Ok(Value::Mapping(doc)) = Value::deserialize(document) else {
+            continue;
+        };
+        if doc.contains_key("kind") {
+            continue;
+        }
+        let Some(Value::Mapping(workloads)) = doc.get("workloads") else {
+            continue;
+        };
+        for (name, workload) in workloads {
+            let (Value::String(name), Value::Mapping(workload)) = (name, workload) else {
+                continue;
+            };
+            if !workload.contains_key("agent") && !workload.contains_key("nodeSelector") {
+                names.push(name.clone());
+            }
+        }
+    }
+    names
 }
 
 /// `FILE:LINE:COL: error: PATH: MESSAGE`, one line per blocking finding.
@@ -187,6 +257,50 @@ mod tests {
         let name = file.display().to_string();
         let err = read_state(&[name.clone(), name], false).expect_err("duplicate");
         assert!(err.to_string().contains("'a'"), "{err}");
+    }
+
+    #[test]
+    fn workloads_without_an_agent_key_are_found_structurally() {
+        let text = "\
+apiVersion: v1
+workloads:
+  none:
+    runtime: podman
+    runtimeConfig: 'agent: in the text'
+  empty:
+    agent: \"\"
+    runtime: podman
+  placed:
+    agent: agent_A
+    runtime: podman
+  selected:
+    runtime: native
+    nodeSelector: {zone: back}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: pod}
+spec: {containers: [{name: c, image: busybox}]}
+---
+{\"apiVersion\": \"v1\", \"workloads\": {\"json\": {\"runtime\": \"podman\"}}}
+";
+        assert_eq!(workloads_without_agent(text), ["none", "json"]);
+    }
+
+    #[test]
+    fn a_required_agent_is_checked_before_anything_else() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("m.yaml");
+        std::fs::write(&file, MANIFEST.replace("    agent: agent_A\n", "")).expect("write");
+        let inputs = [file.display().to_string()];
+        let err = read(&inputs, false, Agents::Required).expect_err("no agent");
+        assert!(matches!(&err, ManifestError::NoAgent { workloads } if workloads == &["a"]));
+        let state = read(&inputs, false, Agents::MayBeMissing).expect("reads");
+        assert_eq!(state.workloads["a"].agent, "");
+        // m3.yaml of the samples: its runtimeConfig is refused too, but the agent comes first.
+        std::fs::write(&file, "apiVersion: v1\nworkloads:\n  noagent:\n    runtime: podman\n    runtimeConfig: \"\"\n").expect("write");
+        let err = read(&inputs, false, Agents::Required).expect_err("no agent");
+        assert!(matches!(err, ManifestError::NoAgent { .. }), "{err:?}");
     }
 
     #[test]

@@ -1,15 +1,16 @@
-//! The tables `ank get` prints: rows derived from the complete state, rendered by comfy-table
-//! without borders, columns separated by three spaces, as Ankaios prints them.
+//! The tables `ank` prints, exactly as Ankaios prints them: the rows derived from the complete
+//! state (workloads, agents, configs), the wait table of `ank apply`/`run`/`delete` with its
+//! spinner slot, and the tiny renderer behind all of them (every cell padded to its column's
+//! width, the last one too, three spaces between columns).
 
 use std::collections::BTreeMap;
 
 use ank_model::exec_state::ExecState;
 use ank_model::{CompleteState, ExecutionState};
-use comfy_table::{presets::NOTHING, CellAlignment, ContentArrangement, Table};
 use serde::Serialize;
 
 /// One line of `ank get workloads`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkloadRow {
     /// The workload's name.
@@ -76,8 +77,8 @@ pub fn workload_rows(state: &CompleteState) -> Vec<WorkloadRow> {
     rows
 }
 
-/// The workloads table; `wide` adds INSTANCE ID and TAGS.
-pub fn workloads_table(rows: &[WorkloadRow], wide: bool) -> String {
+/// The header of the workloads table; `wide` adds INSTANCE ID and TAGS.
+fn workloads_header(wide: bool) -> Vec<&'static str> {
     let mut header = vec![
         "WORKLOAD NAME",
         "AGENT",
@@ -88,24 +89,51 @@ pub fn workloads_table(rows: &[WorkloadRow], wide: bool) -> String {
     if wide {
         header.extend(["INSTANCE ID", "TAGS"]);
     }
-    let body = rows.iter().map(|r| {
-        let mut cells = vec![
-            r.name.clone(),
-            r.agent.clone(),
-            r.runtime.clone(),
-            r.execution_state.clone(),
-            r.additional_info.clone(),
-        ];
-        if wide {
-            cells.extend([r.instance_id.clone(), r.tags.clone()]);
-        }
-        cells
+    header
+}
+
+/// One row's cells, with `state` standing in the EXECUTION STATE column.
+fn workload_cells(r: &WorkloadRow, state: String, wide: bool) -> Vec<String> {
+    let mut cells = vec![
+        r.name.clone(),
+        r.agent.clone(),
+        r.runtime.clone(),
+        state,
+        r.additional_info.clone(),
+    ];
+    if wide {
+        cells.extend([r.instance_id.clone(), r.tags.clone()]);
+    }
+    cells
+}
+
+/// `ank get workloads`; `wide` adds INSTANCE ID and TAGS.
+pub fn workloads_table(rows: &[WorkloadRow], wide: bool) -> String {
+    let body = rows
+        .iter()
+        .map(|r| workload_cells(r, r.execution_state.clone(), wide));
+    render(&workloads_header(wide), body)
+}
+
+/// The workloads table `ank apply`, `run` and `delete` print while waiting: each EXECUTION
+/// STATE cell starts with a two-character slot, the spinner and a blank while the workload still
+/// moves (`Some(spinner)`), two blanks once it reached its target (`None`) and in the header.
+pub fn wait_table(rows: &[(WorkloadRow, Option<char>)]) -> String {
+    let mut header = workloads_header(false);
+    let state_header = format!("  {}", header[STATE_COLUMN]);
+    header[STATE_COLUMN] = &state_header;
+    let body = rows.iter().map(|(r, spinner)| {
+        let slot = spinner.unwrap_or(' ');
+        workload_cells(r, format!("{slot} {}", r.execution_state), false)
     });
     render(&header, body)
 }
 
-/// `ank get agents`: name, number of workloads, CPU, free memory and tags.
-pub fn agents_table(state: &CompleteState) -> String {
+/// The index of EXECUTION STATE in the workloads table.
+const STATE_COLUMN: usize = 3;
+
+/// `ank get agents`: name, number of workloads, CPU usage and free memory; `wide` adds TAGS.
+pub fn agents_table(state: &CompleteState, wide: bool) -> String {
     let body = state.agents.iter().map(|(name, a)| {
         let workloads = state
             .workload_states
@@ -119,24 +147,28 @@ pub fn agents_table(state: &CompleteState) -> String {
                     .count()
             })
             .unwrap_or(0);
-        vec![
+        let mut cells = vec![
             name.clone(),
             workloads.to_string(),
             format!("{}%", a.status.cpu_usage),
             format!("{}B", a.status.free_memory),
-            tags(&a.tags),
-        ]
+        ];
+        if wide {
+            cells.push(tags(&a.tags));
+        }
+        cells
     });
-    render(
-        &["NAME", "WORKLOADS", "CPU USAGE", "FREE MEMORY", "TAGS"],
-        body,
-    )
+    let mut header = vec!["NAME", "WORKLOADS", "CPU USAGE", "FREE MEMORY"];
+    if wide {
+        header.push("TAGS");
+    }
+    render(&header, body)
 }
 
-/// `ank get configs`: the config keys.
+/// `ank get configs`: one config item name a row under the single header `CONFIG`.
 pub fn configs_table(state: &CompleteState) -> String {
     render(
-        &["CONFIGS"],
+        &["CONFIG"],
         state.desired_state.configs.keys().map(|k| vec![k.clone()]),
     )
 }
@@ -153,35 +185,126 @@ fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Renders a borderless table: three spaces between columns, no trailing blanks.
+/// Three spaces between two columns, as Ankaios prints them.
+const SEPARATOR: &str = "   ";
+
+/// Renders a borderless table as Ankaios does: every cell, the header's and the last column's
+/// too, is padded with blanks to its column's width (counted in chars), columns are separated by
+/// [`SEPARATOR`], and each line ends with `\n`. Trailing blanks are kept.
 pub fn render(header: &[&str], body: impl Iterator<Item = Vec<String>>) -> String {
-    let mut table = Table::new();
-    table
-        .load_preset(NOTHING)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(header.iter().copied());
-    for row in body {
-        table.add_row(row);
-    }
-    let last = header.len().saturating_sub(1);
-    for (i, column) in table.column_iter_mut().enumerate() {
-        column.set_padding((0, if i == last { 0 } else { 3 }));
-        column.set_cell_alignment(CellAlignment::Left);
+    let rows: Vec<Vec<String>> = body.collect();
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in &rows {
+        for (i, cell) in row.iter().enumerate() {
+            let width = cell.chars().count();
+            match widths.get_mut(i) {
+                Some(w) => *w = (*w).max(width),
+                None => widths.push(width),
+            }
+        }
     }
     let mut out = String::new();
-    for line in table.lines() {
-        out.push_str(line.trim_end());
+    let header = header.iter().map(|h| (*h).to_owned()).collect::<Vec<_>>();
+    for row in std::iter::once(&header).chain(&rows) {
+        for (i, width) in widths.iter().enumerate() {
+            let cell = row.get(i).map(String::as_str).unwrap_or_default();
+            if i > 0 {
+                out.push_str(SEPARATOR);
+            }
+            out.push_str(cell);
+            let pad = width.saturating_sub(cell.chars().count());
+            out.extend(std::iter::repeat_n(' ', pad));
+        }
         out.push('\n');
     }
     out
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use ank_model::exec_state::Pending;
     use ank_model::Workload;
 
     use super::*;
+
+    /// The lines, each ending in `\n`: trailing blanks stay visible inside the quotes.
+    pub(crate) fn lines(lines: &[&str]) -> String {
+        lines.iter().map(|l| format!("{l}\n")).collect()
+    }
+
+    /// The state of `ankaios-samples.md` (m.yaml with agent_S connected, agent_Z not).
+    pub(crate) fn sample_state() -> CompleteState {
+        let json = r#"{
+          "desiredState": {
+            "apiVersion": "v1",
+            "workloads": {
+              "web": {
+                "agent": "agent_Z",
+                "restartPolicy": "ALWAYS",
+                "tags": {"team": "demo"},
+                "runtime": "podman",
+                "runtimeConfig": "image: docker.io/library/nginx:latest\ncommandOptions: [\"-p\", \"{{port.value}}:80\"]",
+                "configs": {"port": "web_port"}
+              },
+              "job": {
+                "agent": "agent_S",
+                "restartPolicy": "NEVER",
+                "runtime": "unknown-runtime",
+                "runtimeConfig": "command: echo hi"
+              }
+            },
+            "configs": {"web_port": {"value": "8081"}}
+          },
+          "workloadStates": {
+            "agent_S": {"job": {"2be5b915c978476afa00e925e69aab6042159f6416223b3109a3eb8e3bdf4309": {
+              "additionalInfo": "Unsupported Runtime", "state": "Pending", "subState": "StartingFailed"}}},
+            "agent_Z": {"web": {"edcd226c0026a5a9000f2b121cce739e09322c2722b76fc8aa26e1be10ff2aa5": {
+              "additionalInfo": "", "state": "Pending", "subState": "Initial"}}}
+          },
+          "agents": {"agent_S": {"status": {"cpuUsage": 3, "freeMemory": 24680841216}}}
+        }"#;
+        serde_json::from_str(json).expect("the sample state parses")
+    }
+
+    #[test]
+    fn get_workloads_matches_the_sample() {
+        let text = workloads_table(&workload_rows(&sample_state()), false);
+        let expected = lines(&[
+            "WORKLOAD NAME   AGENT     RUNTIME           EXECUTION STATE           ADDITIONAL INFO    ",
+            "job             agent_S   unknown-runtime   Pending(StartingFailed)   Unsupported Runtime",
+            "web             agent_Z   podman            Pending(Initial)                             ",
+        ]);
+        assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn get_agents_matches_the_sample() {
+        let expected = lines(&[
+            "NAME      WORKLOADS   CPU USAGE   FREE MEMORY ",
+            "agent_S   1           3%          24680841216B",
+        ]);
+        assert_eq!(agents_table(&sample_state(), false), expected);
+    }
+
+    #[test]
+    fn get_agents_wide_adds_tags() {
+        let mut s = sample_state();
+        if let Some(a) = s.agents.get_mut("agent_S") {
+            a.tags.insert("zone".into(), "back".into());
+            a.tags.insert("arch".into(), "arm64".into());
+        }
+        let expected = lines(&[
+            "NAME      WORKLOADS   CPU USAGE   FREE MEMORY    TAGS                ",
+            "agent_S   1           3%          24680841216B   arch=arm64,zone=back",
+        ]);
+        assert_eq!(agents_table(&s, true), expected);
+    }
+
+    #[test]
+    fn get_configs_matches_the_sample() {
+        let expected = lines(&["CONFIG  ", "web_port"]);
+        assert_eq!(configs_table(&sample_state()), expected);
+    }
 
     fn state() -> CompleteState {
         let mut s = CompleteState::default();
@@ -217,24 +340,48 @@ mod tests {
     #[test]
     fn workloads_table_is_sorted_with_three_space_columns() {
         let text = workloads_table(&workload_rows(&state()), false);
-        let expected = "\
-WORKLOAD NAME   AGENT     RUNTIME   EXECUTION STATE           ADDITIONAL INFO
-db              agent_B   native    Pending(StartingFailed)   no such file
-idle                      native    NotScheduled
-web             agent_A   native    Running(Ok)
-";
+        let expected = lines(&[
+            "WORKLOAD NAME   AGENT     RUNTIME   EXECUTION STATE           ADDITIONAL INFO",
+            "db              agent_B   native    Pending(StartingFailed)   no such file   ",
+            "idle                      native    NotScheduled                             ",
+            "web             agent_A   native    Running(Ok)                              ",
+        ]);
         assert_eq!(text, expected);
     }
 
     #[test]
     fn wide_adds_instance_id_and_tags() {
         let text = workloads_table(&workload_rows(&state()), true);
-        let first = text.lines().next().unwrap_or_default();
-        assert!(
-            first.ends_with("ADDITIONAL INFO   INSTANCE ID   TAGS"),
-            "{first}"
-        );
-        assert!(text.contains("1a2b          zone=front"), "{text}");
+        let expected = lines(&[
+            "WORKLOAD NAME   AGENT     RUNTIME   EXECUTION STATE           ADDITIONAL INFO   INSTANCE ID   TAGS      ",
+            "db              agent_B   native    Pending(StartingFailed)   no such file      3c4d          zone=front",
+            "idle                      native    NotScheduled                                              zone=front",
+            "web             agent_A   native    Running(Ok)                                 1a2b          zone=front",
+        ]);
+        assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn the_wait_table_has_a_spinner_slot_before_the_state() {
+        let rows: Vec<(WorkloadRow, Option<char>)> = workload_rows(&state())
+            .into_iter()
+            .map(|r| {
+                let spinner = (r.name == "db").then_some('/');
+                (r, spinner)
+            })
+            .collect();
+        let expected = lines(&[
+            "WORKLOAD NAME   AGENT     RUNTIME     EXECUTION STATE           ADDITIONAL INFO",
+            "db              agent_B   native    / Pending(StartingFailed)   no such file   ",
+            "idle                      native      NotScheduled                             ",
+            "web             agent_A   native      Running(Ok)                              ",
+        ]);
+        assert_eq!(wait_table(&rows), expected);
+    }
+
+    #[test]
+    fn an_empty_table_is_its_header() {
+        assert_eq!(configs_table(&CompleteState::default()), "CONFIG\n");
     }
 
     #[test]
@@ -256,7 +403,10 @@ web             agent_A   native    Running(Ok)
     fn agents_table_counts_workloads() {
         let mut s = state();
         s.agents.insert("agent_A".into(), Default::default());
-        let text = agents_table(&s);
-        assert_eq!(text, "NAME      WORKLOADS   CPU USAGE   FREE MEMORY   TAGS\nagent_A   1           0%          0B\n");
+        let expected = lines(&[
+            "NAME      WORKLOADS   CPU USAGE   FREE MEMORY",
+            "agent_A   1           0%          0B         ",
+        ]);
+        assert_eq!(agents_table(&s, false), expected);
     }
 }

@@ -1,6 +1,8 @@
 //! `ank apply [-f] FILE…|DIR|- [--agent A] [-d] [--dry-run=client|server] [-o yaml|json]`: send
 //! the files' workloads and configs (masks `desiredState.workloads.<n>`, `desiredState.configs.<n>`),
-//! then wait until each reaches its target state (or is gone, with `-d`).
+//! then wait until each reaches its target state (or is gone, with `-d`), printing what
+//! `crate::watch` prints meanwhile. An Ankaios workload without an `agent` key fails the apply
+//! (exit 1, nothing sent, not even a dry run) unless `--agent` is given, as in Ankaios.
 
 use std::process::ExitCode;
 
@@ -10,9 +12,9 @@ use clap::ValueEnum;
 use crate::cli::GlobalOptions;
 use crate::client::{Client, UpdateOutcome};
 use crate::config::Settings;
-use crate::manifest::{self, ManifestError};
+use crate::manifest::{self, Agents, ManifestError};
 use crate::runner;
-use crate::watch::{self, Expectation, Goal};
+use crate::watch::{self, Progress, Watch};
 
 /// `ank apply` arguments.
 #[derive(Debug, clap::Args)]
@@ -23,7 +25,8 @@ pub struct Args {
     /// Manifest files, kubectl style (`-f a.yaml -f b.yaml`).
     #[arg(short = 'f', long = "filename", value_name = "FILE")]
     pub filenames: Vec<String>,
-    /// Run every workload of the files on this agent.
+    /// Run every workload of the files on this agent (required when an Ankaios workload has
+    /// no `agent` key).
     #[arg(long)]
     pub agent: Option<String>,
     /// Delete the files' workloads and configs instead of adding them.
@@ -61,16 +64,10 @@ pub enum Format {
 
 /// Runs `ank apply`.
 pub fn run(global: &GlobalOptions, args: Args) -> anyhow::Result<ExitCode> {
-    let inputs: Vec<String> = args.files.iter().chain(&args.filenames).cloned().collect();
-    let mut state = match manifest::read_state(&inputs, args.strict) {
+    let state = match prepare(&args) {
         Ok(state) => state,
         Err(err) => return Ok(report_manifest_error(&err)),
     };
-    if let Some(agent) = &args.agent {
-        for w in state.workloads.values_mut() {
-            w.agent.clone_from(agent);
-        }
-    }
     if args.dry_run == Some(DryRun::Client) {
         print!("{}", serialize(&state, args.output)?);
         return Ok(ExitCode::SUCCESS);
@@ -79,6 +76,22 @@ pub fn run(global: &GlobalOptions, args: Args) -> anyhow::Result<ExitCode> {
     runner::with_client(global, |client, settings| {
         send(client, settings, state, args.delete, dry_run)
     })
+}
+
+/// The state to send: the inputs read, each workload named an agent (its own or `--agent`).
+pub fn prepare(args: &Args) -> Result<State, ManifestError> {
+    let inputs: Vec<String> = args.files.iter().chain(&args.filenames).cloned().collect();
+    let agents = match args.agent {
+        Some(_) => Agents::MayBeMissing,
+        None => Agents::Required,
+    };
+    let mut state = manifest::read(&inputs, args.strict, agents)?;
+    if let Some(agent) = &args.agent {
+        for w in state.workloads.values_mut() {
+            w.agent.clone_from(agent);
+        }
+    }
+    Ok(state)
 }
 
 /// Prints a manifest error (findings one per line) and returns exit code 1.
@@ -119,6 +132,12 @@ pub async fn send(
         desired_state: if delete { State::new() } else { state },
         ..CompleteState::default()
     };
+    // Subscribed before the update, the wait sees each of its steps.
+    let watch = if dry_run || settings.no_wait {
+        None
+    } else {
+        Some(Watch::start(&mut client).await?)
+    };
     let outcome = client.update_state(new_state, masks, dry_run).await?;
     if dry_run {
         print_dry_run(&outcome);
@@ -127,54 +146,12 @@ pub async fn send(
     if settings.verbose {
         print_outcome(&outcome);
     }
-    if settings.no_wait {
+    let Some(watch) = watch else {
         return Ok(ExitCode::SUCCESS);
-    }
-    let expectations = expectations(&names, &outcome, delete);
-    let table = if delete { Vec::new() } else { names };
-    watch::wait_for(&mut client, &expectations, &table, settings.quiet, None).await?;
+    };
+    let progress = Progress::after_update(names, &outcome, delete);
+    watch::wait_after_update(watch, progress, settings.quiet).await?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Added instances must settle, deleted ones disappear; with `-d`, the workloads must be gone.
-pub fn expectations(names: &[String], outcome: &UpdateOutcome, delete: bool) -> Vec<Expectation> {
-    let mut out: Vec<Expectation> = outcome
-        .deleted
-        .iter()
-        .map(|i| Expectation {
-            workload: i.workload_name.clone(),
-            instance: Some(i.clone()),
-            goal: Goal::Gone,
-        })
-        .collect();
-    for name in names {
-        if delete {
-            out.push(Expectation {
-                workload: name.clone(),
-                instance: None,
-                goal: Goal::Gone,
-            });
-            continue;
-        }
-        let added: Vec<_> = outcome
-            .added
-            .iter()
-            .filter(|i| &i.workload_name == name)
-            .collect();
-        if added.is_empty() {
-            out.push(Expectation {
-                workload: name.clone(),
-                instance: None,
-                goal: Goal::Settled,
-            });
-        }
-        out.extend(added.into_iter().map(|i| Expectation {
-            workload: name.clone(),
-            instance: Some(i.clone()),
-            goal: Goal::Settled,
-        }));
-    }
-    out
 }
 
 fn print_dry_run(outcome: &UpdateOutcome) {
@@ -214,9 +191,75 @@ pub fn serialize<T: serde::Serialize>(value: &T, format: Format) -> anyhow::Resu
 
 #[cfg(test)]
 mod tests {
-    use ank_model::{Workload, WorkloadInstanceName};
+    use ank_model::Workload;
+    use clap::Parser;
 
     use super::*;
+
+    /// `ank apply`'s arguments alone.
+    #[derive(Parser)]
+    struct Apply {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    /// Writes `text` as `m.yaml` and parses `ank apply m.yaml EXTRA…`.
+    fn apply_args(dir: &tempfile::TempDir, text: &str, extra: &[&str]) -> Args {
+        let file = dir.path().join("m.yaml");
+        std::fs::write(&file, text).expect("write");
+        let file = file.display().to_string();
+        let argv = ["apply", file.as_str()]
+            .into_iter()
+            .chain(extra.iter().copied());
+        Apply::try_parse_from(argv).expect("parses").args
+    }
+
+    /// m3.yaml of the samples: a workload without `agent`.
+    const NO_AGENT: &str =
+        "apiVersion: v1\nworkloads:\n  noagent:\n    runtime: podman\n    runtimeConfig: \"\"\n";
+
+    #[test]
+    fn a_workload_without_agent_fails_the_apply_as_in_ankaios() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for extra in [&[][..], &["--dry-run"], &["-d"]] {
+            let err = prepare(&apply_args(&dir, NO_AGENT, extra)).expect_err("no agent");
+            assert_eq!(
+                err.to_string(),
+                "Command failed: 'No agent name specified -> use '--agent' option to specify!'"
+            );
+        }
+    }
+
+    /// NO_AGENT with a runtimeConfig podspec accepts.
+    fn valid(text: &str) -> String {
+        text.replace("\"\"", "\"image: docker.io/library/nginx:latest\"")
+    }
+
+    #[test]
+    fn agent_option_names_the_agent() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let args = apply_args(&dir, &valid(NO_AGENT), &["--agent", "agent_S"]);
+        assert_eq!(
+            prepare(&args).expect("ok").workloads["noagent"].agent,
+            "agent_S"
+        );
+    }
+
+    #[test]
+    fn an_empty_agent_stays_unscheduled() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let text = valid(NO_AGENT).replace("runtime: podman", "runtime: podman\n    agent: \"\"");
+        let state = prepare(&apply_args(&dir, &text, &[])).expect("accepted");
+        assert_eq!(state.workloads["noagent"].agent, "");
+    }
+
+    #[test]
+    fn a_kubernetes_pod_needs_no_agent() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n    - name: web\n      image: docker.io/library/nginx:latest\n";
+        let state = prepare(&apply_args(&dir, pod, &[])).expect("accepted");
+        assert_eq!(state.workloads.len(), 1);
+    }
 
     #[test]
     fn masks_name_each_workload_and_config() {
@@ -228,27 +271,6 @@ mod tests {
         assert_eq!(
             masks(&state),
             ["desiredState.workloads.web", "desiredState.configs.port"]
-        );
-    }
-
-    #[test]
-    fn an_update_waits_for_the_new_instance_and_the_old_one_gone() {
-        let inst = |id: &str| WorkloadInstanceName {
-            workload_name: "web".into(),
-            agent_name: "a".into(),
-            id: id.into(),
-        };
-        let outcome = UpdateOutcome {
-            added: vec![inst("new")],
-            deleted: vec![inst("old")],
-        };
-        let e = expectations(&["web".into(), "idle".into()], &outcome, false);
-        assert_eq!(e.len(), 3);
-        assert_eq!(e[0].goal, Goal::Gone);
-        assert_eq!(e[1].instance.as_ref().map(|i| i.id.as_str()), Some("new"));
-        assert_eq!(
-            (e[2].workload.as_str(), &e[2].goal),
-            ("idle", &Goal::Settled)
         );
     }
 }

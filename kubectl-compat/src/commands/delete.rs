@@ -1,6 +1,7 @@
 //! `ank delete workload NAME…` and `ank delete config NAME…` (Ankaios), and kubectl's
 //! `ank delete -f FILE` (the file's workloads and configs); waits until the workloads are gone
-//! unless `--no-wait`.
+//! unless `--no-wait`, printing what `ank apply` prints while it waits (the last table shows
+//! them `Removed`).
 
 use std::process::ExitCode;
 
@@ -10,7 +11,7 @@ use crate::cli::GlobalOptions;
 use crate::commands::apply;
 use crate::manifest;
 use crate::runner;
-use crate::watch::{self, Expectation, Goal};
+use crate::watch::{self, Progress, Watch};
 
 /// `ank delete` arguments.
 #[derive(Debug, clap::Args)]
@@ -67,19 +68,18 @@ pub fn run(global: &GlobalOptions, args: Args) -> anyhow::Result<ExitCode> {
             desired_state: State::new(),
             ..CompleteState::default()
         };
-        client.update_state(empty, masks, false).await?;
-        if settings.no_wait || workloads.is_empty() {
+        // Subscribed before the update, the wait sees each of its steps.
+        let watch = if settings.no_wait || workloads.is_empty() {
+            None
+        } else {
+            Some(Watch::start(&mut client).await?)
+        };
+        let outcome = client.update_state(empty, masks, false).await?;
+        let Some(watch) = watch else {
             return Ok(ExitCode::SUCCESS);
-        }
-        let gone: Vec<Expectation> = workloads
-            .iter()
-            .map(|w| Expectation {
-                workload: w.clone(),
-                instance: None,
-                goal: Goal::Gone,
-            })
-            .collect();
-        watch::wait_for(&mut client, &gone, &[], settings.quiet, None).await?;
+        };
+        let progress = Progress::after_update(workloads, &outcome, true);
+        watch::wait_after_update(watch, progress, settings.quiet).await?;
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -1,5 +1,6 @@
 //! `ank get workloads|state|agents|configs|events`: read the server's complete state and print it
-//! as a table (workloads, agents, configs) or as YAML/JSON (state, events).
+//! as a table (workloads, agents, configs; `-o wide` adds columns to the first two) or as
+//! YAML/JSON (state, events). `ank get workloads -s` is `--state`, as in Ankaios.
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -9,7 +10,7 @@ use ank_model::CompleteState;
 use futures::StreamExt;
 use serde::Serialize;
 
-use crate::cli::GlobalOptions;
+use crate::cli::{GlobalOptions, ServerUrlWithoutShort};
 use crate::client::{complete_from_pb, Client};
 use crate::commands::apply::{serialize, Format};
 use crate::runner;
@@ -33,7 +34,7 @@ pub enum What {
     State(StateArgs),
     /// The connected agents.
     #[command(visible_alias = "agent")]
-    Agents,
+    Agents(AgentsArgs),
     /// The config items.
     #[command(visible_alias = "config")]
     Configs,
@@ -50,7 +51,7 @@ pub struct WorkloadsArgs {
     #[arg(short = 'a', long)]
     pub agent: Option<String>,
     /// Only workloads in this state (`Running` or `Running(Ok)`, any case).
-    #[arg(long)]
+    #[arg(short = 's', long)]
     pub state: Option<String>,
     /// Redraw the table on every change.
     #[arg(short = 'w', long)]
@@ -58,6 +59,9 @@ pub struct WorkloadsArgs {
     /// `wide` adds INSTANCE ID and TAGS; `yaml`/`json` print the rows.
     #[arg(short = 'o', long, value_enum)]
     pub output: Option<RowFormat>,
+    /// `-s` is `--state` here.
+    #[command(flatten)]
+    pub server: ServerUrlWithoutShort,
 }
 
 /// Output of `ank get workloads`.
@@ -69,6 +73,21 @@ pub enum RowFormat {
     Yaml,
     /// The rows as JSON.
     Json,
+}
+
+/// `ank get agents` arguments.
+#[derive(Debug, clap::Args)]
+pub struct AgentsArgs {
+    /// `wide` adds TAGS.
+    #[arg(short = 'o', long, value_enum)]
+    pub output: Option<Wide>,
+}
+
+/// The one other layout of a table that has no YAML/JSON output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Wide {
+    /// More columns.
+    Wide,
 }
 
 /// `ank get state` / `ank get events` arguments.
@@ -107,9 +126,9 @@ pub fn run(global: &GlobalOptions, args: Args) -> anyhow::Result<ExitCode> {
                 "{}",
                 render_state(&client.complete_state(&a.masks).await?, &a)?
             ),
-            What::Agents => print!(
+            What::Agents(a) => print!(
                 "{}",
-                table::agents_table(&client.complete_state(&[]).await?)
+                table::agents_table(&client.complete_state(&[]).await?, a.output.is_some())
             ),
             What::Configs => print!(
                 "{}",
@@ -325,6 +344,7 @@ mod tests {
             state: state.map(Into::into),
             watch: false,
             output: None,
+            server: ServerUrlWithoutShort { server_url: None },
         }
     }
 

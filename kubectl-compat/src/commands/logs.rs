@@ -1,6 +1,8 @@
-//! `ank logs NAME… [-f] [-t N] [-n] [--since S] [--until U]`: subscribe to the logs of the
-//! workloads' instances (found in `workloadStates`) and print each line; `-f` follows until
-//! interrupted (Ctrl-C drops the stream, which cancels it on the server).
+//! `ank logs NAME… [-f/--follow] [-t/--tail N] [-n/--names] [-s/--since T] [-u/--until T]`:
+//! subscribe to the logs of the workloads' instances (found in `workloadStates`) and print each
+//! line as it is, or with `-n` after the workload's name and a blank (`web hello`), as Ankaios
+//! does; `-f` follows until interrupted (Ctrl-C drops the stream, which cancels it on the server).
+//! `-s` is `--since` here, not the global `--server-url`.
 
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -10,7 +12,7 @@ use ank_model::proto::ank_base as pb;
 use ank_model::{CompleteState, WorkloadInstanceName};
 use futures::StreamExt;
 
-use crate::cli::GlobalOptions;
+use crate::cli::{GlobalOptions, ServerUrlWithoutShort};
 use crate::client::LogEvent;
 use crate::runner;
 
@@ -27,14 +29,17 @@ pub struct Args {
     #[arg(short = 't', long, value_name = "N")]
     pub tail: Option<i32>,
     /// Prefix each line with the workload's name.
-    #[arg(short = 'n', long = "output-names")]
+    #[arg(short = 'n', long = "names", alias = "output-names")]
     pub output_names: bool,
     /// Only lines since this time (RFC 3339 or a runtime-understood duration).
-    #[arg(long, value_name = "SINCE")]
+    #[arg(short = 's', long, value_name = "SINCE")]
     pub since: Option<String>,
     /// Only lines until this time.
     #[arg(short = 'u', long, value_name = "UNTIL")]
     pub until: Option<String>,
+    /// `-s` is `--since` here.
+    #[command(flatten)]
+    pub server: ServerUrlWithoutShort,
 }
 
 /// Runs `ank logs`.
@@ -80,12 +85,8 @@ pub fn run(global: &GlobalOptions, args: Args) -> anyhow::Result<ExitCode> {
                         );
                     }
                     LogEvent::Line { workload, message } => {
-                        let message = message.strip_suffix('\n').unwrap_or(&message);
-                        if args.output_names {
-                            writeln!(out, "{} {message}", workload.workload_name)?;
-                        } else {
-                            writeln!(out, "{message}")?;
-                        }
+                        let name = args.output_names.then_some(workload.workload_name.as_str());
+                        writeln!(out, "{}", line(name, &message))?;
                     }
                     LogEvent::Stop(name) => {
                         open.retain(|i| {
@@ -99,6 +100,15 @@ pub fn run(global: &GlobalOptions, args: Args) -> anyhow::Result<ExitCode> {
         }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// A log line as printed: the message without its newline, after `name` and a blank if given.
+fn line(name: Option<&str>, message: &str) -> String {
+    let message = message.strip_suffix('\n').unwrap_or(message);
+    match name {
+        Some(name) => format!("{name} {message}"),
+        None => message.to_owned(),
+    }
 }
 
 /// Every current instance of each named workload; an unknown name is an error.
@@ -132,6 +142,13 @@ mod tests {
     use ank_model::ExecutionState;
 
     use super::*;
+
+    #[test]
+    fn only_names_prefix_the_lines() {
+        assert_eq!(line(None, "hello from web\n"), "hello from web");
+        assert_eq!(line(Some("web"), "hello from web\n"), "web hello from web");
+        assert_eq!(line(Some("web"), ""), "web ");
+    }
 
     #[test]
     fn finds_instances_and_refuses_unknown_names() {

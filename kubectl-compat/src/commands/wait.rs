@@ -9,7 +9,7 @@ use ank_model::ExecutionState;
 
 use crate::cli::GlobalOptions;
 use crate::runner;
-use crate::watch::{self, Expectation, Goal};
+use crate::watch::{self, Expectation, Goal, Progress, Watch};
 
 /// `ank wait` arguments.
 #[derive(Debug, clap::Args)]
@@ -53,7 +53,9 @@ pub fn run(global: &GlobalOptions, args: Args) -> anyhow::Result<ExitCode> {
                 goal: condition.clone(),
             })
             .collect();
-        watch::wait_for(&mut client, &expectations, &[], true, Some(timeout)).await?;
+        let progress = Progress::new(expectations, Vec::new(), &[]);
+        let watch = Watch::start(&mut client).await?;
+        watch::wait_for(watch, progress, false, Some(timeout)).await?;
         for name in &names {
             println!("workload/{name} condition met");
         }
