@@ -84,13 +84,14 @@ fn apply_places_native_workloads_then_logs_describe_and_delete() {
         row(&on_a, "front").is_some() && row(&on_a, "back").is_none(),
         "{on_a}"
     );
-    let agents = c.ank_ok(&["get", "agents"]);
+    // Tags only with -o wide: the plain table has Ankaios' four columns.
+    let agents = c.ank_ok(&["get", "agents", "-o", "wide"]);
     let b = agents
         .lines()
         .find(|l| l.starts_with("agent_B"))
         .unwrap_or_default();
     assert!(
-        b.split_whitespace().nth(1) == Some("2") && b.ends_with("zone=back"),
+        b.split_whitespace().nth(1) == Some("2") && b.trim_end().ends_with("zone=back"),
         "{agents}"
     );
     let json = c.ank_ok(&["get", "state", "-o", "json"]);
