@@ -1,7 +1,8 @@
 //! The rules a desired state must pass before the server accepts it (and `ank validate`
 //! checks offline): api version, names and lengths, cyclic dependencies, config references,
 //! templates, runtimeConfig schemas, access rules and files. Every broken rule is reported,
-//! not just the first, each with the field path it concerns.
+//! not just the first, each with the field path it concerns. Also the [`warnings`]: what is
+//! accepted but will not run as written.
 
 use crate::render::render_workload;
 use crate::runtime_config::{
@@ -188,8 +189,26 @@ pub fn check_runtime_config(runtime: &str, runtime_config: &str) -> Result<(), S
     result.map_err(|e| format!("invalid {runtime} runtimeConfig: {e}"))
 }
 
+/// What the server accepts but an agent will refuse to run as written (`ank validate` warns):
+/// files on a `podman-kube` workload, which Ankaios accepts and its agent refuses to start.
+pub fn warnings(state: &State) -> Vec<ValidationError> {
+    state
+        .workloads
+        .iter()
+        .filter(|(_, w)| w.runtime == PODMAN_KUBE && !w.files.is_empty())
+        .map(|(name, _)| {
+            ValidationError::new(
+                format!("workloads.{name}.files"),
+                "podman-kube workloads cannot mount files: the agent will not start this workload",
+            )
+        })
+        .collect()
+}
+
+/// Native workloads cannot mount files and, being Anchorage's own, are refused at apply time;
+/// on `podman-kube` files are accepted as Ankaios does (see [`warnings`]).
 fn check_files(name: &str, w: &Workload, errors: &mut Vec<ValidationError>) {
-    if !w.files.is_empty() && (w.runtime == PODMAN_KUBE || w.runtime == NATIVE) {
+    if !w.files.is_empty() && w.runtime == NATIVE {
         errors.push(ValidationError::new(
             format!("workloads.{name}.files"),
             format!("runtime '{}' cannot mount files", w.runtime),

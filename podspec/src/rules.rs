@@ -55,5 +55,8 @@ pub const ANKAIOS_NAME: &str = "ankaios-name";
 pub const ANKAIOS_DUPLICATE: &str = "ankaios-duplicate";
 /// A rule of `ank_model::validate` broken by an Ankaios manifest.
 pub const ANKAIOS_VALIDATION: &str = "ankaios-validation";
+/// Accepted by the server, but the agent will not start the workload as written (files on a
+/// `podman-kube` workload): a warning only, as Ankaios accepts it.
+pub const ANKAIOS_RUNTIME: &str = "ankaios-runtime";
 /// The native runtime cannot run this container as written.
 pub const ANKAIOS_NATIVE: &str = "ankaios-native";

@@ -60,6 +60,10 @@ pub enum RuntimeError {
     /// The runtimeConfig does not parse or is incomplete.
     #[error("invalid runtimeConfig: {0}")]
     InvalidConfig(String),
+    /// The runtime cannot run the workload as written, whatever the retries (e.g. files on a
+    /// runtime that cannot mount them).
+    #[error("{0}")]
+    Unsupported(String),
     /// The workload could not be started; the message is the runtime's own.
     #[error("{0}")]
     StartFailed(String),
@@ -102,6 +106,13 @@ pub trait Runtime: Send + Sync + 'static {
 
     /// Checks a rendered runtimeConfig without starting anything.
     fn check_config(&self, runtime_config: &str) -> Result<(), RuntimeError>;
+
+    /// Checks that the runtime can mount `files` for a workload, without creating anything.
+    /// By default every runtime can; one that cannot returns [`RuntimeError::Unsupported`].
+    fn check_files(&self, files: &[File]) -> Result<(), RuntimeError> {
+        let _ = files;
+        Ok(())
+    }
 
     /// Instances of `agent` this runtime finds on the node (still running or exited but not
     /// removed), so that a restarted agent adopts them instead of starting them twice.

@@ -119,12 +119,79 @@ fn pod_status(pod: &str) -> Option<String> {
     .next()
 }
 
-/// Volumes whose names start with `<workload>.` (a podman-kube instance's `.pods` volume).
+/// Volumes whose names start with `<workload>.` (a podman-kube instance's `.config` and
+/// `.pods` volumes), sorted.
 fn volumes_of(workload: &str) -> Vec<String> {
-    podman_lines(&["volume", "ls", "--format", "{{.Name}}"])
+    let mut volumes: Vec<String> = podman_lines(&["volume", "ls", "--format", "{{.Name}}"])
         .into_iter()
         .filter(|v| v.starts_with(&format!("{workload}.")))
-        .collect()
+        .collect();
+    volumes.sort();
+    volumes
+}
+
+/// The two volumes Ankaios keeps for the podman-kube instance `<workload>.<id>.agent_pm`.
+fn bookkeeping_volumes(workload: &str, id: &str) -> Vec<String> {
+    ["config", "pods"]
+        .map(|suffix| format!("{workload}.{id}.{AGENT}.{suffix}"))
+        .to_vec()
+}
+
+/// The `data` label of a bookkeeping volume, decoded as Ankaios writes it (base64, standard
+/// alphabet, no padding).
+fn volume_data(volume: &str) -> String {
+    use base64::Engine;
+    let out = podman(&["volume", "inspect", volume]);
+    assert!(out.status.success(), "volume inspect: {}", describe(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("inspect JSON");
+    let label = json[0]["Labels"]["data"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{volume} has no data label: {json}"));
+    assert!(!label.ends_with('='), "{volume}: padded label {label}");
+    let bytes = base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(label)
+        .unwrap_or_else(|e| panic!("{volume}: data is not base64 without padding: {e}"));
+    String::from_utf8(bytes).expect("UTF-8 data")
+}
+
+/// IDs of the containers (running or not) of the `podman` workload `workload`.
+fn container_ids(workload: &str) -> Vec<String> {
+    podman_lines(&[
+        "ps",
+        "-a",
+        "--filter",
+        &format!("name=^{workload}\\."),
+        "--format",
+        "{{.ID}}",
+    ])
+}
+
+/// The full ID of the pod `pod`, if Podman knows it.
+fn pod_id(pod: &str) -> Option<String> {
+    podman_lines(&["pod", "inspect", "--format", "{{.ID}}", pod])
+        .into_iter()
+        .next()
+}
+
+/// The instance IDs `ank get state` reports for `workload` on agent_pm.
+fn instance_ids(c: &Cluster, workload: &str) -> Vec<String> {
+    let json = c.ank_ok(&["get", "state", "-o", "json"]);
+    let state: serde_json::Value = serde_json::from_str(&json).expect("state is JSON");
+    state["workloadStates"][AGENT][workload]
+        .as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// Kills agent_pm (SIGKILL), waits until `workloads` show AgentDisconnected, and wipes its run
+/// folder, as a lost `/tmp` would: the next agent starts on a new, empty one.
+fn kill_agent_and_wipe_its_run_folder(c: &mut Cluster, workloads: &[&str]) {
+    c.kill_agent(AGENT);
+    for w in workloads {
+        wait_state(c, w, "AgentDisconnected");
+    }
+    let run = c.dir.path().join(format!("run_{AGENT}"));
+    std::fs::remove_dir_all(&run).expect("wipe the run folder");
 }
 
 /// A container's status as `podman inspect` reports it (`running`, `exited`, …).
@@ -333,10 +400,7 @@ fn podman_and_kube_workloads_run_log_update_and_delete_clean() {
     );
     let kube_ids = ids(kube);
     assert_eq!(kube_ids.len(), 1, "{json}");
-    assert_eq!(
-        volumes_of(kube),
-        [format!("{kube}.{}.{AGENT}.pods", kube_ids[0])]
-    );
+    assert_eq!(volumes_of(kube), bookkeeping_volumes(kube, &kube_ids[0]));
     let in_pod: Vec<String> = pod_containers(pod).into_iter().map(|(n, _)| n).collect();
     assert!(
         in_pod.contains(&format!("{pod}-first")) && in_pod.contains(&format!("{pod}-second")),
@@ -619,7 +683,7 @@ fn a_restarted_agent_adopts_its_running_pod() {
     for (name, _) in &before {
         assert_eq!(container_state(name), "running", "{name}");
     }
-    assert_eq!(volumes_of(kube).len(), 1);
+    assert_eq!(volumes_of(kube).len(), 2, "{:?}", volumes_of(kube));
 
     delete(&c, &[kube]);
     assert_eq!(pod_status(pod), None);
@@ -689,16 +753,7 @@ fn a_container_killed_behind_anchorages_back_is_restarted_as_the_policy_says() {
         ]),
         true,
     );
-    let ids = |name: &str| {
-        podman_lines(&[
-            "ps",
-            "-a",
-            "--filter",
-            &format!("name=^{name}\\."),
-            "--format",
-            "{{.ID}}",
-        ])
-    };
+    let ids = container_ids;
     let (never_before, always_before) = (ids(never), ids(always));
     assert_eq!((never_before.len(), always_before.len()), (1, 1));
 
@@ -725,4 +780,318 @@ fn a_container_killed_behind_anchorages_back_is_restarted_as_the_policy_says() {
     delete(&c, &[never, always]);
     assert_eq!(containers_of(never), Vec::<String>::new());
     assert_eq!(containers_of(always), Vec::<String>::new());
+}
+
+/// Text and binary files reach a podman container, and a change of the files through
+/// `ank set state` followed by a new runtimeConfig reaches the new container.
+#[test]
+fn files_with_data_and_binary_data_reach_the_container_and_follow_an_update() {
+    let _serial = PODMAN.lock().unwrap_or_else(|e| e.into_inner());
+    if !podman_ready() {
+        return;
+    }
+    use base64::Engine;
+    let name = "e2ep_files";
+    let _leftovers = Leftovers::new(&[name], &[]);
+    let c = cluster();
+    let (text_path, blob_path) = ("/etc/e2e/app.conf", "/opt/e2e/blob.bin");
+    // Not UTF-8, with a NUL and a newline: only binaryData can carry it.
+    let blob = |version: u8| vec![0u8, 0x9f, 0xff, b'\n', b'v', b'0' + version];
+    let files = |version: u8| {
+        format!(
+            "    files:\n      - mountPoint: {text_path}\n        data: \"port={version}0\\nname=text-v{version}\"\n      - mountPoint: {blob_path}\n        binaryData: {}\n",
+            base64::engine::general_purpose::STANDARD.encode(blob(version))
+        )
+    };
+    let runtime_config = |version: u8| {
+        let script = SERVE.replace("hello-$0", &format!("hello-$0-v{version}"));
+        format!(
+            "    runtimeConfig: |\n      image: {IMAGE}\n      commandArgs: [sh, -c, \"{script}\", {name}]\n"
+        )
+    };
+    apply(
+        &c,
+        "files.yaml",
+        &format!(
+            "apiVersion: v1\nworkloads:\n  {name}:\n    runtime: podman\n    agent: {AGENT}\n{}{}",
+            files(1),
+            runtime_config(1)
+        ),
+        true,
+    );
+    let first = containers_of(name);
+    assert_eq!(first.len(), 1, "{first:?}");
+    let cat = |container: &str, path: &str| {
+        let out = podman(&["exec", container, "cat", path]);
+        assert!(out.status.success(), "exec cat {path}: {}", describe(&out));
+        out.stdout
+    };
+    assert_eq!(cat(&first[0], text_path), b"port=10\nname=text-v1");
+    assert_eq!(cat(&first[0], blob_path), blob(1));
+
+    // The files alone, through `ank set state` with a manifest holding only them.
+    let file = c.write(
+        "files-v2.yaml",
+        &format!("apiVersion: v1\nworkloads:\n  {name}:\n{}", files(2)),
+    );
+    let mask = format!("desiredState.workloads.{name}.files");
+    c.ank_ok(&["set", "state", &mask, &file]);
+    let files_now = c.ank_ok(&["get", "state", "-o", "json", &mask]);
+    assert!(files_now.contains("text-v2"), "{files_now}");
+    // Then a new runtimeConfig: a new instance, whose container sees the new files.
+    let file = c.write(
+        "config-v2.yaml",
+        &format!(
+            "apiVersion: v1\nworkloads:\n  {name}:\n{}",
+            runtime_config(2)
+        ),
+    );
+    let mask = format!("desiredState.workloads.{name}.runtimeConfig");
+    c.ank_ok(&["set", "state", &mask, &file]);
+    let second = wait_for(&c, "the new container alone, running", || {
+        let names = containers_of(name);
+        match names.as_slice() {
+            [one] if *one != first[0] && container_state(one) == "running" => Ok(one.clone()),
+            _ => Err(format!("{names:?}")),
+        }
+    });
+    wait_state(&c, name, "Running(Ok)");
+    assert_eq!(cat(&second, text_path), b"port=20\nname=text-v2");
+    assert_eq!(cat(&second, blob_path), blob(2));
+    c.eventually("the new container's log", &["logs", name], |out| {
+        out.contains("hello-e2ep_files-v2")
+    });
+
+    delete(&c, &[name]);
+    assert_eq!(containers_of(name), Vec::<String>::new());
+}
+
+/// A fresh agent on a new, empty run folder adopts two containers and a pod that its killed
+/// predecessor started: same containers, same pod, nothing started twice; then deletes them
+/// with their bookkeeping volumes.
+#[test]
+fn a_fresh_agent_on_an_empty_run_folder_adopts_containers_and_a_pod() {
+    let _serial = PODMAN.lock().unwrap_or_else(|e| e.into_inner());
+    if !podman_ready() {
+        return;
+    }
+    let (first, second, kube, pod) = (
+        "e2ep_fresh_one",
+        "e2ep_fresh_two",
+        "e2ep_fresh_kube",
+        "e2ep-fresh-pod",
+    );
+    let all = [first, second, kube];
+    let _leftovers = Leftovers::new(&all, &[pod]);
+    let mut c = cluster();
+    apply(
+        &c,
+        "fresh.yaml",
+        &manifest(&[
+            podman_workload(first, "NEVER", "", SERVE),
+            podman_workload(second, "ALWAYS", "", SERVE),
+            kube_workload(kube, pod),
+        ]),
+        true,
+    );
+    for w in all {
+        assert_eq!(state_of(&c, w).as_deref(), Some("Running(Ok)"), "{w}");
+    }
+    let ids_before = (container_ids(first), container_ids(second));
+    assert_eq!((ids_before.0.len(), ids_before.1.len()), (1, 1));
+    let pod_before = pod_id(pod).expect("the pod exists");
+    let pod_containers_before = pod_containers(pod);
+    assert_eq!(pod_containers_before.len(), 3, "infra + 2");
+    let kube_id = instance_ids(&c, kube);
+    assert_eq!(kube_id.len(), 1);
+    assert_eq!(volumes_of(kube), bookkeeping_volumes(kube, &kube_id[0]));
+
+    kill_agent_and_wipe_its_run_folder(&mut c, &all);
+    let t0 = Instant::now();
+    start_agent(&mut c);
+    for w in all {
+        wait_state(&c, w, "Running(Ok)");
+    }
+    eprintln!("fresh agent, all Running(Ok): {:?}", t0.elapsed());
+    // Give a wrong start or restart the time to show.
+    std::thread::sleep(Duration::from_millis(1500));
+    for w in all {
+        assert_eq!(state_of(&c, w).as_deref(), Some("Running(Ok)"), "{w}");
+    }
+    assert_eq!(
+        (container_ids(first), container_ids(second)),
+        ids_before,
+        "a container was started again instead of adopted"
+    );
+    assert_eq!(pod_id(pod).as_deref(), Some(pod_before.as_str()));
+    assert_eq!(pod_containers(pod), pod_containers_before);
+    for (name, _) in &pod_containers_before {
+        assert_eq!(container_state(name), "running", "{name}");
+    }
+    assert_eq!(instance_ids(&c, kube), kube_id);
+    assert_eq!(volumes_of(kube), bookkeeping_volumes(kube, &kube_id[0]));
+
+    delete(&c, &all);
+    assert_eq!(containers_of(first), Vec::<String>::new());
+    assert_eq!(containers_of(second), Vec::<String>::new());
+    assert_eq!(pod_status(pod), None);
+    assert_eq!(pod_containers(pod), []);
+    assert_eq!(volumes_of(kube), Vec::<String>::new());
+}
+
+/// While a pod runs, its instance has Ankaios' two volumes with decodable `data` labels: the
+/// runtimeConfig and the JSON list of pod IDs. They are enough to take down an instance that
+/// was deleted while its agent was away and its run folder was lost.
+#[test]
+fn podman_kube_keeps_ankaios_bookkeeping_volumes_and_they_suffice_to_tear_down() {
+    let _serial = PODMAN.lock().unwrap_or_else(|e| e.into_inner());
+    if !podman_ready() {
+        return;
+    }
+    let (kept, kept_pod, gone, gone_pod) = (
+        "e2ep_books_kept",
+        "e2ep-books-kept",
+        "e2ep_books_gone",
+        "e2ep-books-gone",
+    );
+    let _leftovers = Leftovers::new(&[kept, gone], &[kept_pod, gone_pod]);
+    let mut c = cluster();
+    apply(
+        &c,
+        "books.yaml",
+        &manifest(&[kube_workload(kept, kept_pod), kube_workload(gone, gone_pod)]),
+        true,
+    );
+    let json = c.ank_ok(&["get", "state", "-o", "json"]);
+    let state: serde_json::Value = serde_json::from_str(&json).expect("state is JSON");
+    for (workload, pod) in [(kept, kept_pod), (gone, gone_pod)] {
+        let id = instance_ids(&c, workload);
+        assert_eq!(id.len(), 1, "{json}");
+        let [config, pods] =
+            <[String; 2]>::try_from(bookkeeping_volumes(workload, &id[0])).expect("two names");
+        assert_eq!(volumes_of(workload), [config.clone(), pods.clone()]);
+        let runtime_config = state["desiredState"]["workloads"][workload]["runtimeConfig"]
+            .as_str()
+            .expect("a runtimeConfig");
+        assert_eq!(volume_data(&config), runtime_config);
+        let listed: Vec<String> =
+            serde_json::from_str(&volume_data(&pods)).expect("a JSON list of pod IDs");
+        assert_eq!(listed, [pod_id(pod).expect("the pod exists")]);
+    }
+
+    // `gone` is deleted while the agent is away; the next agent starts without a run folder,
+    // finds `gone` by its volumes and takes it down with the manifest they hold.
+    kill_agent_and_wipe_its_run_folder(&mut c, &[kept, gone]);
+    let out = c.ank(&["--no-wait", "delete", "workload", gone]);
+    assert!(out.status.success(), "delete: {}", describe(&out));
+    assert!(pod_status(gone_pod).is_some_and(|s| s.ends_with("Running")));
+    start_agent(&mut c);
+    wait_state(&c, kept, "Running(Ok)");
+    wait_for(&c, "the deleted pod and its volumes gone", || {
+        match (pod_status(gone_pod), volumes_of(gone)) {
+            (None, volumes) if volumes.is_empty() => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    });
+    assert_eq!(pod_containers(gone_pod), []);
+    assert!(row(&c.ank_ok(&["get", "workloads"]), gone).is_none());
+    assert!(pod_status(kept_pod).is_some_and(|s| s.ends_with("Running")));
+
+    delete(&c, &[kept]);
+    assert_eq!(pod_status(kept_pod), None);
+    assert_eq!(volumes_of(kept), Vec::<String>::new());
+}
+
+/// A container Ankaios started (named after the instance, without Anchorage's label) is
+/// adopted by name: a fresh agent reports it Running(Ok) and starts no second one.
+#[test]
+fn a_container_ankaios_started_is_adopted_by_its_name() {
+    let _serial = PODMAN.lock().unwrap_or_else(|e| e.into_inner());
+    if !podman_ready() {
+        return;
+    }
+    let name = "e2ep_by_name";
+    let _leftovers = Leftovers::new(&[name], &[]);
+    let mut c = cluster();
+    apply(
+        &c,
+        "by-name.yaml",
+        &manifest(&[podman_workload(name, "NEVER", "", SERVE)]),
+        true,
+    );
+    let id = instance_ids(&c, name);
+    assert_eq!(id.len(), 1);
+    let instance = format!("{name}.{}.{AGENT}", id[0]);
+    kill_agent_and_wipe_its_run_folder(&mut c, &[name]);
+    // What Ankaios leaves on a node: the container named after the instance, no label of ours.
+    let out = podman(&["rm", "-f", "-t", "0", &instance]);
+    assert!(out.status.success(), "rm: {}", describe(&out));
+    let out = podman(&[
+        "run", "-d", "--name", &instance, IMAGE, "sh", "-c", SERVE, name,
+    ]);
+    assert!(out.status.success(), "run: {}", describe(&out));
+    let ankaios_ids = container_ids(name);
+    assert_eq!(ankaios_ids.len(), 1);
+    let labels = podman_lines(&["inspect", "--format", "{{json .Config.Labels}}", &instance]);
+    assert!(
+        labels.iter().all(|l| !l.contains("anchorage")),
+        "{labels:?}"
+    );
+
+    start_agent(&mut c);
+    wait_state(&c, name, "Running(Ok)");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(state_of(&c, name).as_deref(), Some("Running(Ok)"));
+    assert_eq!(container_ids(name), ankaios_ids, "not adopted by name");
+    c.eventually("the adopted container's log", &["logs", name], |out| {
+        out.contains("hello-e2ep_by_name")
+    });
+
+    delete(&c, &[name]);
+    assert_eq!(containers_of(name), Vec::<String>::new());
+}
+
+/// Files on a podman-kube workload: the server accepts them (as Ankaios does), the agent
+/// refuses to start it with a clear message and creates nothing: no pod, no volume, no file.
+#[test]
+fn a_podman_kube_workload_with_files_is_accepted_and_refused_by_its_agent() {
+    let _serial = PODMAN.lock().unwrap_or_else(|e| e.into_inner());
+    if !podman_ready() {
+        return;
+    }
+    let (kube, pod) = ("e2ep_kube_files", "e2ep-kube-files");
+    let _leftovers = Leftovers::new(&[kube], &[pod]);
+    let c = cluster();
+    let with_files = kube_workload(kube, pod).replace(
+        "    runtimeConfig: |\n",
+        "    files:\n      - mountPoint: /etc/app.conf\n        data: x\n    runtimeConfig: |\n",
+    );
+    apply(&c, "kube-files.yaml", &manifest(&[with_files]), false);
+    let r = wait_state(&c, kube, "Pending(StartingFailed)");
+    assert_eq!(
+        r.get(4).map(String::as_str),
+        Some("podman-kube workloads cannot mount files"),
+        "{r:?}"
+    );
+    // Refused for good: not retried into a pod.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(
+        state_of(&c, kube).as_deref(),
+        Some("Pending(StartingFailed)")
+    );
+    assert_eq!(pod_status(pod), None);
+    assert_eq!(volumes_of(kube), Vec::<String>::new());
+    let agent_dir = c.dir.path().join(format!("run_{AGENT}/{AGENT}_io"));
+    let written: Vec<PathBuf> = std::fs::read_dir(&agent_dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .flat_map(|instance| std::fs::read_dir(instance.path()).into_iter().flatten())
+        .flatten()
+        .map(|entry| entry.path())
+        .collect();
+    assert_eq!(written, Vec::<PathBuf>::new(), "files written on the host");
+
+    delete(&c, &[kube]);
+    assert_eq!(volumes_of(kube), Vec::<String>::new());
 }

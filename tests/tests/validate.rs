@@ -303,6 +303,26 @@ fn stdin_is_read_for_dash() {
     assert_eq!(json(&bad)["files"][0]["file"], "<stdin>");
 }
 
+/// Files on a podman-kube workload: accepted (as Ankaios does), with a warning naming them.
+#[test]
+fn files_on_a_podman_kube_workload_warn_and_pass() {
+    let manifest = "apiVersion: v1\nworkloads:\n  kube:\n    runtime: podman-kube\n    agent: agent_A\n    runtimeConfig: |\n      manifest: |\n        kind: Pod\n    files:\n      - mountPoint: /etc/app.conf\n        data: x\n";
+    let output = run(&["validate", "-f", "-"], manifest);
+    let text = stdout(&output);
+    assert_eq!(code(&output), 0, "{text}");
+    assert!(
+        text.lines().any(|l| l.starts_with("<stdin>:9:5: warning: ")
+            && l.ends_with("workloads.kube.files: podman-kube workloads cannot mount files: the agent will not start this workload (ankaios-runtime)")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .last()
+            .is_some_and(|l| l.ends_with("1 valid, 0 invalid, 0 errors, 1 warnings")),
+        "{text}"
+    );
+}
+
 #[test]
 fn directories_are_walked_recursively_in_sorted_order() {
     let output = run(&["validate", "-o", "json", "-f", "examples"], "");

@@ -30,6 +30,7 @@ pub fn describe(rule: &str) -> &'static str {
         "unsupported-field" => "A field Anchorage cannot honour",
         "runtime-drops-field" => "A field podman kube play silently drops",
         "ankaios-validation" => "An Ankaios manifest rule: names, cycles, configs, templates",
+        "ankaios-runtime" => "An Ankaios workload its agent will not start as written",
         _ => "An Anchorage validation rule",
     }
 }

@@ -157,7 +157,11 @@ fn runtime_config_is_parsed_for_known_runtimes() {
 
 #[test]
 fn files_are_checked() {
-    assert_one("apiVersion: v1\nworkloads:\n  a: {runtime: podman-kube, runtimeConfig: 'manifest: x', files: [{mountPoint: /x, data: y}]}\n", "workloads.a.files", "cannot mount files");
+    assert_one(
+        "apiVersion: v1\nworkloads:\n  a: {runtime: native, runtimeConfig: 'command: [x]', files: [{mountPoint: /x, data: y}]}\n",
+        "workloads.a.files",
+        "cannot mount files",
+    );
     assert_one(
         "apiVersion: v1\nworkloads:\n  a: {files: [{mountPoint: rel, data: y}]}\n",
         "workloads.a.files[0].mountPoint",
@@ -167,6 +171,20 @@ fn files_are_checked() {
         "apiVersion: v1\nworkloads:\n  a: {files: [{mountPoint: /x}]}\n",
         "workloads.a.files[0]",
         "exactly one of data and binaryData",
+    );
+}
+
+/// Ankaios accepts files on a podman-kube workload (its agent refuses to start it): accepted,
+/// with a warning for `ank validate`. Files on other runtimes give no warning.
+#[test]
+fn files_on_podman_kube_are_accepted_with_a_warning() {
+    let yaml = "apiVersion: v1\nworkloads:\n  k: {runtime: podman-kube, runtimeConfig: 'manifest: x', files: [{mountPoint: /x, data: y}]}\n  p: {runtime: podman, runtimeConfig: 'image: x', files: [{mountPoint: /x, data: y}]}\n  e: {runtime: podman-kube, runtimeConfig: 'manifest: x'}\n";
+    assert_eq!(check(yaml), Vec::<String>::new());
+    let state: State = serde_yaml_ng::from_str(yaml).expect("test manifest parses");
+    let found: Vec<String> = warnings(&state).iter().map(ToString::to_string).collect();
+    assert_eq!(
+        found,
+        ["workloads.k.files: podman-kube workloads cannot mount files: the agent will not start this workload"]
     );
 }
 

@@ -70,7 +70,10 @@ impl Agent {
             self.block(instance, info);
             return;
         };
-        if let Err(e) = runtime.check_config(&inst.desired.runtime_config) {
+        let checked = runtime
+            .check_config(&inst.desired.runtime_config)
+            .and_then(|()| runtime.check_files(&inst.desired.files));
+        if let Err(e) = checked {
             self.block(instance, e.to_string());
             return;
         }

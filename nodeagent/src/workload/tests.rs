@@ -58,6 +58,15 @@ impl Runtime for FakeRuntime {
             _ => Ok(()),
         }
     }
+    /// Like `podman-kube`: no files.
+    fn check_files(&self, files: &[ank_model::File]) -> Result<(), RuntimeError> {
+        match files {
+            [] => Ok(()),
+            _ => Err(RuntimeError::Unsupported(
+                "fake workloads cannot mount files".into(),
+            )),
+        }
+    }
     async fn list_instances(&self, _: &str) -> Result<Vec<WorkloadInstanceName>, RuntimeError> {
         *self.0.lists.lock().expect("lock") += 1;
         Ok(self.0.on_node.lock().expect("lock").clone())
@@ -334,6 +343,37 @@ async fn unknown_runtime_and_bad_config_fail_without_retry() {
     );
     tokio::time::sleep(Duration::from_secs(120)).await;
     assert!(h.fake.calls().is_empty());
+}
+
+/// A runtime that cannot mount files refuses the workload before `start`: StartingFailed with
+/// its message, never retried, and nothing written to the instance folder.
+#[tokio::test(start_paused = true)]
+async fn files_a_runtime_cannot_mount_fail_the_start_without_retry() {
+    let mut with_files = simple("f");
+    with_files.files = vec![ank_model::File {
+        mount_point: "/etc/f.conf".into(),
+        data: Some("x".into()),
+        binary_data: None,
+    }
+    .into()];
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let folder = tmp
+        .path()
+        .join(format!("{AGENT}_io"))
+        .join(instance("f").folder_name());
+    let mut h = Harness::with(
+        tmp,
+        Arc::new(Fake::default()),
+        Vec::new(),
+        hello(vec![with_files]),
+    )
+    .await;
+    let f = h.expect("f", START_FAILED).await;
+    assert_eq!(f.additional_info, "fake workloads cannot mount files");
+    tokio::time::sleep(Duration::from_secs(120)).await;
+    assert!(h.fake.calls().is_empty(), "{:?}", h.fake.calls());
+    let left: Vec<_> = std::fs::read_dir(&folder).into_iter().flatten().collect();
+    assert!(left.is_empty(), "{left:?}");
 }
 
 #[tokio::test(start_paused = true)]

@@ -400,6 +400,10 @@ fn read_ankaios(value: Value, res: &mut Resource) {
                 .error(rules::ANKAIOS_VALIDATION, Path::parse(&e.path), e.message);
         }
     }
+    for w in ank_model::validate::warnings(&state) {
+        res.sink
+            .warn(rules::ANKAIOS_RUNTIME, Path::parse(&w.path), w.message);
+    }
     res.object = Some(Object::Ankaios(Box::new(state)));
 }
 

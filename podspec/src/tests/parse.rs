@@ -123,6 +123,25 @@ fn json_documents_and_empty_documents() {
     check("", expect![""]);
 }
 
+/// Ankaios accepts files on a podman-kube workload and its agent refuses to start it: a
+/// warning, not an error, so `ank validate` passes and `ank apply` goes through.
+#[test]
+fn files_on_a_podman_kube_workload_are_a_warning() {
+    check(
+        "apiVersion: v1\nworkloads:\n  kube:\n    runtime: podman-kube\n    agent: agent_A\n    runtimeConfig: 'manifest: x'\n    files:\n      - mountPoint: /etc/x\n        data: y\n",
+        expect![[r#"
+        doc0 AnkaiosManifest -
+          Warning ankaios-runtime workloads.kube.files @7:5: podman-kube workloads cannot mount files: the agent will not start this workload
+    "#]],
+    );
+    let report = crate::validate_file(
+        "apiVersion: v1\nworkloads:\n  kube:\n    runtime: podman-kube\n    agent: agent_A\n    runtimeConfig: 'manifest: x'\n    files: [{mountPoint: /x, data: y}]\n",
+        &crate::Options::default(),
+    );
+    assert!(!report.is_empty());
+    assert!(report.iter().all(|r| r.is_valid() && !r.blocks_apply()));
+}
+
 #[test]
 fn ankaios_manifest_is_parsed_and_checked() {
     check("apiVersion: v1\nworkloads:\n  nginx:\n    runtime: podman\n    agent: agent_A\n    runtimeConfig: 'image: nginx'\n", expect![[r#"

@@ -1,6 +1,8 @@
-//! The `podman` runtime: one container per instance, named after the instance and labelled
-//! `anchorage.instance=<instance>`. States come from the shared [`PodmanWatcher`] events; a
-//! container removed behind the agent's back is `Failed(Lost)`.
+//! The `podman` runtime: one container per instance, named after the instance
+//! (`<workload>.<id>.<agent>`, as Ankaios names them) and found by that name, so a restarted
+//! agent adopts the containers it or Ankaios started. Containers it starts also carry the label
+//! `anchorage.instance=<instance>`, for users' filters only. States come from the shared
+//! [`PodmanWatcher`] events; a container removed behind the agent's back is `Failed(Lost)`.
 //!
 //! [`PodmanWatcher`]: crate::podman_cli::PodmanWatcher
 
@@ -18,7 +20,7 @@ use async_trait::async_trait;
 
 pub use args::{run_args, write_files, CONTROL_INTERFACE_TARGET};
 
-use crate::podman_cli::{argv, log_stream, parse_ps, Podman, INSTANCE_LABEL};
+use crate::podman_cli::{argv, instance_of, log_stream, parse_ps, Podman};
 use crate::{LogOptions, LogStream, Runtime, RuntimeError, StateSink, WorkloadSpec};
 use track::Tracker;
 
@@ -84,7 +86,9 @@ impl Runtime for PodmanRuntime {
     }
 
     async fn list_instances(&self, agent: &str) -> Result<Vec<WorkloadInstanceName>, RuntimeError> {
-        let filter = format!("label={INSTANCE_LABEL}");
+        // By name, as Ankaios finds its containers: this adopts the containers Ankaios started
+        // as well as ours. Podman's name filter is a regex; `instance_of` decides.
+        let filter = format!("name=\\.{agent}$");
         let out = self
             .podman
             .run(&argv(["ps", "-a", "--format", "json", "--filter", &filter]))
@@ -99,11 +103,8 @@ impl Runtime for PodmanRuntime {
             parse_ps(&out.stdout).map_err(|e| RuntimeError::io("podman ps output", e.into()))?;
         let mine: Vec<(WorkloadInstanceName, String)> = containers
             .into_iter()
-            .filter_map(|c| {
-                let name = WorkloadInstanceName::parse(c.labels.as_ref()?.get(INSTANCE_LABEL)?)?;
-                Some((name, c.id))
-            })
-            .filter(|(name, _)| name.agent_name == agent)
+            .filter(|c| c.pod.is_empty())
+            .filter_map(|c| Some((instance_of(c.name(), agent)?, c.id)))
             .collect();
         self.tracker
             .adoptable(mine.iter().map(|(name, id)| (name.to_string(), id.clone())));

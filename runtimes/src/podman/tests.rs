@@ -12,9 +12,16 @@ use crate::podman_cli::fake::FakeRunner;
 use crate::podman_cli::Podman;
 use crate::{Runtime, RuntimeError, StateUpdate, WorkloadSpec};
 
+const ID: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+/// `<workload>.<ID>.<agent>`.
+fn name(workload: &str, agent: &str) -> String {
+    format!("{workload}.{ID}.{agent}")
+}
+
 fn spec(dir: &std::path::Path) -> WorkloadSpec {
     WorkloadSpec {
-        instance: WorkloadInstanceName::parse("web.abc.agent_A").expect("name"),
+        instance: WorkloadInstanceName::parse(&name("web", "agent_A")).expect("name"),
         runtime_config: "image: localhost/busybox:latest\ncommandArgs: [sleep, '9']\n".into(),
         files: Vec::new(),
         instance_dir: dir.to_path_buf(),
@@ -37,11 +44,12 @@ async fn start_runs_podman_run_and_stop_removes() {
     let spec = spec(dir.path());
     rt.start(&spec).await.expect("starts");
     rt.stop(&spec.instance).await.expect("stops");
+    let web = name("web", "agent_A");
     assert_eq!(
         fake.calls(),
         [
-            "run -d --name web.abc.agent_A --label anchorage.instance=web.abc.agent_A localhost/busybox:latest sleep 9",
-            "rm -f --ignore -t 2 web.abc.agent_A",
+            format!("run -d --name {web} --label anchorage.instance={web} localhost/busybox:latest sleep 9"),
+            format!("rm -f --ignore -t 2 {web}"),
         ]
     );
 }
@@ -80,8 +88,8 @@ async fn failed_run_is_start_failed_with_podmans_message_and_cleans_up() {
         "{err}"
     );
     assert_eq!(
-        fake.calls().last().map(String::as_str),
-        Some("rm -f --ignore -t 2 web.abc.agent_A")
+        fake.calls().last(),
+        Some(&format!("rm -f --ignore -t 2 {}", name("web", "agent_A")))
     );
 }
 
@@ -100,24 +108,35 @@ async fn invalid_config_is_rejected_before_podman_runs() {
     assert!(rt.check_config("image: x").is_ok());
 }
 
+/// Containers are found by name, as Ankaios finds them: Ankaios' own (no label) are adopted too.
 #[tokio::test]
-async fn list_instances_keeps_this_agents_containers_and_start_adopts_them() {
+async fn list_instances_finds_this_agents_containers_by_name_and_start_adopts_them() {
     let fake = Arc::new(FakeRunner::default());
     fake.on(
-        "ps -a --format json --filter label=anchorage.instance",
+        "ps -a --format json --filter name=\\.agent_A$",
         true,
-        r#"[{"Id":"c1","Names":["web.abc.agent_A"],"State":"running","Labels":{"anchorage.instance":"web.abc.agent_A"}},
-            {"Id":"c2","Names":["db.def.agent_B"],"State":"running","Labels":{"anchorage.instance":"db.def.agent_B"}},
-            {"Id":"c3","Names":["other"],"State":"running","Labels":{"anchorage.instance":"junk"}}]"#,
+        &format!(
+            r#"[{{"Id":"c1","Names":["{web}"],"State":"running","Labels":{{"anchorage.instance":"{web}"}}}},
+                {{"Id":"c2","Names":["{db}"],"State":"running","Labels":null}},
+                {{"Id":"c3","Names":["{other}"],"State":"running","Labels":null}},
+                {{"Id":"c4","Names":["web.abc.agent_A"],"State":"running","Labels":{{"anchorage.instance":"web.abc.agent_A"}}}},
+                {{"Id":"c5","Names":["{in_pod}"],"State":"running","Pod":"p1"}},
+                {{"Id":"c6","Names":["x.agent_A"],"State":"exited"}}]"#,
+            web = name("web", "agent_A"),
+            db = name("db", "agent_A"),
+            other = name("web", "agent_B"),
+            in_pod = name("pod", "agent_A"),
+        ),
     );
     let (rt, _rx) = runtime(&fake);
     let found = rt.list_instances("agent_A").await.expect("lists");
-    assert_eq!(
-        found,
-        [WorkloadInstanceName::parse("web.abc.agent_A").expect("name")]
-    );
+    let found: Vec<String> = found.iter().map(ToString::to_string).collect();
+    assert_eq!(found, [name("web", "agent_A"), name("db", "agent_A")]);
     let dir = tempfile::tempdir().expect("tempdir");
+    let mut ankaios = spec(dir.path());
+    ankaios.instance = WorkloadInstanceName::parse(&name("db", "agent_A")).expect("name");
     rt.start(&spec(dir.path())).await.expect("adopts");
+    rt.start(&ankaios).await.expect("adopts");
     assert!(
         fake.calls().iter().all(|c| !c.starts_with("run")),
         "{:?}",

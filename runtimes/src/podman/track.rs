@@ -12,16 +12,14 @@ use ank_model::exec_state::{ExecState, Failed};
 use ank_model::{ExecutionState, WorkloadInstanceName};
 use tokio::sync::broadcast;
 
-use crate::podman_cli::{
-    ContainerRecord, ContainerState, PodmanWatcher, WatchEvent, INSTANCE_LABEL, REMOVE_GRACE,
-};
+use crate::podman_cli::{ContainerRecord, ContainerState, PodmanWatcher, WatchEvent, REMOVE_GRACE};
 use crate::{StateSink, StateUpdate};
 
 struct Entry {
     instance: WorkloadInstanceName,
     general_options: Vec<String>,
     /// Known once `podman run` returned (or from `list_instances`); until then nothing is
-    /// reported, and events of other containers with the same label (an earlier incarnation
+    /// reported, and events of other containers with the same name (an earlier incarnation
     /// being removed) are ignored.
     container_id: Option<String>,
     /// Set by `stop`: nothing more is reported.
@@ -130,11 +128,7 @@ impl Tracker {
     pub(super) async fn follow(self: Arc<Self>, mut events: broadcast::Receiver<WatchEvent>) {
         loop {
             match events.recv().await {
-                Ok(WatchEvent::Container(record)) => {
-                    if let Some(name) = record.labels.get(INSTANCE_LABEL) {
-                        self.evaluate(name, true);
-                    }
-                }
+                Ok(WatchEvent::Container(record)) => self.evaluate(&record.name, true),
                 Ok(WatchEvent::PodRemoved(_)) => {}
                 Ok(WatchEvent::Resynced) | Err(broadcast::error::RecvError::Lagged(_)) => {
                     let names: Vec<String> = self.lock().instances.keys().cloned().collect();
@@ -150,20 +144,23 @@ impl Tracker {
     /// Reports the instance's state from the table if it changed. With `may_defer`, an exit
     /// caused by someone else's stop is looked at again after [`REMOVE_GRACE`].
     fn evaluate(self: &Arc<Self>, name: &str, may_defer: bool) {
-        let records = self
-            .watcher
-            .containers(|r| r.labels.get(INSTANCE_LABEL).map(String::as_str) == Some(name));
+        // The table is read outside the tracker's lock: the two locks are never nested.
+        let id = self
+            .lock()
+            .instances
+            .get(name)
+            .and_then(|e| e.container_id.clone());
+        let Some(id) = id else {
+            return;
+        };
+        let record = self.watcher.containers(|r| r.id == id).pop();
         let mut inner = self.lock();
         let Some(entry) = inner.instances.get_mut(name) else {
             return;
         };
-        if entry.stopping {
+        if entry.stopping || entry.container_id.as_ref() != Some(&id) {
             return;
         }
-        let Some(id) = &entry.container_id else {
-            return;
-        };
-        let record = records.iter().find(|r| &r.id == id);
         let state = match record {
             None if entry.seen => Some(ExecState::Failed(Failed::Lost)),
             None => None,
@@ -179,7 +176,7 @@ impl Tracker {
                     });
                     return;
                 }
-                container_state(record)
+                container_state(&record)
             }
         };
         if let Some(state) = state.filter(|s| entry.last != Some(*s)) {

@@ -20,6 +20,9 @@ pub use logs::{log_args, log_stream};
 pub use runner::{CommandOutput, CommandRunner, LineStream, PodmanCommand};
 pub use watcher::{ContainerRecord, ContainerState, PodmanWatcher, WatchEvent, REMOVE_GRACE};
 
+use ank_model::validate::{is_valid_agent_name, is_valid_workload_name};
+use ank_model::WorkloadInstanceName;
+
 use crate::RuntimeError;
 
 /// How the agent runs Podman.
@@ -91,4 +94,46 @@ impl Podman {
 /// Turns `&str`s into an argv.
 pub(crate) fn argv<'a>(parts: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     parts.into_iter().map(str::to_owned).collect()
+}
+
+/// `name` as an instance name of `agent`: `<workload>.<id>.<agent>` with a valid workload name
+/// and a 64-digit lower-case hex id (the SHA-256 of a runtimeConfig), as Ankaios names
+/// containers and bookkeeping volumes. Anything else on the node is not ours.
+pub fn instance_of(name: &str, agent: &str) -> Option<WorkloadInstanceName> {
+    let instance = WorkloadInstanceName::parse(name)?;
+    let id_ok = instance.id.len() == 64
+        && instance
+            .id
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    (id_ok
+        && instance.agent_name == agent
+        && is_valid_agent_name(agent)
+        && is_valid_workload_name(&instance.workload_name))
+    .then_some(instance)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instance_names_of_an_agent() {
+        let id = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        let name = format!("web.{id}.agent_A");
+        let parsed = instance_of(&name, "agent_A").expect("an instance of agent_A");
+        assert_eq!(parsed.to_string(), name);
+        for other in [
+            format!("web.{id}.agent_B"),
+            format!("web.{id}.agent_A.pods"),
+            format!("w.b.{id}.agent_A"),
+            format!("web.{}.agent_A", id.to_uppercase()),
+            format!("web.{}.agent_A", &id[1..]),
+            "web.abc.agent_A".to_owned(),
+            "e2ep-life-pod-first".to_owned(),
+            format!(".{id}.agent_A"),
+        ] {
+            assert_eq!(instance_of(&other, "agent_A"), None, "{other}");
+        }
+    }
 }

@@ -1,31 +1,43 @@
 //! The `podman-kube` runtime: `podman kube play` of the workload's manifest, `podman kube down`
-//! on stop. Pods keep their manifest names; the instance's pod IDs are kept in a volume named
-//! `<instance>.pods` (as Ankaios names it) so a restarted agent finds and adopts them. The
-//! instance's state is derived from its pods' containers; restarts are the agent's business.
+//! on stop. Pods keep their manifest names. Each instance keeps Ankaios' two bookkeeping
+//! volumes ([`volumes`]: `<instance>.config` with its runtimeConfig, `<instance>.pods` with its
+//! pod IDs), so a restarted agent, or one that follows Ankaios on the node, adopts its pods and
+//! can take down an instance even without its run folder. The instance's state is derived from
+//! its pods' containers; restarts are the agent's business. Files cannot be mounted into pods:
+//! such a workload is refused before anything is created.
 
 mod control_interface;
 mod play;
 mod track;
+pub mod volumes;
 
 #[cfg(test)]
 mod tests;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
 use ank_model::runtime_config::{PodmanKubeConfig, PODMAN_KUBE};
-use ank_model::WorkloadInstanceName;
+use ank_model::{File, WorkloadInstanceName};
 use async_trait::async_trait;
 
 pub use control_interface::mount_control_interface;
-pub use play::{pod_ids, pods_volumes, PODS_LABEL, PODS_VOLUME_SUFFIX};
+pub use play::pod_ids;
+pub use volumes::{
+    config_volume, pods_volume, read_volumes, Bookkeeping, VolumeError, CONFIG_VOLUME_SUFFIX,
+    DATA_LABEL, PODS_VOLUME_SUFFIX,
+};
 
-use crate::podman_cli::{argv, log_stream, Podman, INSTANCE_LABEL};
+use crate::podman_cli::{argv, log_stream, Podman};
 use crate::{LogOptions, LogStream, Runtime, RuntimeError, StateSink, WorkloadSpec};
-use track::{Teardown, Tracker};
+use track::{Stopping, Teardown, Tracker};
 
 /// The manifest's file in the instance folder.
 const MANIFEST_FILE: &str = "manifest.yaml";
+
+/// Why a `podman-kube` workload with files does not start.
+pub const NO_FILES: &str = "podman-kube workloads cannot mount files";
 
 /// Runs `podman-kube` workloads. Build it with [`PodmanKubeRuntime::new`].
 pub struct PodmanKubeRuntime {
@@ -85,31 +97,16 @@ impl PodmanKubeRuntime {
         }
     }
 
-    /// Creates the `<instance>.pods` volume that lists the pods, replacing a stale one.
-    async fn record_pods(
-        &self,
-        general_options: &[String],
-        name: &str,
-        pods: &[String],
-    ) -> Result<(), RuntimeError> {
-        let mut args = general_options.to_vec();
-        let (instance_label, pods_label) = (
-            format!("{INSTANCE_LABEL}={name}"),
-            format!("{PODS_LABEL}={}", pods.join(",")),
-        );
-        let volume = format!("{name}{PODS_VOLUME_SUFFIX}");
-        args.extend(argv([
-            "volume",
-            "create",
-            "--label",
-            &instance_label,
-            "--label",
-            &pods_label,
-            &volume,
-        ]));
+    /// Creates a bookkeeping volume holding `encoded`, replacing a stale one of the same name.
+    async fn write_volume(&self, volume: &str, encoded: &str) -> Result<(), RuntimeError> {
+        let args = volumes::create_args(volume, encoded);
         let mut out = self.podman.run(&args).await?;
         if !out.success && out.stderr.contains("already exists") {
-            self.remove_volume(general_options, name).await?;
+            let rm = argv(["volume", "rm", "-f", volume]);
+            let removed = self.podman.run(&rm).await?;
+            if !removed.success {
+                return Err(RuntimeError::StartFailed(removed.message()));
+            }
             out = self.podman.run(&args).await?;
         }
         if out.success {
@@ -119,20 +116,71 @@ impl PodmanKubeRuntime {
         }
     }
 
-    async fn remove_volume(
-        &self,
-        general_options: &[String],
-        name: &str,
-    ) -> Result<(), RuntimeError> {
-        let mut args = general_options.to_vec();
-        let volume = format!("{name}{PODS_VOLUME_SUFFIX}");
-        args.extend(argv(["volume", "rm", "-f", &volume]));
-        let out = self.podman.run(&args).await?;
-        if out.success || out.stderr.contains("no such volume") {
+    /// Removes both bookkeeping volumes (`-f` succeeds when they are gone already).
+    async fn remove_volumes(&self, instance: &WorkloadInstanceName) -> Result<(), RuntimeError> {
+        let (config, pods) = (config_volume(instance), pods_volume(instance));
+        let out = self
+            .podman
+            .run(&argv(["volume", "rm", "-f", &config, &pods]))
+            .await?;
+        if out.success {
             Ok(())
         } else {
             Err(RuntimeError::StopFailed(out.message()))
         }
+    }
+
+    /// The bookkeeping volumes of every instance of `agent` on the node.
+    async fn read_bookkeeping(
+        &self,
+        agent: &str,
+    ) -> Result<BTreeMap<WorkloadInstanceName, Bookkeeping>, RuntimeError> {
+        let out = self
+            .podman
+            .run(&argv(["volume", "ls", "--format", "json"]))
+            .await?;
+        if !out.success {
+            return Err(RuntimeError::io(
+                "podman volume ls",
+                std::io::Error::other(out.message()),
+            ));
+        }
+        read_volumes(&out.stdout, agent)
+            .map_err(|e| RuntimeError::io("podman volume ls", std::io::Error::other(e)))
+    }
+
+    /// How to take down an instance known only by its volumes: the `.config` volume's
+    /// runtimeConfig gives the options and the manifest (written to `scratch` for `kube down`),
+    /// the `.pods` volume the pods. Fails, naming the volumes, only when neither can be read.
+    fn teardown_from(
+        instance: &WorkloadInstanceName,
+        found: &Bookkeeping,
+        scratch: &Path,
+    ) -> Result<Teardown, RuntimeError> {
+        let errors: Vec<String> = found.errors().map(ToString::to_string).collect();
+        for error in &errors {
+            tracing::warn!(%instance, %error, "unreadable bookkeeping volume");
+        }
+        let mut teardown = Teardown {
+            pods: found.pods().map(<[String]>::to_vec).unwrap_or_default(),
+            ..Teardown::default()
+        };
+        match found.config().map(Self::parse) {
+            Some(Ok(config)) => {
+                write(scratch, &config.manifest)?;
+                teardown.general_options = config.general_options;
+                teardown.down_options = config.down_options;
+                teardown.manifest = Some(scratch.to_owned());
+            }
+            Some(Err(e)) => {
+                tracing::warn!(%instance, error = %e, "unusable runtimeConfig in the config volume")
+            }
+            None => {}
+        }
+        if teardown.manifest.is_none() && found.pods().is_none() && !errors.is_empty() {
+            return Err(RuntimeError::StopFailed(errors.join("; ")));
+        }
+        Ok(teardown)
     }
 
     /// Whether every pod still exists (`podman pod exists`).
@@ -168,43 +216,31 @@ impl Runtime for PodmanKubeRuntime {
         Self::parse(runtime_config).map(|_| ())
     }
 
-    async fn list_instances(&self, agent: &str) -> Result<Vec<WorkloadInstanceName>, RuntimeError> {
-        let filter = format!("label={PODS_LABEL}");
-        let out = self
-            .podman
-            .run(&argv([
-                "volume", "ls", "--format", "json", "--filter", &filter,
-            ]))
-            .await?;
-        if !out.success {
-            return Err(RuntimeError::io(
-                "podman volume ls",
-                std::io::Error::other(out.message()),
-            ));
+    fn check_files(&self, files: &[File]) -> Result<(), RuntimeError> {
+        if files.is_empty() {
+            Ok(())
+        } else {
+            Err(RuntimeError::Unsupported(NO_FILES.into()))
         }
-        let volumes = pods_volumes(&out.stdout)
-            .map_err(|e| RuntimeError::io("podman volume ls output", e.into()))?;
-        let mine: Vec<(String, Vec<String>)> = volumes
-            .into_iter()
-            .filter(|(name, _)| {
-                WorkloadInstanceName::parse(name).is_some_and(|n| n.agent_name == agent)
-            })
-            .collect();
-        let found = mine
-            .iter()
-            .filter_map(|(name, _)| WorkloadInstanceName::parse(name))
-            .collect();
-        self.tracker.adoptable(mine);
-        Ok(found)
+    }
+
+    async fn list_instances(&self, agent: &str) -> Result<Vec<WorkloadInstanceName>, RuntimeError> {
+        let found = self.read_bookkeeping(agent).await?;
+        for (instance, bookkeeping) in &found {
+            for error in bookkeeping.errors() {
+                tracing::warn!(%instance, %error, "unreadable bookkeeping volume");
+            }
+        }
+        let names = found.keys().cloned().collect();
+        self.tracker
+            .adoptable(found.into_iter().map(|(i, b)| (i.to_string(), b)));
+        Ok(names)
     }
 
     async fn start(&self, spec: &WorkloadSpec) -> Result<(), RuntimeError> {
         let config = Self::parse(&spec.runtime_config)?;
-        if !spec.files.is_empty() {
-            return Err(RuntimeError::InvalidConfig(
-                "podman-kube workloads cannot mount files".into(),
-            ));
-        }
+        // Before anything is written: a refused workload leaves nothing on the host.
+        self.check_files(&spec.files)?;
         let name = spec.instance.to_string();
         let manifest_path = spec.instance_dir.join(MANIFEST_FILE);
         let mut teardown = Teardown {
@@ -221,17 +257,33 @@ impl Runtime for PodmanKubeRuntime {
             _ => config.manifest.clone(),
         };
         write(&manifest_path, &manifest)?;
-        if let Some(pods) = self.tracker.take_adoptable(&name) {
-            let exist = self.pods_exist(&config.general_options, &pods).await?;
-            teardown.pods = pods;
-            self.tracker.track(&spec.instance, teardown, !exist, false);
-            return Ok(());
+        if let Some(found) = self.tracker.take_adoptable(&name) {
+            if let Some(pods) = found.pods() {
+                let exist = self.pods_exist(&config.general_options, pods).await?;
+                teardown.pods = pods.to_vec();
+                self.tracker.track(&spec.instance, teardown, !exist, false);
+                return Ok(());
+            }
+            // No readable pod list: play again; leftovers of the manifest are replaced below.
+            for error in found.errors() {
+                tracing::warn!(instance = %name, %error, "cannot adopt");
+            }
         }
         let mut args = config.general_options.clone();
         args.extend(argv(["kube", "play"]));
         args.extend(config.play_options.iter().cloned());
         args.push(manifest_path.display().to_string());
-        let mut out = self.podman.run(&args).await?;
+        // The runtimeConfig is recorded alongside the play, so that even a play this agent does
+        // not live to see the end of can be taken down by a later one.
+        let (config_volume, encoded) = (
+            config_volume(&spec.instance),
+            volumes::encode(&spec.runtime_config),
+        );
+        let (recorded, out) = tokio::join!(
+            self.write_volume(&config_volume, &encoded),
+            self.podman.run(&args)
+        );
+        let mut out = out?;
         if !out.success && out.stderr.contains("already exists") {
             // Leftovers of an earlier life that nobody adopted: replace them.
             self.take_down(&teardown).await?;
@@ -248,15 +300,45 @@ impl Runtime for PodmanKubeRuntime {
         self.tracker
             .track(&spec.instance, teardown.clone(), false, true);
         // After `track`, so the first state is not delayed by the volume.
-        self.record_pods(&config.general_options, &name, &teardown.pods)
-            .await
+        recorded?;
+        self.write_volume(
+            &pods_volume(&spec.instance),
+            &volumes::encode_pods(&teardown.pods),
+        )
+        .await
     }
 
     async fn stop(&self, instance: &WorkloadInstanceName) -> Result<(), RuntimeError> {
         let name = instance.to_string();
-        let teardown = self.tracker.stopping(&name).unwrap_or_default();
-        self.take_down(&teardown).await?;
-        self.remove_volume(&teardown.general_options, &name).await?;
+        let found = match self.tracker.stopping(&name) {
+            Stopping::Known(teardown) => {
+                self.take_down(&teardown).await?;
+                None
+            }
+            Stopping::Found(found) => Some(found),
+            // Not listed in this life (e.g. the listing failed): its volumes may still tell.
+            Stopping::Unknown => {
+                let found = self.read_bookkeeping(&instance.agent_name).await?;
+                match found.into_iter().find(|(i, _)| i == instance) {
+                    Some((_, found)) => Some(found),
+                    // Never played (refused, or its start failed before the volume): no trace.
+                    None => return Ok(()),
+                }
+            }
+        };
+        if let Some(found) = found {
+            let scratch = std::env::temp_dir().join(format!(
+                "anchorage-kube-down-{}-{name}.yaml",
+                std::process::id()
+            ));
+            let result = match Self::teardown_from(instance, &found, &scratch) {
+                Ok(teardown) => self.take_down(&teardown).await,
+                Err(e) => Err(e),
+            };
+            let _ = std::fs::remove_file(&scratch);
+            result?;
+        }
+        self.remove_volumes(instance).await?;
         self.tracker.untrack(&name);
         Ok(())
     }

@@ -8,10 +8,12 @@ use ank_model::WorkloadInstanceName;
 use tokio::sync::mpsc;
 
 use super::track::pod_state;
-use super::PodmanKubeRuntime;
+use super::{volumes, PodmanKubeRuntime};
 use crate::podman_cli::fake::FakeRunner;
 use crate::podman_cli::{ContainerState, Podman};
 use crate::{Runtime, RuntimeError, WorkloadSpec};
+
+const INSTANCE: &str = "k.0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.agent_A";
 
 const CONFIG: &str = "generalOptions: [--log-level=error]\nplayOptions: [--quiet]\ndownOptions: [--force]\nmanifest: |\n  kind: Pod\n  metadata: {name: p}\n  spec: {containers: [{name: a, image: x}]}\n";
 
@@ -40,7 +42,7 @@ fn setup_with_states() -> (
     );
     let dir = tempfile::tempdir().expect("tempdir");
     let spec = WorkloadSpec {
-        instance: WorkloadInstanceName::parse("k.abc.agent_A").expect("name"),
+        instance: WorkloadInstanceName::parse(INSTANCE).expect("name"),
         runtime_config: CONFIG.into(),
         files: Vec::new(),
         instance_dir: dir.path().to_path_buf(),
@@ -61,7 +63,7 @@ async fn a_successful_play_is_running_before_podman_events_catch_up() {
 }
 
 #[tokio::test]
-async fn plays_records_pods_and_downs_the_same_file() {
+async fn plays_records_both_volumes_and_downs_the_same_file() {
     let (fake, rt, spec, dir) = setup();
     fake.on(
         "--log-level=error kube play",
@@ -74,15 +76,53 @@ async fn plays_records_pods_and_downs_the_same_file() {
     assert_eq!(
         fake.calls(),
         [
+            format!(
+                "volume create --label data={} {INSTANCE}.config",
+                volumes::encode(CONFIG)
+            ),
             format!("--log-level=error kube play --quiet {manifest}"),
-            "--log-level=error volume create --label anchorage.instance=k.abc.agent_A --label anchorage.pods=abc1 k.abc.agent_A.pods".to_owned(),
+            format!(
+                "volume create --label data={} {INSTANCE}.pods",
+                volumes::encode(r#"["abc1"]"#)
+            ),
             format!("--log-level=error kube down --force {manifest}"),
-            "--log-level=error volume rm -f k.abc.agent_A.pods".to_owned(),
+            format!("volume rm -f {INSTANCE}.config {INSTANCE}.pods"),
         ]
     );
     assert!(std::fs::read_to_string(dir.path().join("manifest.yaml"))
         .expect("written")
         .contains("kind: Pod"));
+}
+
+#[tokio::test]
+async fn a_stale_volume_is_replaced() {
+    let (fake, rt, spec, _dir) = setup();
+    fake.on(
+        "volume create --label data=",
+        false,
+        "Error: volume with name x already exists: volume already exists\n",
+    );
+    let err = rt
+        .start(&spec)
+        .await
+        .expect_err("the fake never stops failing");
+    assert!(err.to_string().contains("already exists"), "{err}");
+    let calls = fake.calls();
+    let config = format!("{INSTANCE}.config");
+    let at = calls
+        .iter()
+        .position(|c| c == &format!("volume rm -f {config}"))
+        .unwrap_or_else(|| panic!("{calls:?}"));
+    assert!(calls[at + 1].starts_with("volume create") && calls[at + 1].ends_with(&config));
+}
+
+/// `volume ls --format json` output with the instance's two volumes holding `config` and `pods`.
+fn volumes_json(config: &str, pods: &str) -> String {
+    format!(
+        r#"[{{"Name":"{INSTANCE}.pods","Labels":{{"data":"{pods}"}}}},
+            {{"Name":"{INSTANCE}.config","Labels":{{"data":"{config}"}}}},
+            {{"Name":"k.0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.agent_B.pods","Labels":{{"data":"{pods}"}}}}]"#,
+    )
 }
 
 #[tokio::test]
@@ -111,21 +151,139 @@ async fn lists_and_adopts_this_agents_pods() {
     fake.on(
         "volume ls",
         true,
-        r#"[{"Name":"k.abc.agent_A.pods","Labels":{"anchorage.pods":"abc1"}},{"Name":"k.abc.agent_B.pods","Labels":{"anchorage.pods":"x"}}]"#,
+        &volumes_json(&volumes::encode(CONFIG), &volumes::encode(r#"["abc1"]"#)),
     );
     let listed = rt.list_instances("agent_A").await.expect("lists");
     assert_eq!(listed, std::slice::from_ref(&spec.instance));
     rt.start(&spec).await.expect("adopts");
+    let calls = fake.calls();
+    assert_eq!(calls[0], "volume ls --format json");
+    assert!(calls.iter().all(|c| !c.contains("kube play")), "{calls:?}");
     assert!(
-        fake.calls().iter().all(|c| !c.contains("kube play")),
-        "{:?}",
-        fake.calls()
+        calls.iter().all(|c| !c.contains("volume create")),
+        "{calls:?}"
     );
     assert!(
-        fake.calls().iter().any(|c| c.ends_with("pod exists abc1")),
-        "{:?}",
-        fake.calls()
+        calls.iter().any(|c| c.ends_with("pod exists abc1")),
+        "{calls:?}"
     );
+}
+
+/// Deleted while the agent was away, with no run folder: the config volume's runtimeConfig
+/// gives the options and the manifest for `kube down`.
+#[tokio::test]
+async fn an_instance_known_only_by_its_volumes_is_downed_with_their_runtime_config() {
+    for listed_first in [true, false] {
+        let (fake, rt, spec, _dir) = setup();
+        fake.on(
+            "volume ls",
+            true,
+            &volumes_json(&volumes::encode(CONFIG), &volumes::encode(r#"["abc1"]"#)),
+        );
+        if listed_first {
+            rt.list_instances("agent_A").await.expect("lists");
+        }
+        rt.stop(&spec.instance).await.expect("stops");
+        let calls = fake.calls();
+        let down = calls
+            .iter()
+            .find(|c| c.contains("kube down"))
+            .unwrap_or_else(|| panic!("{calls:?}"));
+        let scratch = down
+            .strip_prefix("--log-level=error kube down --force ")
+            .unwrap_or_else(|| panic!("{down}"));
+        assert!(
+            !std::path::Path::new(scratch).exists(),
+            "the scratch manifest is removed"
+        );
+        assert_eq!(
+            calls.last().map(String::as_str),
+            Some(format!("volume rm -f {INSTANCE}.config {INSTANCE}.pods").as_str()),
+            "{calls:?}"
+        );
+        assert_eq!(
+            calls.iter().filter(|c| c.starts_with("volume ls")).count(),
+            1,
+            "{calls:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn corrupt_volumes_are_reported_and_never_adopted() {
+    let (fake, rt, spec, _dir) = setup();
+    fake.on(
+        "volume ls",
+        true,
+        &volumes_json("%%%", &volumes::encode("[1")),
+    );
+    fake.on("--log-level=error kube play", true, "Pod:\nabc2\n");
+    // Still listed: its name says it is ours, and it must be cleaned up.
+    let listed = rt.list_instances("agent_A").await.expect("lists");
+    assert_eq!(listed, std::slice::from_ref(&spec.instance));
+    // No readable pod list: played again.
+    rt.start(&spec).await.expect("plays");
+    assert!(fake.calls().iter().any(|c| c.contains("kube play")));
+
+    // An orphan whose volumes both are corrupt: nothing to go by, the volumes stay.
+    let (fake, rt, spec, _dir) = setup();
+    fake.on(
+        "volume ls",
+        true,
+        &volumes_json("%%%", &volumes::encode("[1")),
+    );
+    rt.list_instances("agent_A").await.expect("lists");
+    let err = rt.stop(&spec.instance).await.expect_err("nothing to go by");
+    let text = err.to_string();
+    assert!(text.contains(&format!("'{INSTANCE}.config'")), "{text}");
+    assert!(text.contains(&format!("'{INSTANCE}.pods'")), "{text}");
+    assert!(fake.calls().iter().all(|c| !c.starts_with("volume rm")));
+
+    // One readable volume is enough: the pods are removed by ID.
+    let (fake, rt, spec, _dir) = setup();
+    fake.on(
+        "volume ls",
+        true,
+        &volumes_json("%%%", &volumes::encode(r#"["abc1"]"#)),
+    );
+    rt.list_instances("agent_A").await.expect("lists");
+    rt.stop(&spec.instance).await.expect("stops");
+    let calls = fake.calls();
+    assert!(
+        calls
+            .iter()
+            .any(|c| c.starts_with("pod rm -f") && c.ends_with("abc1")),
+        "{calls:?}"
+    );
+    assert_eq!(
+        calls.last().map(String::as_str),
+        Some(format!("volume rm -f {INSTANCE}.config {INSTANCE}.pods").as_str())
+    );
+}
+
+#[tokio::test]
+async fn files_are_refused_before_anything_is_created() {
+    let (fake, rt, mut spec, dir) = setup();
+    spec.files = vec![ank_model::File {
+        mount_point: "/etc/app.conf".into(),
+        data: Some("x".into()),
+        binary_data: None,
+    }];
+    let err = rt.start(&spec).await.expect_err("refused");
+    assert!(
+        matches!(&err, RuntimeError::Unsupported(m) if m == "podman-kube workloads cannot mount files"),
+        "{err}"
+    );
+    assert!(rt.check_files(&spec.files).is_err());
+    assert!(rt.check_files(&[]).is_ok());
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("instance folder")
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    assert_eq!(fake.calls(), Vec::<String>::new());
+    // Its delete finds no trace of it and removes nothing.
+    rt.stop(&spec.instance).await.expect("stops");
+    assert_eq!(fake.calls(), ["volume ls --format json"]);
 }
 
 #[test]

@@ -9,6 +9,7 @@ use ank_model::exec_state::{ExecState, Failed};
 use ank_model::{ExecutionState, WorkloadInstanceName};
 use tokio::sync::broadcast;
 
+use super::volumes::Bookkeeping;
 use crate::podman_cli::{ContainerRecord, ContainerState, PodmanWatcher, WatchEvent, REMOVE_GRACE};
 use crate::{StateSink, StateUpdate};
 
@@ -36,11 +37,21 @@ struct Entry {
     last: Option<ExecState>,
 }
 
+/// What `stop` knows of an instance.
+pub(super) enum Stopping {
+    /// Started or adopted in this life.
+    Known(Teardown),
+    /// Found by `list_instances` and never started: only its volumes tell what it is.
+    Found(Bookkeeping),
+    /// Neither.
+    Unknown,
+}
+
 #[derive(Default)]
 struct Inner {
     instances: HashMap<String, Entry>,
-    /// Found by `list_instances`: instance → pod IDs.
-    adoptable: HashMap<String, Vec<String>>,
+    /// Found by `list_instances`: instance → what its volumes hold.
+    adoptable: HashMap<String, Bookkeeping>,
 }
 
 pub(super) struct Tracker {
@@ -62,12 +73,12 @@ impl Tracker {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub(super) fn adoptable(&self, found: Vec<(String, Vec<String>)>) {
+    pub(super) fn adoptable(&self, found: impl IntoIterator<Item = (String, Bookkeeping)>) {
         self.lock().adoptable.extend(found);
     }
 
-    /// The pods `list_instances` found for the instance, forgetting them there.
-    pub(super) fn take_adoptable(&self, name: &str) -> Option<Vec<String>> {
+    /// What `list_instances` found of the instance, forgetting it there.
+    pub(super) fn take_adoptable(&self, name: &str) -> Option<Bookkeeping> {
         self.lock().adoptable.remove(name)
     }
 
@@ -94,19 +105,19 @@ impl Tracker {
         self.evaluate(&name, false);
     }
 
-    /// Silences the instance and says how to take it down (`None` when it is unknown).
-    pub(super) fn stopping(&self, name: &str) -> Option<Teardown> {
+    /// Silences the instance and says what is known to take it down.
+    pub(super) fn stopping(&self, name: &str) -> Stopping {
         let mut inner = self.lock();
-        if let Some(pods) = inner.adoptable.remove(name) {
-            return Some(Teardown {
-                pods,
-                ..Teardown::default()
-            });
+        if let Some(found) = inner.adoptable.remove(name) {
+            return Stopping::Found(found);
         }
-        inner.instances.get_mut(name).map(|entry| {
-            entry.stopping = true;
-            entry.teardown.clone()
-        })
+        match inner.instances.get_mut(name) {
+            Some(entry) => {
+                entry.stopping = true;
+                Stopping::Known(entry.teardown.clone())
+            }
+            None => Stopping::Unknown,
+        }
     }
 
     pub(super) fn untrack(&self, name: &str) {
