@@ -95,7 +95,7 @@ async fn run(settings: nodeagent::AgentSettings) -> anyhow::Result<()> {
 }
 
 /// Adds the `podman` and `podman-kube` runtimes when Podman is installed. Without it their
-/// workloads report `Pending(StartingFailed)` ("unknown runtime"), and the agent runs no
+/// workloads report `Pending(StartingFailed)` ("Unsupported Runtime"), and the agent runs no
 /// `podman events` process. Podman's own settings (`CONTAINERS_CONF`, …) come from the
 /// agent's environment.
 fn register_podman(runtimes: &mut RuntimeRegistry, sink: &runtimes::StateSink) {

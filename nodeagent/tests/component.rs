@@ -229,7 +229,7 @@ async fn native_workload_runs_logs_survives_an_agent_restart_and_is_removed() {
     session.send(FromServerEnum::UpdateWorkload(update)).await;
     assert_eq!(
         session.state().await.state,
-        ExecState::Stopping(Stopping::Stopping)
+        ExecState::Stopping(Stopping::RequestedAtRuntime)
     );
     assert_eq!(session.state().await.state, ExecState::Removed);
     assert!(!pid_file.exists(), "instance folder removed");

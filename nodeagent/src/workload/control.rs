@@ -13,6 +13,11 @@ use crate::agent::{Agent, OpDone, Timer};
 use crate::convert::{Deleted, Desired};
 use crate::runfolder;
 
+/// Ankaios' additional info of `Pending(Starting)`.
+pub const STARTING_INFO: &str = "Triggered at runtime.";
+/// Ankaios' additional info for a workload whose runtime the agent does not have.
+pub const UNSUPPORTED_RUNTIME: &str = "Unsupported Runtime";
+
 impl Agent {
     /// Takes on a new instance; `adopt` starts it at once (it already runs on the node, so its
     /// dependencies were met once) and reports whatever the runtime finds.
@@ -64,26 +69,25 @@ impl Agent {
         let Some(inst) = self.instances.get(instance) else {
             return;
         };
-        let name = &inst.desired.runtime;
-        let Some(runtime) = self.runtimes.get(name).cloned() else {
-            let info = format!("unknown runtime '{name}'");
-            self.block(instance, info);
-            return;
+        // Judged before the state changes, while `inst` is borrowed.
+        let verdict = match self.runtimes.get(&inst.desired.runtime).cloned() {
+            None => Err(UNSUPPORTED_RUNTIME.to_owned()),
+            Some(runtime) => runtime
+                .check_config(&inst.desired.runtime_config)
+                .and_then(|()| runtime.check_files(&inst.desired.files))
+                .map(|()| runtime)
+                .map_err(|e| e.to_string()),
         };
-        let checked = runtime
-            .check_config(&inst.desired.runtime_config)
-            .and_then(|()| runtime.check_files(&inst.desired.files));
-        if let Err(e) = checked {
-            self.block(instance, e.to_string());
-            return;
-        }
         let spec = inst.spec();
         if !adopt {
-            self.set_state(
-                instance,
-                ExecutionState::new(ExecState::Pending(Pending::Starting)),
-            );
+            // As Ankaios reports every start it triggers, even one that fails at once.
+            let starting = ExecState::Pending(Pending::Starting);
+            self.set_state(instance, ExecutionState::with_info(starting, STARTING_INFO));
         }
+        let runtime = match verdict {
+            Ok(runtime) => runtime,
+            Err(info) => return self.block(instance, info),
+        };
         if let Some(inst) = self.instances.get_mut(instance) {
             inst.phase = Phase::Starting;
             inst.started_at = Some(tokio::time::Instant::now());
@@ -246,9 +250,10 @@ impl Agent {
             return;
         }
         let runtime = self.runtimes.get(&inst.desired.runtime).cloned();
+        // Ankaios' state for a delete the agent acts on.
         self.set_state(
             instance,
-            ExecutionState::new(ExecState::Stopping(Stopping::Stopping)),
+            ExecutionState::new(ExecState::Stopping(Stopping::RequestedAtRuntime)),
         );
         if let Some(inst) = self.instances.get_mut(instance) {
             inst.phase = Phase::Stopping;

@@ -333,8 +333,12 @@ async fn unknown_runtime_and_bad_config_fail_without_retry() {
         bad
     }];
     let mut h = Harness::new(Fake::default(), hello(workloads)).await;
+    // As in Ankaios: the start is reported as triggered, then as failed.
+    let x = h.expect("x", STARTING).await;
+    assert_eq!(x.additional_info, "Triggered at runtime.");
     let x = h.expect("x", START_FAILED).await;
-    assert_eq!(x.additional_info, "unknown runtime 'nope'");
+    assert_eq!(x.additional_info, "Unsupported Runtime", "Ankaios' message");
+    h.expect("y", STARTING).await;
     let y = h.expect("y", START_FAILED).await;
     assert!(
         y.additional_info.contains("bad config"),
@@ -368,6 +372,7 @@ async fn files_a_runtime_cannot_mount_fail_the_start_without_retry() {
         hello(vec![with_files]),
     )
     .await;
+    h.expect("f", STARTING).await;
     let f = h.expect("f", START_FAILED).await;
     assert_eq!(f.additional_info, "fake workloads cannot mount files");
     tokio::time::sleep(Duration::from_secs(120)).await;
@@ -408,9 +413,9 @@ async fn delete_waits_while_a_running_dependent_exists() {
         let (name, state) = h.next().await;
         seen.push(format!("{name} {}", state.state));
     }
-    assert_eq!(seen[0], "b Stopping(Stopping)");
+    assert_eq!(seen[0], "b Stopping(RequestedAtRuntime)");
     assert!(
-        seen.contains(&"a Stopping(Stopping)".to_owned()),
+        seen.contains(&"a Stopping(RequestedAtRuntime)".to_owned()),
         "{seen:?}"
     );
     assert!(seen.contains(&"a Removed".to_owned()), "{seen:?}");
