@@ -317,6 +317,10 @@ impl Actor {
         match message {
             ToServerEnum::AgentHello(_) => tracing::warn!(agent = name, "ignored a second hello"),
             ToServerEnum::UpdateWorkloadState(update) => {
+                // An agent batches the states of one turn of its loop; subscribers still see
+                // each step of an instance (Starting, then StartingFailed), as Ankaios sends
+                // them one by one: a second state of an instance publishes the first.
+                let mut in_batch = std::collections::HashSet::new();
                 for state in update.workload_states {
                     let (Some(instance), Some(exec)) = (state.instance_name, state.execution_state)
                     else {
@@ -324,7 +328,14 @@ impl Actor {
                     };
                     let instance = ank_model::WorkloadInstanceName::from(instance);
                     match ExecutionState::try_from(exec) {
-                        Ok(exec) if instance.agent_name == name => self.set_state(&instance, exec),
+                        Ok(exec) if instance.agent_name == name => {
+                            if !in_batch.insert(instance.clone()) {
+                                self.publish(Change::Runtime);
+                                in_batch.clear();
+                                in_batch.insert(instance.clone());
+                            }
+                            self.set_state(&instance, exec)
+                        }
                         Ok(_) => tracing::warn!(agent = name, %instance, "state of another agent"),
                         Err(e) => tracing::warn!(agent = name, "bad workload state: {e}"),
                     }

@@ -785,3 +785,49 @@ async fn events_follow_a_workload_as_ankaios_reports_them() {
     assert_eq!(gone.removed_fields, ["workloadStates.agent_S.job2"]);
     server.shutdown().await;
 }
+
+/// An agent's report may carry several states of one instance (a start that failed at once);
+/// subscribers see each step, as with Ankaios' one message per state.
+#[tokio::test]
+async fn each_step_of_an_instance_in_one_report_is_an_event() {
+    use ank_model::exec_state::Pending;
+    let server = Server::start(MANIFEST).await;
+    let mut agent = Agent::connect(&server, "agent_A").await;
+    let FromServerEnum::ServerHello(hello) = agent.next().await else {
+        panic!("hello first")
+    };
+    let nginx = hello.added_workloads[0]
+        .instance_name
+        .clone()
+        .expect("name");
+    let mut cli = server.cli().await;
+    let mut events = cli
+        .subscribe(state_request(&["workloadStates"], true))
+        .await
+        .expect("subscribes")
+        .into_inner();
+    let _current = next_event(&mut events).await;
+    let step = |state, info: &str| WorkloadState {
+        instance_name: Some(nginx.clone()),
+        execution_state: Some(ExecutionState::with_info(ExecState::Pending(state), info).into()),
+    };
+    agent
+        .send(ToServerEnum::UpdateWorkloadState(UpdateWorkloadState {
+            workload_states: vec![
+                step(Pending::Starting, "Triggered at runtime."),
+                step(Pending::StartingFailed, "Unsupported Runtime"),
+            ],
+        }))
+        .await;
+    for want in ["Starting", "StartingFailed"] {
+        let event = next_event(&mut events).await;
+        let parts: CompleteState = event
+            .complete_state
+            .expect("parts")
+            .try_into()
+            .expect("converts");
+        let state = state_of(&parts, "agent_A", "nginx").expect("a state");
+        assert_eq!(state.state.to_string(), format!("Pending({want})"));
+    }
+    server.shutdown().await;
+}
