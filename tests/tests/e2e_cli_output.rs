@@ -150,3 +150,50 @@ fn a_workload_without_agent_fails_before_anything_is_sent() {
     );
     assert!(out.stdout.is_empty(), "{}", describe(&out));
 }
+
+/// The samples' `ank apply m2.yaml` and `ank delete workload job2` (a workload of a runtime
+/// no agent has), byte for byte: every step comes from the real server and agent.
+#[test]
+fn apply_and_delete_of_an_unsupported_runtime_print_the_samples_output() {
+    let mut c = Cluster::start();
+    c.start_agent("agent_S", "zone=front");
+    let m2 = "apiVersion: v1\nworkloads:\n  job2:\n    runtime: unknown-runtime\n    agent: agent_S\n    runtimeConfig: \"\"\n";
+    let out = c.ank(&["apply", &c.write("m2.yaml", m2)]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let expected = String::from(APPLIED)
+        + &lines(&[
+            "WORKLOAD NAME   AGENT     RUNTIME             EXECUTION STATE    ADDITIONAL INFO",
+            "job2            agent_S   unknown-runtime   | Pending(Initial)                  ",
+            "",
+            "WORKLOAD NAME   AGENT     RUNTIME             EXECUTION STATE     ADDITIONAL INFO      ",
+            "job2            agent_S   unknown-runtime   | Pending(Starting)   Triggered at runtime.",
+            "",
+            "WORKLOAD NAME   AGENT     RUNTIME             EXECUTION STATE           ADDITIONAL INFO    ",
+            "job2            agent_S   unknown-runtime     Pending(StartingFailed)   Unsupported Runtime",
+            "",
+        ]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        expected,
+        "{}",
+        c.logs()
+    );
+
+    let out = c.ank(&["delete", "workload", "job2"]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let expected = String::from(APPLIED)
+        + &lines(&[
+            "WORKLOAD NAME   AGENT     RUNTIME     EXECUTION STATE                ADDITIONAL INFO",
+            "job2            agent_S             | Stopping(RequestedAtRuntime)                  ",
+            "",
+            "WORKLOAD NAME   AGENT     RUNTIME     EXECUTION STATE   ADDITIONAL INFO",
+            "job2            agent_S               Removed                          ",
+            "",
+        ]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        expected,
+        "{}",
+        c.logs()
+    );
+}
