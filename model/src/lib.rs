@@ -3,6 +3,7 @@
 //! protobuf API spoken between `ank`, `ank-server` and `ank-agent`.
 //!
 //! # Layout
+//! - [`access`]: control-interface access rules, matched as Ankaios matches them.
 //! - [`state`]: the manifest types (`apiVersion`, `workloads`, `configs`) with Ankaios' spellings.
 //! - [`exec_state`]: `ExecutionState` as shown by Ankaios (`Running(Ok)`, `Pending(WaitingToStart)`).
 //! - [`complete`]: the complete state (`desiredState`, `workloadStates`, `agents`).
@@ -13,6 +14,7 @@
 //! - [`mask`]: field masks (`desiredState.workloads.nginx`, `*` wildcards) over the complete state.
 //! - `proto` / `convert` (feature `grpc`): the wire types and their one conversion layer.
 
+pub mod access;
 pub mod complete;
 pub mod exec_state;
 pub mod instance;
