@@ -23,7 +23,10 @@ impl Agent {
     /// dependencies were met once) and reports whatever the runtime finds.
     pub(crate) fn add(&mut self, desired: Desired, adopt: bool) {
         let instance = desired.instance.clone();
-        if self.instances.contains_key(&instance) {
+        if let Some(existing) = self.instances.get_mut(&instance) {
+            if existing.deleting.is_some() {
+                existing.readd = Some(Box::new(desired));
+            }
             return;
         }
         let dir = runfolder::instance_dir(&self.run_folder, &instance);
@@ -288,14 +291,24 @@ impl Agent {
         match result {
             Ok(()) => {
                 let dir = inst.dir.clone();
+                let readd = inst.readd.take();
                 self.control_interfaces.remove(instance);
                 if let Err(e) = std::fs::remove_dir_all(&dir) {
                     if e.kind() != std::io::ErrorKind::NotFound {
                         tracing::warn!(%instance, error = %e, "cannot remove the instance folder");
                     }
                 }
-                self.set_state(instance, ExecutionState::new(ExecState::Removed));
-                self.instances.remove(instance);
+                match readd {
+                    // Back at once with its new settings (and a new control interface).
+                    Some(desired) => {
+                        self.instances.remove(instance);
+                        self.add(*desired, false);
+                    }
+                    None => {
+                        self.set_state(instance, ExecutionState::new(ExecState::Removed));
+                        self.instances.remove(instance);
+                    }
+                }
             }
             Err(info) => {
                 inst.phase = Phase::Waiting;
