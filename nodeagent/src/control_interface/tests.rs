@@ -292,3 +292,48 @@ async fn no_allow_rules_no_interface_and_changed_rules_recreate_it() {
     cis.remove(&w);
     assert!(!dir.exists());
 }
+
+fn log_entries(id: &str) -> pb::Response {
+    pb::Response {
+        request_id: id.into(),
+        response_content: Some(pb::response::ResponseContent::LogEntriesResponse(
+            pb::LogEntriesResponse::default(),
+        )),
+    }
+}
+
+async fn expect_logs_cancel(server_rx: &mut mpsc::Receiver<ToServer>, id: &str) {
+    let message = tokio::time::timeout(Duration::from_secs(5), server_rx.recv())
+        .await
+        .expect("a message in time")
+        .and_then(|m| m.to_server_enum);
+    match message {
+        Some(ToServerEnum::Request(pb::Request {
+            request_id,
+            request_content: Some(RequestContent::LogsCancelRequest(_)),
+        })) => assert_eq!(request_id, id),
+        other => panic!("not a logs cancel: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn undeliverable_log_entries_are_cancelled_at_the_server() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut cis = ControlInterfaces::default();
+    let (server, mut server_rx) = mpsc::channel(8);
+    // No interface for the workload at all.
+    cis.route(log_entries("gone@l1"), Some(&server));
+    expect_logs_cancel(&mut server_rx, "gone@l1").await;
+
+    // A workload that stopped reading `input`: the write fails after its retries.
+    let dir = open(&mut cis, "w", tmp.path());
+    let mut workload = Workload::connect(&dir).await;
+    workload.hello().await;
+    let Workload { output, input } = workload;
+    drop(input);
+    cis.route(log_entries("w@l2"), Some(&server));
+    let outgoing = next(&mut cis).await;
+    cis.forward(outgoing, Some(&server));
+    expect_logs_cancel(&mut server_rx, "w@l2").await;
+    drop(output);
+}
