@@ -159,15 +159,18 @@ impl ControlInterfaces {
             Some(_) => self.remove(instance),
             None => {}
         }
-        fifo::create(&dir).map_err(|source| CreateError {
-            dir: dir.clone(),
-            source,
-        })?;
+        let reader = fifo::create(&dir)
+            .and_then(|()| fifo::Reader::open(&dir))
+            .map_err(|source| CreateError {
+                dir: dir.clone(),
+                source,
+            })?;
         let cancel = CancellationToken::new();
         let (deliveries_tx, deliveries) = mpsc::channel(DELIVERY_QUEUE);
         let task = Task {
             instance: instance.clone(),
             dir: dir.clone(),
+            reader,
             authorizer: Authorizer::new(access),
             requests: self.requests_tx.clone(),
             deliveries,

@@ -34,6 +34,8 @@ pub struct Task {
     pub instance: WorkloadInstanceName,
     /// The `control_interface` folder.
     pub dir: PathBuf,
+    /// The agent's end of `output`, already open so that a workload finds a reader at once.
+    pub reader: Reader,
     /// The workload's rules.
     pub authorizer: Authorizer,
     /// Allowed requests, to the agent loop.
@@ -55,19 +57,12 @@ impl Task {
     }
 
     async fn serve(&mut self) {
-        let mut reader = match Reader::open(&self.dir) {
-            Ok(reader) => reader,
-            Err(e) => {
-                tracing::warn!(instance = %self.instance, error = %e, "cannot open the control interface");
-                return;
-            }
-        };
         let mut writer = Writer::new(&self.dir);
         let mut session =
             Session::new(self.instance.workload_name.clone(), self.authorizer.clone());
         loop {
             tokio::select! {
-                read = reader.next() => {
+                read = self.reader.next() => {
                     let action = match read {
                         Ok(Read::Frame(frame)) => session.on_frame(&frame),
                         Ok(Read::WriterGone) => {

@@ -35,18 +35,16 @@ struct Workload {
 }
 
 impl Workload {
-    async fn connect(dir: &Path) -> Workload {
+    fn connect(dir: &Path) -> Workload {
         let input = pipe::OpenOptions::new()
             .open_receiver(dir.join(fifo::INPUT))
             .expect("input");
-        // The agent's reader is opened by its task: wait for it as an SDK would.
-        for _ in 0..100 {
-            if let Ok(output) = pipe::OpenOptions::new().open_sender(dir.join(fifo::OUTPUT)) {
-                return Workload { output, input };
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        panic!("the agent never opened output");
+        // As ank-sdk-rust opens it: non-blocking, so it fails (ENXIO) unless the agent holds
+        // a reader, which it must from the moment the interface exists.
+        let output = pipe::OpenOptions::new()
+            .open_sender(dir.join(fifo::OUTPUT))
+            .expect("the agent holds a reader on output");
+        Workload { output, input }
     }
 
     async fn write_raw(&mut self, bytes: &[u8]) {
@@ -134,7 +132,7 @@ async fn allowed_requests_go_out_prefixed_and_answers_come_back() {
     let mut cis = ControlInterfaces::default();
     let dir = open(&mut cis, "w", tmp.path());
     assert_eq!(dir, tmp.path().join("control_interface"));
-    let mut workload = Workload::connect(&dir).await;
+    let mut workload = Workload::connect(&dir);
     workload.hello().await;
 
     workload.send(get("r1", "desiredState.workloads")).await;
@@ -183,8 +181,8 @@ async fn hostile_input_closes_one_interface_and_the_others_keep_serving() {
     let mut cis = ControlInterfaces::default();
     let dir_a = open(&mut cis, "a", &tmp.path().join("a"));
     let dir_b = open(&mut cis, "b", &tmp.path().join("b"));
-    let mut wa = Workload::connect(&dir_a).await;
-    let mut wb = Workload::connect(&dir_b).await;
+    let mut wa = Workload::connect(&dir_a);
+    let mut wb = Workload::connect(&dir_b);
     wa.hello().await;
     // A 2 GiB length prefix: refused with the limit, never allocated.
     let mut prefix = Vec::new();
@@ -222,7 +220,7 @@ async fn garbage_first_and_missing_hello_close_with_the_reasons() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let mut cis = ControlInterfaces::default();
     let dir = open(&mut cis, "w", tmp.path());
-    let mut workload = Workload::connect(&dir).await;
+    let mut workload = Workload::connect(&dir);
     workload.write_raw(&[0x03, 0xff, 0xff, 0xff]).await;
     match workload.recv().await {
         FromAnkaiosEnum::ConnectionClosed(c) => {
@@ -233,7 +231,7 @@ async fn garbage_first_and_missing_hello_close_with_the_reasons() {
     // Recreating the interface (e.g. for a restart) serves a new session.
     open(&mut cis, "w", tmp.path());
     drop(workload);
-    let mut workload = Workload::connect(&dir).await;
+    let mut workload = Workload::connect(&dir);
     workload.send(get("r", "desiredState")).await;
     match workload.recv().await {
         FromAnkaiosEnum::ConnectionClosed(c) => assert_eq!(c.reason, "Initial Hello missing!"),
@@ -246,12 +244,12 @@ async fn a_restarted_workload_says_hello_again_on_the_same_fifos() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let mut cis = ControlInterfaces::default();
     let dir = open(&mut cis, "w", tmp.path());
-    let mut workload = Workload::connect(&dir).await;
+    let mut workload = Workload::connect(&dir);
     workload.hello().await;
     drop(workload);
     // A restart takes a moment, in which the agent sees the EOF.
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let mut workload = Workload::connect(&dir).await;
+    let mut workload = Workload::connect(&dir);
     workload.hello().await;
 }
 
@@ -273,13 +271,13 @@ async fn no_allow_rules_no_interface_and_changed_rules_recreate_it() {
 
     cis.ensure(&w, tmp.path(), &access("desiredState"))
         .expect("created");
-    let mut workload = Workload::connect(&dir).await;
+    let mut workload = Workload::connect(&dir);
     workload.hello().await;
     // New rules: a new interface (new FIFOs), which applies them.
     cis.ensure(&w, tmp.path(), &access("agents"))
         .expect("recreated");
     drop(workload);
-    let mut workload = Workload::connect(&dir).await;
+    let mut workload = Workload::connect(&dir);
     workload.hello().await;
     workload.send(get("r", "desiredState")).await;
     assert_eq!(workload.error().await, ("r".into(), "Access denied".into()));
@@ -327,7 +325,7 @@ async fn undeliverable_log_entries_are_cancelled_at_the_server() {
 
     // A workload that stopped reading `input`: the write fails after its retries.
     let dir = open(&mut cis, "w", tmp.path());
-    let mut workload = Workload::connect(&dir).await;
+    let mut workload = Workload::connect(&dir);
     workload.hello().await;
     let Workload { output, input } = workload;
     drop(input);
