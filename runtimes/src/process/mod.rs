@@ -7,6 +7,9 @@
 //! child wait, an adopted one (after an agent restart) through a pidfd. Both are OS events;
 //! nothing is polled.
 //!
+//! A workload with a control interface finds its folder (the FIFOs `input` and `output`) in
+//! the environment variable [`CONTROL_INTERFACE_ENV`], `ANKAIOS_CONTROL_INTERFACE`.
+//!
 //! # Layout
 //! - [`files`]: the instance folder's bookkeeping files, shared with the shim.
 //! - [`shim`]: the shim's logic (the agent binary dispatches `__shim` to it).
