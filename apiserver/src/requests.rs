@@ -81,7 +81,7 @@ impl Actor {
             agent,
         };
         if !allowed {
-            tracing::info!(id, "refused a control-interface request");
+            tracing::debug!(id, "refused a control-interface request");
             target.deliver(&self.agents, Response::error(id, api::ACCESS_DENIED));
             return;
         }
