@@ -29,6 +29,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use ank_model::access::Authorizer;
+use ank_model::api::split_workload_id;
 use ank_model::proto::anchorage::to_server::ToServerEnum;
 use ank_model::proto::anchorage::ToServer;
 use ank_model::proto::ank_base::{
@@ -98,14 +99,9 @@ impl Outgoing {
 
     /// The id as the workload sent it.
     fn original_id(&self) -> String {
-        strip(&self.request.request_id).map_or_else(String::new, |(_, id)| id.to_owned())
+        split_workload_id(&self.request.request_id)
+            .map_or_else(String::new, |(_, id)| id.to_owned())
     }
-}
-
-/// `<workload>@<rest>` split at the first `@`.
-fn strip(id: &str) -> Option<(&str, &str)> {
-    let mut parts = id.splitn(2, '@');
-    Some((parts.next()?, parts.next()?))
 }
 
 /// One live interface.
@@ -282,7 +278,7 @@ impl ControlInterfaces {
     /// that cannot be delivered are cancelled at the server.
     pub fn route(&mut self, mut response: Response, server: Option<&mpsc::Sender<ToServer>>) {
         let prefixed = response.request_id.clone();
-        let Some((workload, id)) = strip(&prefixed) else {
+        let Some((workload, id)) = split_workload_id(&prefixed) else {
             tracing::debug!(id = prefixed, "a response without a workload prefix");
             return;
         };

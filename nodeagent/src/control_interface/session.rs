@@ -32,7 +32,7 @@ pub const UNDECODABLE: &str = "Could not decode protobuf data";
 /// The reason for a first message that is no `Hello`.
 pub const HELLO_MISSING: &str = "Initial Hello missing!";
 /// The answer to a request the rules do not allow.
-pub const ACCESS_DENIED: &str = "Access denied";
+pub use ank_model::api::ACCESS_DENIED;
 /// The answer to a request beyond [`MAX_PENDING`].
 pub const TOO_MANY: &str = "too many requests";
 /// Requests of one workload that may wait for answers at once.
