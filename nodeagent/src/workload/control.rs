@@ -239,6 +239,8 @@ impl Agent {
             return;
         };
         inst.deleting = Some(dependents);
+        // Deleted again after an add of the same name: that add is void.
+        inst.readd = None;
         inst.generation += 1;
         if inst.phase == Phase::Scheduled {
             inst.phase = Phase::Waiting;

@@ -28,6 +28,8 @@ struct Fake {
     failing_starts: Mutex<u32>,
     on_node: Mutex<Vec<WorkloadInstanceName>>,
     lists: Mutex<u32>,
+    /// How long a stop takes.
+    stop_delay: Mutex<Duration>,
     /// The control-interface folder of each start.
     ci_dirs: Mutex<Vec<Option<std::path::PathBuf>>>,
 }
@@ -102,6 +104,8 @@ impl Runtime for FakeRuntime {
             .lock()
             .expect("lock")
             .push(format!("stop {name}"));
+        let delay = *self.0.stop_delay.lock().expect("lock");
+        tokio::time::sleep(delay).await;
         Ok(())
     }
     async fn logs(
@@ -674,4 +678,20 @@ async fn the_control_interface_exists_with_allow_rules_and_follows_their_changes
         h.fake.calls()[2..],
         ["stop a", "start a", "stop a", "start a"]
     );
+
+    // Deleted again before the stop ended: the earlier add is void.
+    let delete = pb::from_server::FromServerEnum::UpdateWorkload(pb::UpdateWorkload {
+        added_workloads: Vec::new(),
+        deleted_workloads: vec![pb::DeletedWorkload {
+            instance_name: Some(instance("a").into()),
+            dependencies: BTreeMap::new(),
+        }],
+    });
+    *h.fake.stop_delay.lock().expect("lock") = Duration::from_secs(1);
+    h.server_sends(readd(Some("agents"))).await;
+    h.server_sends(delete).await;
+    h.expect("a", ExecState::Stopping(Stopping::RequestedAtRuntime))
+        .await;
+    h.expect("a", ExecState::Removed).await;
+    assert_eq!(h.fake.calls().len(), 7, "no start after the delete");
 }
