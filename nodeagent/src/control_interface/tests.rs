@@ -335,3 +335,34 @@ async fn undeliverable_log_entries_are_cancelled_at_the_server() {
     expect_logs_cancel(&mut server_rx, "w@l2").await;
     drop(output);
 }
+
+/// CPU time (user + system, in clock ticks) of the calling thread.
+fn thread_cpu_ticks() -> u64 {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").expect("stat");
+    // Fields after the command (which is in parentheses): utime and stime are 14 and 15.
+    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime")
+}
+
+#[tokio::test]
+async fn waiting_for_a_writer_or_for_the_rest_of_a_frame_costs_no_cpu() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut cis = ControlInterfaces::default();
+    // One interface nobody opened, one with a truncated frame from a writer that stays, one
+    // whose writer left after a truncated frame.
+    open(&mut cis, "idle", &tmp.path().join("idle"));
+    let mut staying = Workload::connect(&open(&mut cis, "staying", &tmp.path().join("staying")));
+    let mut leaving = Workload::connect(&open(&mut cis, "leaving", &tmp.path().join("leaving")));
+    let bytes = get("r", "desiredState").encode_length_delimited_to_vec();
+    for workload in [&mut staying, &mut leaving] {
+        workload.hello().await;
+        workload.write_raw(&bytes[..4]).await;
+    }
+    drop(leaving);
+    let before = thread_cpu_ticks();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let spent = thread_cpu_ticks() - before;
+    assert!(spent < 10, "{spent} ticks in 500 ms: a task is spinning");
+    drop(staying);
+}
