@@ -94,7 +94,7 @@ impl Reader {
             let n = self.pipe.read(&mut buf[..want]).await?;
             if n == 0 {
                 if !self.decoder.is_idle() {
-                    tracing::warn!(path = %self.path.display(), "dropping a truncated message");
+                    tracing::debug!(path = %self.path.display(), "dropping a truncated message");
                 }
                 self.decoder.reset();
                 self.pipe = pipe::OpenOptions::new().open_receiver(&self.path)?;

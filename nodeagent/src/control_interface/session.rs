@@ -9,6 +9,8 @@
 //! - At most [`MAX_PENDING`] requests may wait for their answers; more are answered
 //!   [`TOO_MANY`]. A subscription waits until its cancel is accepted, a logs request until
 //!   every workload's stop (or its cancel).
+//! - What a workload can repeat at will (denied requests, ignored messages, answers it does
+//!   not read) is logged at debug level only, so a flooding workload cannot flood the log.
 //! - Anchorage's addition: when the workload closes its end of `output` (it ended), a new
 //!   writer starts a new session with a new `Hello`, so a workload that reopens the FIFOs
 //!   reconnects. (A writer that opens before the agent read the EOF continues the old session;
@@ -91,7 +93,7 @@ impl Session {
                 return Action::Close(UNDECODABLE.to_owned());
             }
             Err(e) => {
-                tracing::warn!(workload = self.workload, error = %e, "ignoring undecodable data");
+                tracing::debug!(workload = self.workload, error = %e, "ignoring undecodable data");
                 return Action::None;
             }
         };
@@ -101,7 +103,7 @@ impl Session {
                     return Action::Close(reason);
                 }
                 if accepted {
-                    tracing::warn!(workload = self.workload, "ignoring a second Hello");
+                    tracing::debug!(workload = self.workload, "ignoring a second Hello");
                     return Action::None;
                 }
                 self.accepted = true;
@@ -112,7 +114,7 @@ impl Session {
             (_, false) => Action::Close(HELLO_MISSING.to_owned()),
             (Some(ToAnkaiosEnum::Request(request)), true) => self.on_request(request),
             (None, true) => {
-                tracing::warn!(workload = self.workload, "ignoring an empty message");
+                tracing::debug!(workload = self.workload, "ignoring an empty message");
                 Action::None
             }
         }
@@ -120,7 +122,7 @@ impl Session {
 
     fn on_request(&mut self, request: Request) -> Action {
         if !allowed(&self.authorizer, &request) {
-            tracing::info!(
+            tracing::debug!(
                 workload = self.workload,
                 id = request.request_id,
                 "access denied"

@@ -121,10 +121,10 @@ impl Task {
 
     /// The workload does not read its logs any more: the server may stop sending them.
     fn cancel_logs(&self, id: String) {
-        tracing::info!(instance = %self.instance, id, "log entries undeliverable, cancelling");
+        tracing::debug!(instance = %self.instance, id, "log entries undeliverable, cancelling");
         let outgoing = Outgoing::cancel_logs(self.instance.clone(), id);
         if self.requests.try_send(outgoing).is_err() {
-            tracing::warn!(instance = %self.instance, "cannot cancel logs: queue full");
+            tracing::debug!(instance = %self.instance, "cannot cancel logs: queue full");
         }
     }
 
@@ -133,7 +133,7 @@ impl Task {
         match writer.write(&encode(message)).await {
             Ok(()) => true,
             Err(e) => {
-                tracing::warn!(instance = %self.instance, error = %e, "cannot write to the control interface");
+                tracing::debug!(instance = %self.instance, error = %e, "cannot write to the control interface");
                 false
             }
         }
