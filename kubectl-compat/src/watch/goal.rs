@@ -113,11 +113,13 @@ fn settled(state: ExecState) -> bool {
 }
 
 /// Added instances must settle, deleted ones disappear; with `delete`, the workloads `names`
-/// must be gone.
+/// must be gone. An instance both deleted and added (updated in place: the same runtimeConfig
+/// under other rules, tags or policy) is restarted, so it must settle again.
 pub fn expectations(names: &[String], outcome: &UpdateOutcome, delete: bool) -> Vec<Expectation> {
     let mut out: Vec<Expectation> = outcome
         .deleted
         .iter()
+        .filter(|i| !outcome.added.contains(i))
         .map(|i| Expectation {
             workload: i.workload_name.clone(),
             instance: Some(i.clone()),

@@ -325,6 +325,38 @@ fn an_update_waits_for_the_new_instance_and_the_old_one_gone() {
     );
 }
 
+#[test]
+fn an_instance_updated_in_place_must_settle_again_not_go() {
+    let outcome = UpdateOutcome {
+        added: vec![job2_instance()],
+        deleted: vec![job2_instance()],
+    };
+    let e = expectations(&["job2".into()], &outcome, false);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!(e[0].goal, Goal::Settled);
+    assert_eq!(e[0].instance, Some(job2_instance()));
+
+    let mut progress = job2_progress(&[job2_instance()], &[job2_instance()], false);
+    let running = Some(("Running", "Ok", ""));
+    let states = [
+        (job2(true, running), false),
+        (job2(true, Some(("Pending", "Initial", ""))), false),
+        (
+            job2(true, Some(("Stopping", "RequestedAtRuntime", ""))),
+            false,
+        ),
+        (
+            job2(true, Some(("Pending", "Starting", "Triggered at runtime."))),
+            false,
+        ),
+        (job2(true, running), true),
+    ];
+    for (i, (state, done)) in states.iter().enumerate() {
+        let view = progress.observe(&Snapshot::of(state));
+        assert_eq!(view.done, *done, "after state {i}");
+    }
+}
+
 /// One event: the altered parts as JSON, and the altered paths.
 fn event(state: &str, added: &[&str], updated: &[&str], removed: &[&str]) -> StateEvent {
     let paths = |p: &[&str]| p.iter().map(|s| (*s).to_owned()).collect();
