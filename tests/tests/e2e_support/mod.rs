@@ -169,6 +169,15 @@ impl Cluster {
         agent.kill();
     }
 
+    /// The process id of a running agent started by this cluster.
+    pub fn agent_pid(&self, name: &str) -> u32 {
+        self.agents
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, agent)| agent.pid())
+            .expect("known agent")
+    }
+
     /// Runs `ank -k -s URL ARGS…` and returns its output (killed after [`DEADLINE`]).
     pub fn ank(&self, args: &[&str]) -> Output {
         self.ank_with_stdin(args, None)
