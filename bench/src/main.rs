@@ -2,15 +2,19 @@
 //!
 //! Run it with `scripts/bench.sh` (builds the release binaries first). It reports: server and
 //! agent start-up to first answer, idle RSS/PSS and CPU of both, apply → `Running(Ok)` of one
-//! native workload (p50/p99 over `--runs`), 1 000 native workloads over 10 agents, and with
-//! `--podman` a one-container pod through `podman-kube` next to bare `podman kube play`.
+//! native workload (p50/p99 over `--runs`), 1 000 native workloads over 10 agents, the control
+//! interface (a get-state round trip through a workload's FIFOs next to the same request over
+//! gRPC, and events per second to one control-interface subscriber), and with `--podman` a
+//! one-container pod through `podman-kube` next to bare `podman kube play`.
 //!
 //! # Layout
 //! - [`procs`]: starting the binaries, reading `/proc` figures, killing on drop.
 //! - [`client`]: the gRPC calls and a local mirror of workload states fed by events.
+//! - [`control`]: the bench process as a control workload, on a workload's FIFOs.
 //! - [`scenarios`]: one function per figure.
 
 mod client;
+mod control;
 mod procs;
 mod scenarios;
 
@@ -26,7 +30,7 @@ struct Settings {
     many: usize,
     agents: usize,
     podman: bool,
-    /// Only this scenario (`startup`, `one`, `many`, `podman`), when given.
+    /// Only this scenario (`startup`, `one`, `many`, `control`, `podman`), when given.
     only: Option<String>,
     /// Where the agents' run folders go (a fresh folder inside it); the system's temp dir
     /// by default. Native workloads create files there, so its file system shows in the
@@ -96,6 +100,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if wanted("many") {
         scenarios::many_workloads(&s, run_root.path()).await?;
+    }
+    if wanted("control") {
+        scenarios::control_interface(&s, run_root.path()).await?;
     }
     if s.podman && wanted("podman") {
         scenarios::podman_kube_ratio(&s, run_root.path()).await?;

@@ -8,6 +8,7 @@ use ank_model::State;
 use anyhow::{bail, Context};
 
 use crate::client::{is_gone, is_running, Client};
+use crate::control;
 use crate::procs::{descendants_pss_kib, idle_cpu_percent, rss_pss_kib, start_agent, start_server};
 use crate::Settings;
 
@@ -273,5 +274,141 @@ pub async fn podman_kube_ratio(s: &Settings, run_root: &Path) -> anyhow::Result<
         ms(ours),
         ours.as_secs_f64() / bare.as_secs_f64()
     );
+    Ok(())
+}
+
+/// Requests timed through the control interface and over gRPC.
+const ROUND_TRIPS: usize = 1000;
+/// Workloads applied and deleted while one control-interface subscriber counts events.
+const EVENT_WORKLOADS: usize = 200;
+
+/// The control interface as a workload sees it: the round trip of a `CompleteStateRequest`
+/// (mask `workloadStates`) through the FIFOs next to the same request over the CLI's gRPC,
+/// and the events per second one control-interface subscriber receives while
+/// [`EVENT_WORKLOADS`] workloads are applied and deleted.
+pub async fn control_interface(s: &Settings, run_root: &Path) -> anyhow::Result<()> {
+    let run_folder = run_root.join("control");
+    let (_server, url, _) = start_server(&s.bin_dir)?;
+    let mut client = first_answer(&url).await?;
+    let mut watch = client.watch(&["workloadStates", "agents"]).await?;
+    let _agent = start_agent(&s.bin_dir, "agent_A", &url, &run_folder)?;
+    watch.until(|st| st.agents.contains_key("agent_A")).await?;
+
+    let mut workload = native_workload("agent_A");
+    workload.control_interface_access.allow_rules = vec![ank_model::AccessRule::StateRule {
+        operation: ank_model::ReadWrite::ReadWrite,
+        filter_masks: vec!["*".into()],
+    }];
+    let mut state = State::new();
+    state.workloads.insert("controller".into(), workload);
+    let controller_mask = vec!["desiredState.workloads.controller".to_owned()];
+    client.update(state, controller_mask.clone()).await?;
+    watch.until(|st| is_running(st, "controller")).await?;
+    let id = watch.mirror.workload_states["agent_A"]["controller"]
+        .keys()
+        .next()
+        .context("the controller's instance")?
+        .clone();
+    let dir = control::folder(&run_folder, "agent_A", "controller", &id);
+    control::wait_for_fifos(&dir).await?;
+    let mut ctl = control::Control::connect(&dir).await?;
+
+    let (mut through_fifos, mut over_grpc) = (Vec::new(), Vec::new());
+    for i in 0..ROUND_TRIPS + 20 {
+        let started = Instant::now();
+        ctl.request(&i.to_string(), control::get(&["workloadStates"], false))
+            .await?;
+        let response = ctl.response().await?;
+        let elapsed = started.elapsed();
+        if response.request_id != i.to_string() {
+            bail!("answer to {} for request {i}", response.request_id);
+        }
+        control::state_of(response)?;
+        let started = Instant::now();
+        client.complete_state(&["workloadStates"]).await?;
+        let grpc = started.elapsed();
+        // The first ones warm up both paths.
+        if i >= 20 {
+            through_fifos.push(elapsed);
+            over_grpc.push(grpc);
+        }
+    }
+    through_fifos.sort();
+    over_grpc.sort();
+    let (fifo_p50, grpc_p50) = (percentile(&through_fifos, 0.5), percentile(&over_grpc, 0.5));
+    println!(
+        "get-state round trip (mask workloadStates): control interface p50 {:.3} ms, p99 {:.3} ms; \
+         CLI gRPC p50 {:.3} ms, p99 {:.3} ms; ratio of p50s {:.2} ({ROUND_TRIPS} runs each, alternating)",
+        ms(fifo_p50),
+        ms(percentile(&through_fifos, 0.99)),
+        ms(grpc_p50),
+        ms(percentile(&over_grpc, 0.99)),
+        fifo_p50.as_secs_f64() / grpc_p50.as_secs_f64()
+    );
+
+    // Events: one subscriber on the control interface, K workloads applied, then deleted.
+    ctl.request("events", control::get(&["workloadStates"], true))
+        .await?;
+    let (mut mirror, altered) = control::state_of(ctl.response().await?)?;
+    if altered.is_some() {
+        bail!("the first answer to a subscription is no event");
+    }
+    let names: Vec<String> = (0..EVENT_WORKLOADS).map(|i| format!("ev_{i}")).collect();
+    let mut state = State::new();
+    for name in &names {
+        state
+            .workloads
+            .insert(name.clone(), native_workload("agent_A"));
+    }
+    let masks: Vec<String> = names
+        .iter()
+        .map(|n| format!("desiredState.workloads.{n}"))
+        .collect();
+    let (mut events, mut paths) = (0usize, 0usize);
+    let started = Instant::now();
+    client.update(state, masks.clone()).await?;
+    let mut phase_running = true;
+    loop {
+        let response = ctl.response().await?;
+        if response.request_id != "events" {
+            bail!("unexpected answer to {}", response.request_id);
+        }
+        let (update, altered) = control::state_of(response)?;
+        let altered = altered.context("an event")?;
+        events += 1;
+        paths += altered.added_fields.len()
+            + altered.updated_fields.len()
+            + altered.removed_fields.len();
+        for (agent, workloads) in update.workload_states {
+            let mine = mirror.workload_states.entry(agent).or_default();
+            for (name, ids) in workloads {
+                mine.entry(name).or_default().extend(ids);
+            }
+        }
+        for path in &altered.removed_fields {
+            if let ["workloadStates", agent, name] = path.split('.').collect::<Vec<_>>()[..] {
+                if let Some(w) = mirror.workload_states.get_mut(agent) {
+                    w.remove(name);
+                }
+            }
+        }
+        if phase_running && names.iter().all(|n| is_running(&mirror, n)) {
+            phase_running = false;
+            client.update(State::new(), masks.clone()).await?;
+        } else if !phase_running && names.iter().all(|n| is_gone(&mirror, n)) {
+            break;
+        }
+    }
+    let elapsed = started.elapsed();
+    println!(
+        "events to one control-interface subscriber, {EVENT_WORKLOADS} workloads applied \
+         then deleted: {events} events ({paths} altered fields) in {:.0} ms: \
+         {:.0} events/s, {:.0} altered fields/s",
+        ms(elapsed),
+        events as f64 / elapsed.as_secs_f64(),
+        paths as f64 / elapsed.as_secs_f64()
+    );
+    client.update(State::new(), controller_mask).await?;
+    watch.until(|st| is_gone(st, "controller")).await?;
     Ok(())
 }
