@@ -491,6 +491,23 @@ fn a_request_before_hello_closes_the_interface_and_a_hello_is_accepted_once() {
         "{state}"
     );
     assert!(polite.stash.is_empty(), "{:?}", polite.stash);
+    // A later Hello of another major closes the session.
+    polite.send(hello("2.0.0"));
+    assert_eq!(
+        polite.closed(),
+        "Unsupported protocol version '2.0.0'. Currently supported '1'"
+    );
+
+    // The native process was told where its interface is.
+    let pid = std::fs::read_to_string(c.path("polite.pid")).expect("pid file");
+    let environ = std::fs::read(format!("/proc/{}/environ", pid.trim())).expect("environ");
+    let wanted = format!("ANKAIOS_CONTROL_INTERFACE={}", dir.display());
+    assert!(
+        environ
+            .split(|b| *b == 0)
+            .any(|var| var == wanted.as_bytes()),
+        "{wanted} not in the environment of polite"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1190,6 +1207,11 @@ fn bad_input_closes_one_interface_and_the_others_keep_working() {
     eprintln!("flood of {count}: {states} answered, {refused} refused");
     flood.get("after the flood", &["workloadStates"]);
     check_bystander("after a flood");
+    let after = rss_kib(agent);
+    assert!(
+        after < before + 16 * 1024,
+        "the agent grew from {before} KiB to {after} KiB"
+    );
 
     // The agent is up and still starts workloads.
     assert!(alive(agent), "the agent died\n{}", c.logs());
