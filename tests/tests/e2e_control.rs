@@ -1330,3 +1330,57 @@ fn a_container_finds_the_fifos_at_the_ankaios_path_and_gets_accepted() {
     c.ank_ok(&["delete", "workload", "ci_pm", "ci_pm_none"]);
     drop(containers);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Rules are checked when they are applied.
+
+#[test]
+fn invalid_rules_are_refused_at_apply_from_the_cli_and_from_a_workload() {
+    let c = cluster();
+    let bad = [
+        state_rule("Read", &[""]),
+        state_rule("Read", &["desiredState..workloads"]),
+        log_rule(&["a**"]),
+    ];
+    let manifest = format!(
+        "apiVersion: v1\nworkloads:\n{}",
+        workload(&c, "bad_rules", &bad, &[])
+    );
+    let file = c.write("bad_rules.yaml", &manifest);
+    let out = c.ank(&["apply", &file]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for wanted in [
+        "empty filter masks are not allowed in control interface access rules",
+        "invalid filter mask 'desiredState..workloads'",
+        "invalid workload name pattern 'a**'",
+    ] {
+        assert!(stderr.contains(wanted), "{wanted} missing: {stderr}");
+    }
+
+    // A workload allowed to write workloads is held to the same check.
+    apply(
+        &c,
+        "writer.yaml",
+        &[workload(&c, "writer", &allow_all(), &[])],
+    );
+    let mut ctl = connect(&c, "writer");
+    let mut state = with_workload("sneaky");
+    if let Some(w) = state.desired_state.workloads.get_mut("sneaky") {
+        w.control_interface_access.allow_rules = vec![ank_model::AccessRule::StateRule {
+            operation: ank_model::ReadWrite::Read,
+            filter_masks: vec![String::new()],
+        }];
+    }
+    match ctl.request("sneaky", update(state, &["desiredState.workloads.sneaky"])) {
+        ResponseContent::Error(e) => assert!(
+            e.message.starts_with("Update rejected:") && e.message.contains("empty filter masks"),
+            "{}",
+            e.message
+        ),
+        other => panic!("an invalid rule was accepted: {other:?}"),
+    }
+    let table = c.ank_ok(&["get", "workloads"]);
+    assert!(e2e_support::row(&table, "bad_rules").is_none(), "{table}");
+    assert!(e2e_support::row(&table, "sneaky").is_none(), "{table}");
+}
