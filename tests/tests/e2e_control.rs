@@ -64,13 +64,14 @@ impl Control {
         let (tx, incoming) = mpsc::channel();
         let input = dir.join("input");
         std::thread::spawn(move || read_frames(&input, &tx));
-        let output = Some(open_output(dir).expect("the agent holds a reader on output"));
-        Control {
+        let mut control = Control {
             dir: dir.to_owned(),
-            output,
+            output: None,
             incoming,
             stash: VecDeque::new(),
-        }
+        };
+        control.reopen_output();
+        control
     }
 
     /// Writes raw bytes into `output`.
@@ -85,10 +86,11 @@ impl Control {
             .expect("write to output");
     }
 
-    /// Closes the test's end of `output` (the agent reads EOF) and opens it again.
+    /// Closes the test's end of `output` (the agent reads EOF) and opens it again, waiting
+    /// for the agent's reader (it reopens it after an EOF, a new agent opens it when it adopts
+    /// the workload).
     fn reopen_output(&mut self) {
         self.output = None;
-        // The agent reopens its reader after the EOF; until then the open finds none.
         let start = Instant::now();
         loop {
             match open_output(&self.dir) {
@@ -397,10 +399,15 @@ fn cluster() -> Cluster {
 
 /// The instance id of `workload` on [`AGENT`], from `ank get state`.
 fn instance_id(c: &Cluster, workload: &str) -> String {
-    let mask = format!("workloadStates.{AGENT}.{workload}");
+    instance_id_on(c, AGENT, workload)
+}
+
+/// The instance id of `workload` on `agent`, from `ank get state`.
+fn instance_id_on(c: &Cluster, agent: &str, workload: &str) -> String {
+    let mask = format!("workloadStates.{agent}.{workload}");
     let text = c.ank_ok(&["get", "state", "-o", "json", &mask]);
     let state: Value = serde_json::from_str(&text).expect("JSON state");
-    let ids = state["workloadStates"][AGENT][workload]
+    let ids = state["workloadStates"][agent][workload]
         .as_object()
         .unwrap_or_else(|| panic!("no state of {workload}: {text}"));
     assert_eq!(ids.len(), 1, "one instance of {workload}: {text}");
@@ -1073,6 +1080,30 @@ fn the_interface_goes_with_the_allow_rules_and_comes_back_with_them() {
     );
 }
 
+#[test]
+fn after_an_agent_restart_the_workload_says_hello_again_and_is_served() {
+    let mut c = cluster();
+    apply(&c, "ctl.yaml", &[workload(&c, "ctl", &allow_all(), &[])]);
+    let dir = interface_dir(&c, "ctl");
+    let mut ctl = connect(&c, "ctl");
+    ctl.get("before", &["workloadStates"]);
+
+    // The agent dies: its writer on input goes, which an SDK takes for "agent gone".
+    c.kill_agent(AGENT);
+    ctl.expect_eof();
+    c.start_agent(AGENT, "zone=test");
+    c.eventually("ctl adopted", &["get", "workloads"], |table| {
+        e2e_support::row(table, "ctl").and_then(|r| r.get(3).copied()) == Some("Running(Ok)")
+    });
+    assert_eq!(interface_dir(&c, "ctl"), dir, "the same instance, adopted");
+
+    // As the SDKs do: open the FIFOs again and say Hello.
+    let mut again = Control::open(&dir);
+    again.hello();
+    let state = again.get("after", &[&format!("workloadStates.{AGENT}.ctl")]);
+    assert!(state["workloadStates"][AGENT]["ctl"].is_object(), "{state}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Bad input.
 
@@ -1228,6 +1259,9 @@ fn bad_input_closes_one_interface_and_the_others_keep_working() {
 // A container.
 
 const IMAGE: &str = "localhost/busybox:latest";
+/// The agent of the podman test: its own name, since an agent that connects removes the
+/// containers named after it that it does not know (those of other tests' `agent_A`).
+const PODMAN_AGENT: &str = "agent_ctl_pm";
 
 fn containers_conf() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/containers.conf")
@@ -1264,7 +1298,7 @@ impl Drop for Containers {
 
 fn podman_workload(name: &str, allow: &[String]) -> String {
     let mut text = format!(
-        "  {name}:\n    runtime: podman\n    agent: {AGENT}\n    runtimeConfig: |\n      image: {IMAGE}\n      commandArgs: [sh, -c, \"trap 'exit 0' TERM; while true; do sleep 1; done\"]\n"
+        "  {name}:\n    runtime: podman\n    agent: {PODMAN_AGENT}\n    runtimeConfig: |\n      image: {IMAGE}\n      commandArgs: [sh, -c, \"trap 'exit 0' TERM; while true; do sleep 1; done\"]\n"
     );
     if !allow.is_empty() {
         text += &format!(
@@ -1288,7 +1322,7 @@ fn a_container_finds_the_fifos_at_the_ankaios_path_and_gets_accepted() {
     containers.clean();
     let mut c = Cluster::start();
     let conf = containers_conf().display().to_string();
-    c.start_agent_with_env(AGENT, "zone=pm", &[("CONTAINERS_CONF", &conf)]);
+    c.start_agent_with_env(PODMAN_AGENT, "zone=pm", &[("CONTAINERS_CONF", &conf)]);
     apply(
         &c,
         "pm.yaml",
@@ -1297,7 +1331,10 @@ fn a_container_finds_the_fifos_at_the_ankaios_path_and_gets_accepted() {
             podman_workload("ci_pm_none", &[]),
         ],
     );
-    let container = format!("ci_pm.{}.{AGENT}", instance_id(&c, "ci_pm"));
+    let container = format!(
+        "ci_pm.{}.{PODMAN_AGENT}",
+        instance_id_on(&c, PODMAN_AGENT, "ci_pm")
+    );
     let mount = "/run/ankaios/control_interface";
 
     let out = podman(&["exec", &container, "ls", mount]);
@@ -1323,7 +1360,10 @@ fn a_container_finds_the_fifos_at_the_ankaios_path_and_gets_accepted() {
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "02 22 00");
 
     // Without allow rules, nothing is mounted.
-    let other = format!("ci_pm_none.{}.{AGENT}", instance_id(&c, "ci_pm_none"));
+    let other = format!(
+        "ci_pm_none.{}.{PODMAN_AGENT}",
+        instance_id_on(&c, PODMAN_AGENT, "ci_pm_none")
+    );
     let out = podman(&["exec", &other, "test", "-e", mount]);
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
 
