@@ -4,10 +4,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use ank_model::api::RequestContent;
 use ank_model::exec_state::{ExecState, Pending};
-use ank_model::proto::anchorage::{
-    self as apb, from_server::FromServerEnum, to_server::ToServerEnum,
-};
+use ank_model::proto::anchorage::{self as apb, from_server::FromServerEnum};
 use ank_model::{
     AgentAttributes, AgentStatus, CompleteState, ExecutionState, State, WorkloadStates,
 };
@@ -15,10 +14,9 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
-use tonic::Streaming;
 
 use crate::agents::{AgentTx, Agents};
-use crate::events::{Event, EventTx, Subscriptions};
+use crate::events::{AgentMessage, AgentReader, Event, Subscriptions};
 use crate::logs::Logs;
 use crate::state::{Desired, Plan, UpdateError};
 
@@ -44,12 +42,11 @@ pub struct Actor {
     pub(crate) dirty: BTreeSet<String>,
     /// The tasks reading the agents' request streams; aborted when the actor ends.
     readers: JoinSet<()>,
-    events: EventTx,
 }
 
 impl Actor {
     /// An actor holding the startup manifest (rejected like an invalid update).
-    pub fn new(startup: State, events: EventTx) -> Result<Actor, UpdateError> {
+    pub fn new(startup: State) -> Result<Actor, UpdateError> {
         let mut actor = Actor {
             desired: Desired::default(),
             states: WorkloadStates::new(),
@@ -61,7 +58,6 @@ impl Actor {
             published: None,
             dirty: BTreeSet::new(),
             readers: JoinSet::new(),
-            events,
         };
         let plan = actor.desired.plan(startup, &actor.attrs)?;
         actor.apply(plan);
@@ -133,8 +129,8 @@ impl Actor {
                 tags,
                 session,
                 tx,
-                inbound,
-            } => self.agent_connected(name, tags, session, tx, inbound),
+                reader,
+            } => self.agent_connected(name, tags, session, tx, reader),
             Event::AgentGone { name, session } => self.agent_gone(&name, session),
             Event::FromAgent {
                 name,
@@ -237,7 +233,7 @@ impl Actor {
         tags: BTreeMap<String, String>,
         session: u64,
         tx: AgentTx,
-        inbound: Streaming<apb::ToServer>,
+        reader: AgentReader,
     ) {
         if let Err(tx) = self.agents.connect(&name, session, tx) {
             tracing::warn!(
@@ -260,12 +256,7 @@ impl Actor {
                 status: AgentStatus::default(),
             },
         );
-        self.readers.spawn(crate::agent_service::read_agent(
-            name.clone(),
-            session,
-            inbound,
-            self.events.clone(),
-        ));
+        self.readers.spawn(reader);
         let mine: Vec<_> = self.desired.instances_of(&name).cloned().collect();
         for instance in &mine {
             self.set_state(
@@ -310,50 +301,37 @@ impl Actor {
         self.logs.agent_gone(&self.agents, name);
     }
 
-    fn agent_message(&mut self, name: String, session: u64, message: ToServerEnum) {
+    fn agent_message(&mut self, name: String, session: u64, message: AgentMessage) {
         if !self.agents.is_current(&name, session) {
             return;
         }
         match message {
-            ToServerEnum::AgentHello(_) => tracing::warn!(agent = name, "ignored a second hello"),
-            ToServerEnum::UpdateWorkloadState(update) => {
+            AgentMessage::Hello => tracing::warn!(agent = name, "ignored a second hello"),
+            AgentMessage::States(states) => {
                 // An agent batches the states of one turn of its loop; subscribers still see
                 // each step of an instance (Starting, then StartingFailed), as Ankaios sends
                 // them one by one: a second state of an instance publishes the first.
                 let mut in_batch = std::collections::HashSet::new();
-                for state in update.workload_states {
-                    let (Some(instance), Some(exec)) = (state.instance_name, state.execution_state)
-                    else {
+                for (instance, exec) in states {
+                    if instance.agent_name != name {
+                        tracing::warn!(agent = name, %instance, "state of another agent");
                         continue;
-                    };
-                    let instance = ank_model::WorkloadInstanceName::from(instance);
-                    match ExecutionState::try_from(exec) {
-                        Ok(exec) if instance.agent_name == name => {
-                            if !in_batch.insert(instance.clone()) {
-                                self.publish(Change::Runtime);
-                                in_batch.clear();
-                                in_batch.insert(instance.clone());
-                            }
-                            self.set_state(&instance, exec)
-                        }
-                        Ok(_) => tracing::warn!(agent = name, %instance, "state of another agent"),
-                        Err(e) => tracing::warn!(agent = name, "bad workload state: {e}"),
                     }
+                    if !in_batch.insert(instance.clone()) {
+                        self.publish(Change::Runtime);
+                        in_batch.clear();
+                        in_batch.insert(instance.clone());
+                    }
+                    self.set_state(&instance, exec)
                 }
             }
-            ToServerEnum::Request(request) => {
-                let target = crate::events::Target::Agent { agent: name };
-                self.request(request, crate::events::ReplyTo::Target(target));
-            }
-            ToServerEnum::Response(response) => {
+            AgentMessage::Request(request) => self.workload_request(name, request),
+            AgentMessage::Response(response) => {
                 self.logs.on_agent_response(&self.agents, &name, response)
             }
-            ToServerEnum::AgentLoadStatus(load) => {
+            AgentMessage::Load(status) => {
                 if let Some(attrs) = self.attrs.get_mut(&name) {
-                    attrs.status = AgentStatus {
-                        cpu_usage: load.cpu_usage,
-                        free_memory: load.free_memory,
-                    };
+                    attrs.status = status;
                     self.dirty.insert(name);
                 }
             }
@@ -378,6 +356,13 @@ impl Actor {
                         });
                 }
                 _ => self.set_state(&old.name, ExecutionState::new(ExecState::Removed)),
+            }
+            // A workload's subscriptions and log requests end with its instance (spec §3).
+            if let Some(agent) = old.agent() {
+                let workload = &old.name.workload_name;
+                self.subs.remove(|t, _| t.is_workload(agent, workload));
+                self.logs
+                    .end(&self.agents, |_, (t, _)| t.is_workload(agent, workload));
             }
         }
         for new in &plan.added {
@@ -448,24 +433,25 @@ fn merge_parts(snapshot: &mut serde_json::Map<String, Value>, parts: Value) {
 
 /// What handling `event` can change.
 fn change_of(event: &Event) -> Change {
-    use ank_model::proto::ank_base::request::RequestContent;
-    let update = |request: &ank_model::proto::ank_base::Request| {
-        if matches!(
-            request.request_content,
-            Some(RequestContent::UpdateStateRequest(_))
-        ) {
+    let update = |content: &RequestContent| {
+        if matches!(content, RequestContent::UpdateState(_)) {
             Change::All
         } else {
             Change::Nothing
         }
     };
     match event {
-        Event::CliRequest { request, .. } => update(request),
+        Event::CliRequest { request, .. } => update(&request.content),
         Event::FromAgent {
-            message: ToServerEnum::Request(request),
+            message: AgentMessage::Request(Ok(request)),
             ..
-        } => update(request),
-        Event::Subscribe { .. } | Event::StreamGone { .. } => Change::Nothing,
+        } => update(&request.content),
+        Event::FromAgent {
+            message: AgentMessage::Request(Err(_)),
+            ..
+        }
+        | Event::Subscribe { .. }
+        | Event::StreamGone { .. } => Change::Nothing,
         // A connecting agent may take workloads waiting for a nodeSelector match: that
         // changes the effective state too.
         Event::AgentConnected { .. } => Change::All,

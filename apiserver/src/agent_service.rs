@@ -1,13 +1,16 @@
 //! `AgentConnection.Session`: reads the agent's hello, hands the session to the actor and
-//! forwards the agent's later messages (from a task the actor owns).
+//! forwards the agent's later messages (from a task the actor owns), turned into domain
+//! values ([`AgentMessage`]) here, so the actor never reads the agent's wire messages.
 
+use ank_model::api;
 use ank_model::proto::anchorage::agent_connection_server::AgentConnection;
 use ank_model::proto::anchorage::{to_server::ToServerEnum, FromServer, ToServer};
+use ank_model::{AgentStatus, ExecutionState, WorkloadInstanceName};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::UnboundedReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
-use crate::events::{next_id, Event, EventTx};
+use crate::events::{next_id, AgentMessage, Event, EventTx};
 
 /// The agent service; cheap to clone (a sender to the actor).
 #[derive(Debug, Clone)]
@@ -52,12 +55,19 @@ impl AgentConnection for AgentService {
             )));
         }
         let (tx, rx) = mpsc::unbounded_channel();
+        let session = next_id();
+        let reader = read_agent(
+            hello.agent_name.clone(),
+            session,
+            inbound,
+            self.events.clone(),
+        );
         let event = Event::AgentConnected {
             name: hello.agent_name,
             tags: hello.tags,
-            session: next_id(),
+            session,
             tx,
-            inbound,
+            reader: Box::pin(reader),
         };
         self.events
             .send(event)
@@ -78,6 +88,9 @@ pub async fn read_agent(
             Ok(Some(ToServer {
                 to_server_enum: Some(message),
             })) => {
+                let Some(message) = domain(&name, message) else {
+                    continue;
+                };
                 let event = Event::FromAgent {
                     name: name.clone(),
                     session,
@@ -96,6 +109,40 @@ pub async fn read_agent(
         }
     }
     let _ = events.send(Event::AgentGone { name, session });
+}
+
+/// An agent's message as the actor handles it; `None` (logged) for one it cannot read.
+fn domain(agent: &str, message: ToServerEnum) -> Option<AgentMessage> {
+    Some(match message {
+        ToServerEnum::AgentHello(_) => AgentMessage::Hello,
+        ToServerEnum::UpdateWorkloadState(update) => {
+            let mut states = Vec::with_capacity(update.workload_states.len());
+            for state in update.workload_states {
+                let (Some(instance), Some(exec)) = (state.instance_name, state.execution_state)
+                else {
+                    tracing::warn!(agent, "a workload state without instance or state");
+                    continue;
+                };
+                match ExecutionState::try_from(exec) {
+                    Ok(exec) => states.push((WorkloadInstanceName::from(instance), exec)),
+                    Err(e) => tracing::warn!(agent, "bad workload state: {e}"),
+                }
+            }
+            AgentMessage::States(states)
+        }
+        ToServerEnum::Request(request) => AgentMessage::Request(api::Request::try_from(request)),
+        ToServerEnum::Response(response) => match api::Response::try_from(response) {
+            Ok(response) => AgentMessage::Response(response),
+            Err(e) => {
+                tracing::warn!(agent, "bad response: {e}");
+                return None;
+            }
+        },
+        ToServerEnum::AgentLoadStatus(load) => AgentMessage::Load(AgentStatus {
+            cpu_usage: load.cpu_usage,
+            free_memory: load.free_memory,
+        }),
+    })
 }
 
 #[cfg(test)]

@@ -2,31 +2,32 @@
 //! [`ReplyTo`]) and the state-change subscriptions (`subscribeForEvents`).
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::{Context, Poll};
 
+use ank_model::api::{CompleteStateResponse, Request, Response, ResponseContent};
+use ank_model::convert::InvalidRequest;
 use ank_model::mask::{self, AlteredFields};
-use ank_model::proto::anchorage::{from_server::FromServerEnum, to_server::ToServerEnum, ToServer};
-use ank_model::proto::ank_base as pb;
-use ank_model::CompleteState;
-use futures::Stream;
+use ank_model::proto::anchorage::from_server::FromServerEnum;
+use ank_model::{AgentStatus, CompleteState, ExecutionState, WorkloadInstanceName};
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
-use tokio_stream::wrappers::ReceiverStream;
-use tonic::{Status, Streaming};
 
 use crate::agents::{AgentTx, Agents};
 
 /// The sending half of a `Subscribe` response stream. Bounded: a client that does not read is
 /// dropped rather than buffered without limit.
-pub type ResponseTx = mpsc::Sender<Result<pb::Response, Status>>;
+pub type ResponseTx = mpsc::Sender<Response>;
 
 /// How many responses a `Subscribe` stream buffers before the client is dropped.
 pub const STREAM_BUFFER: usize = 1024;
 
 /// The sending half of the actor's inbox.
 pub type EventTx = mpsc::UnboundedSender<Event>;
+
+/// The task that reads an agent's request stream (built at the gRPC edge, owned by the actor).
+pub type AgentReader = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// Everything that changes or queries the server's state.
 pub enum Event {
@@ -40,8 +41,9 @@ pub enum Event {
         session: u64,
         /// Its response stream.
         tx: AgentTx,
-        /// The rest of its request stream, read by a task the actor owns.
-        inbound: Streaming<ToServer>,
+        /// Reads the rest of its request stream into [`Event::FromAgent`]s; run by the actor
+        /// once the session is accepted.
+        reader: AgentReader,
     },
     /// An agent's request stream ended.
     AgentGone {
@@ -57,21 +59,21 @@ pub enum Event {
         /// Its session.
         session: u64,
         /// The message.
-        message: ToServerEnum,
+        message: AgentMessage,
     },
     /// A unary `CliConnection.Request`.
     CliRequest {
         /// The request.
-        request: pb::Request,
+        request: Request,
         /// Where the one answer goes.
-        reply: oneshot::Sender<pb::Response>,
+        reply: oneshot::Sender<Response>,
     },
     /// A `CliConnection.Subscribe` call.
     Subscribe {
         /// The stream's id (see [`Target::Stream`]).
         id: u64,
         /// The request.
-        request: pb::Request,
+        request: Request,
         /// The response stream.
         tx: ResponseTx,
     },
@@ -80,6 +82,23 @@ pub enum Event {
         /// The stream's id.
         id: u64,
     },
+}
+
+/// What an agent says after its hello, read off the wire by `agent_service`.
+#[derive(Debug)]
+pub enum AgentMessage {
+    /// A second hello (ignored).
+    Hello,
+    /// Execution states of its instances, in the order it sent them.
+    States(Vec<(WorkloadInstanceName, ExecutionState)>),
+    /// A workload's control-interface request, id `<workload>@<id>`; not trusted: the actor
+    /// checks the workload and its access rules first. A request that is not one still needs
+    /// an answer, hence the `Err`.
+    Request(Result<Request, InvalidRequest>),
+    /// An answer to a log request the server sent it.
+    Response(Response),
+    /// Its node's load.
+    Load(AgentStatus),
 }
 
 /// A fresh id for a session, stream or log request.
@@ -102,13 +121,20 @@ pub enum Target {
     Agent {
         /// The agent that forwarded the request.
         agent: String,
+        /// The workload that asked.
+        workload: String,
     },
 }
 
 impl Target {
     /// Whether the target goes through `agent`.
     pub fn is_agent(&self, name: &str) -> bool {
-        matches!(self, Target::Agent { agent } if agent == name)
+        matches!(self, Target::Agent { agent, .. } if agent == name)
+    }
+
+    /// Whether the target is workload `name` behind `agent`.
+    pub fn is_workload(&self, agent: &str, name: &str) -> bool {
+        matches!(self, Target::Agent { agent: a, workload } if a == agent && workload == name)
     }
 
     /// Whether the target is the stream `id`.
@@ -117,10 +143,12 @@ impl Target {
     }
 
     /// Sends a response; false when the receiver is gone (or too slow).
-    pub fn deliver(&self, agents: &Agents, response: pb::Response) -> bool {
+    pub fn deliver(&self, agents: &Agents, response: Response) -> bool {
         match self {
-            Target::Stream { tx, .. } => tx.try_send(Ok(response)).is_ok(),
-            Target::Agent { agent } => agents.send(agent, FromServerEnum::Response(response)),
+            Target::Stream { tx, .. } => tx.try_send(response).is_ok(),
+            Target::Agent { agent, .. } => {
+                agents.send(agent, FromServerEnum::Response(response.into()))
+            }
         }
     }
 }
@@ -129,7 +157,7 @@ impl Target {
 #[derive(Debug)]
 pub enum ReplyTo {
     /// A unary call: exactly one response.
-    Once(oneshot::Sender<pb::Response>),
+    Once(oneshot::Sender<Response>),
     /// A stream that may receive more (events, logs).
     Target(Target),
 }
@@ -191,83 +219,28 @@ impl Subscriptions {
     }
 }
 
-/// A `CompleteStateResponse` for `masks`, marked as an event when `altered` is given.
-pub fn state_response(request_id: &str, state: &CompleteState, masks: &[String]) -> pb::Response {
-    response(
+/// A `CompleteStateResponse` for `masks` (a plain answer, not an event).
+pub fn state_response(request_id: &str, state: &CompleteState, masks: &[String]) -> Response {
+    Response::new(
         request_id,
-        pb::response::ResponseContent::CompleteStateResponse(pb::CompleteStateResponse {
-            complete_state: Some(mask::filter(state, masks).into()),
-            altered_fields: None,
-        }),
+        ResponseContent::CompleteState(Box::new(CompleteStateResponse {
+            state: mask::filter(state, masks),
+            altered: None,
+        })),
     )
 }
 
-fn event(id: &str, new: &Value, altered: AlteredFields) -> pb::Response {
+fn event(id: &str, new: &Value, altered: AlteredFields) -> Response {
     // As in Ankaios, the event's state holds just the altered parts (removed ones leave only
     // their state's apiVersion), so its size follows the change, not the cluster.
     let parts: CompleteState =
         serde_json::from_value(mask::filter_value(new, &mask::event_paths(&altered)))
             .unwrap_or_default();
-    let mut response = state_response(id, &parts, &[]);
-    if let Some(pb::response::ResponseContent::CompleteStateResponse(r)) =
-        response.response_content.as_mut()
-    {
-        r.altered_fields = Some(pb::AlteredFields {
-            added_fields: altered.added,
-            updated_fields: altered.updated,
-            removed_fields: altered.removed,
-        });
-    }
-    response
-}
-
-/// A response with an id.
-pub fn response(request_id: &str, content: pb::response::ResponseContent) -> pb::Response {
-    pb::Response {
-        request_id: request_id.to_owned(),
-        response_content: Some(content),
-    }
-}
-
-/// An `Error` response.
-pub fn error(request_id: &str, message: impl Into<String>) -> pb::Response {
-    response(
-        request_id,
-        pb::response::ResponseContent::Error(pb::Error {
-            message: message.into(),
-        }),
+    Response::new(
+        id,
+        ResponseContent::CompleteState(Box::new(CompleteStateResponse {
+            state: parts,
+            altered: Some(altered),
+        })),
     )
-}
-
-/// A `Subscribe` response stream that tells the actor when the client drops it, so that
-/// subscriptions and log requests end with it (a drop guard, no polling).
-pub struct GuardedStream {
-    inner: ReceiverStream<Result<pb::Response, Status>>,
-    id: u64,
-    events: EventTx,
-}
-
-impl GuardedStream {
-    /// Wraps the receiving half of stream `id`.
-    pub fn new(rx: mpsc::Receiver<Result<pb::Response, Status>>, id: u64, events: EventTx) -> Self {
-        GuardedStream {
-            inner: ReceiverStream::new(rx),
-            id,
-            events,
-        }
-    }
-}
-
-impl Stream for GuardedStream {
-    type Item = Result<pb::Response, Status>;
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        Pin::new(&mut self.inner).poll_next(cx)
-    }
-}
-
-impl Drop for GuardedStream {
-    fn drop(&mut self) {
-        // The actor may be gone already (shutdown); then there is nothing to clean up.
-        let _ = self.events.send(Event::StreamGone { id: self.id });
-    }
 }

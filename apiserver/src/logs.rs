@@ -6,12 +6,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use ank_model::api::{LogsRequest, Request, RequestContent, Response, ResponseContent};
 use ank_model::proto::anchorage::from_server::FromServerEnum;
-use ank_model::proto::ank_base as pb;
-use pb::response::ResponseContent;
+use ank_model::WorkloadInstanceName;
 
 use crate::agents::Agents;
-use crate::events::{next_id, response, Target};
+use crate::events::{next_id, Target};
 
 /// One client's log request.
 #[derive(Debug)]
@@ -39,11 +39,11 @@ impl Logs {
         agents: &Agents,
         target: Target,
         request_id: &str,
-        request: &pb::LogsRequest,
-        names: Vec<pb::WorkloadInstanceName>,
+        request: &LogsRequest,
+        names: Vec<WorkloadInstanceName>,
     ) {
         let server_id = format!("logs-{}", next_id());
-        let mut by_agent: BTreeMap<String, Vec<pb::WorkloadInstanceName>> = BTreeMap::new();
+        let mut by_agent: BTreeMap<String, Vec<WorkloadInstanceName>> = BTreeMap::new();
         for name in names {
             by_agent
                 .entry(name.agent_name.clone())
@@ -58,25 +58,25 @@ impl Logs {
         };
         let mut stopped = Vec::new();
         for (agent, names) in by_agent {
-            let message = FromServerEnum::LogsRequest(pb::Request {
-                request_id: server_id.clone(),
-                request_content: Some(pb::request::RequestContent::LogsRequest(pb::LogsRequest {
-                    workload_names: names.clone(),
+            let asked = Request {
+                id: server_id.clone(),
+                content: RequestContent::Logs(LogsRequest {
+                    names: names.clone(),
                     ..request.clone()
-                })),
-            });
-            if agents.send(&agent, message) {
-                session.waiting.extend(names.iter().map(key));
+                }),
+            };
+            if agents.send(&agent, FromServerEnum::LogsRequest(asked.into())) {
+                session
+                    .waiting
+                    .extend(names.iter().map(ToString::to_string));
                 session.agents.insert(agent);
             } else {
                 stopped.extend(names);
             }
         }
         for name in stopped {
-            let stop = ResponseContent::LogsStopResponse(pb::LogsStopResponse {
-                workload_name: Some(name),
-            });
-            if !session.target.deliver(agents, response(request_id, stop)) {
+            let stop = Response::new(request_id, ResponseContent::LogsStop(name));
+            if !session.target.deliver(agents, stop) {
                 Self::cancel_session(agents, &server_id, &session);
                 return;
             }
@@ -87,36 +87,30 @@ impl Logs {
     }
 
     /// Forwards an agent's answer to a server-sent `LogsRequest`.
-    pub fn on_agent_response(&mut self, agents: &Agents, agent: &str, answer: pb::Response) {
-        let Some(session) = self.sessions.get_mut(&answer.request_id) else {
+    pub fn on_agent_response(&mut self, agents: &Agents, agent: &str, answer: Response) {
+        let Some(session) = self.sessions.get_mut(&answer.id) else {
             return;
         };
         if !session.agents.contains(agent) {
-            tracing::warn!(
-                agent,
-                id = answer.request_id,
-                "log answer from an agent not asked"
-            );
+            tracing::warn!(agent, id = answer.id, "log answer from an agent not asked");
             return;
         }
-        let content = match answer.response_content {
-            Some(c @ ResponseContent::LogEntriesResponse(_)) => c,
-            Some(ResponseContent::LogsStopResponse(stop)) => {
-                if let Some(name) = &stop.workload_name {
-                    session.waiting.remove(&key(name));
-                }
-                ResponseContent::LogsStopResponse(stop)
+        let content = match answer.content {
+            c @ ResponseContent::LogEntries(_) => c,
+            ResponseContent::LogsStop(name) => {
+                session.waiting.remove(&name.to_string());
+                ResponseContent::LogsStop(name)
             }
             _ => return,
         };
         let delivered = session
             .target
-            .deliver(agents, response(&session.request_id, content));
+            .deliver(agents, Response::new(&session.request_id, content));
         if !delivered {
-            self.end(agents, |id, _| id == answer.request_id);
+            self.end(agents, |id, _| id == answer.id);
         } else if session.waiting.is_empty() {
             // All stops arrived: dropping the session drops its sender and ends the stream.
-            self.sessions.remove(&answer.request_id);
+            self.sessions.remove(&answer.id);
         }
     }
 
@@ -139,17 +133,10 @@ impl Logs {
                 .cloned()
                 .collect();
             for name in names {
-                let Some(parsed) = ank_model::WorkloadInstanceName::parse(&name) else {
+                let Some(parsed) = WorkloadInstanceName::parse(&name) else {
                     continue;
                 };
-                let stop = pb::Response {
-                    request_id: id.clone(),
-                    response_content: Some(ResponseContent::LogsStopResponse(
-                        pb::LogsStopResponse {
-                            workload_name: Some(parsed.into()),
-                        },
-                    )),
-                };
+                let stop = Response::new(&id, ResponseContent::LogsStop(parsed));
                 self.on_agent_response(agents, agent, stop);
             }
         }
@@ -173,19 +160,11 @@ impl Logs {
 
     fn cancel_session(agents: &Agents, server_id: &str, session: &Session) {
         for agent in &session.agents {
-            agents.send(
-                agent,
-                FromServerEnum::LogsRequest(pb::Request {
-                    request_id: server_id.to_owned(),
-                    request_content: Some(pb::request::RequestContent::LogsCancelRequest(
-                        pb::LogsCancelRequest {},
-                    )),
-                }),
-            );
+            let cancel = Request {
+                id: server_id.to_owned(),
+                content: RequestContent::LogsCancel,
+            };
+            agents.send(agent, FromServerEnum::LogsRequest(cancel.into()));
         }
     }
-}
-
-fn key(name: &pb::WorkloadInstanceName) -> String {
-    format!("{}.{}.{}", name.workload_name, name.id, name.agent_name)
 }

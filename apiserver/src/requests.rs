@@ -1,58 +1,100 @@
-//! How the actor answers an `ank_base.Request`, the same for the CLI and for a workload's
-//! control interface (see control-interface.md §3): state queries with field masks, masked
-//! updates, event subscriptions and log requests.
+//! How the actor answers a request, the same for the CLI and for a workload's control
+//! interface (see control-interface.md §3): state queries with field masks, masked updates
+//! (of the desired state and of agents' tags), event subscriptions and log requests. A
+//! workload's request is judged first: the server does not trust the agent that forwards it.
 
-use ank_model::proto::ank_base as pb;
-use ank_model::CompleteState;
-use pb::request::RequestContent;
-use pb::response::ResponseContent;
+use std::collections::BTreeMap;
+
+use ank_model::access::Authorizer;
+use ank_model::api::{
+    self, LogsRequest, Request, RequestContent, Response, ResponseContent, UpdateStateRequest,
+    UpdateStateSuccess,
+};
+use ank_model::convert::InvalidRequest;
+use ank_model::{mask, AgentAttributes, WorkloadInstanceName};
 
 use crate::actor::Actor;
-use crate::events::{error, response, state_response, ReplyTo, ResponseTx, Target};
+use crate::events::{state_response, ReplyTo, ResponseTx, Target};
+use crate::state::UpdateError;
 
 impl Actor {
     /// Answers one request.
-    pub(crate) fn request(&mut self, request: pb::Request, reply: ReplyTo) {
-        let id = request.request_id;
-        match request.request_content {
-            None => {
-                self.answer(
-                    reply,
-                    error(&id, "The Request does not contain any content"),
-                );
-            }
-            Some(RequestContent::UpdateStateRequest(update)) => {
-                let answer = self.update_state(&id, update);
+    pub(crate) fn request(&mut self, request: Request, reply: ReplyTo) {
+        let id = request.id;
+        match request.content {
+            RequestContent::UpdateState(update) => {
+                let answer = self.update_state(&id, *update);
                 self.answer(reply, answer);
             }
-            Some(RequestContent::CompleteStateRequest(query)) => {
+            RequestContent::CompleteState(query) => {
                 let answer = state_response(&id, &self.complete(), &query.field_mask);
                 if let Some(target) = self.answer(reply, answer) {
-                    if query.subscribe_for_events {
+                    if query.subscribe {
                         self.subs.add(target, id, query.field_mask);
                     }
                 }
             }
-            Some(RequestContent::LogsRequest(logs)) => self.logs_request(&id, logs, reply),
-            Some(RequestContent::LogsCancelRequest(_)) => {
+            RequestContent::Logs(logs) => self.logs_request(&id, logs, reply),
+            RequestContent::LogsCancel => {
                 let of = target_of(&reply);
                 self.logs.end(&self.agents, |_, (t, rid)| {
                     rid == id && same(t, of.as_ref())
                 });
-                let accepted = ResponseContent::LogsCancelAccepted(pb::LogsCancelAccepted {});
-                self.answer(reply, response(&id, accepted));
+                let accepted = Response::new(&id, ResponseContent::LogsCancelAccepted);
+                self.answer(reply, accepted);
             }
-            Some(RequestContent::EventsCancelRequest(_)) => {
+            RequestContent::EventsCancel => {
                 let of = target_of(&reply);
                 self.subs.remove(|t, rid| rid == id && same(t, of.as_ref()));
-                let accepted = ResponseContent::EventsCancelAccepted(pb::EventsCancelAccepted {});
-                self.answer(reply, response(&id, accepted));
+                let accepted = Response::new(&id, ResponseContent::EventsCancelAccepted);
+                self.answer(reply, accepted);
+            }
+        }
+    }
+
+    /// A control-interface request `agent` forwarded for one of its workloads (id
+    /// `<workload>@<id>`). It is answered only when the workload exists, runs on that agent and
+    /// its `controlInterfaceAccess` allows it; otherwise `Access denied`, as the agent would say.
+    pub(crate) fn workload_request(
+        &mut self,
+        agent: String,
+        request: Result<Request, InvalidRequest>,
+    ) {
+        let id = match &request {
+            Ok(r) => r.id.clone(),
+            Err(e) => e.id.clone(),
+        };
+        let workload = api::split_workload_id(&id).map_or("", |(w, _)| w);
+        let authorizer = self
+            .desired
+            .instances
+            .get(workload)
+            .filter(|i| i.agent() == Some(agent.as_str()))
+            .map(|i| Authorizer::new(&i.workload.control_interface_access));
+        let allowed = authorizer.is_some_and(|auth| match &request {
+            Ok(r) => permits(&auth, &r.content),
+            // Judged as the agent judges it: on the update masks; no content is denied.
+            Err(e) => e.error.update_mask().is_some_and(|m| auth.may_write(m)),
+        });
+        let target = Target::Agent {
+            workload: workload.to_owned(),
+            agent,
+        };
+        if !allowed {
+            tracing::debug!(id, "refused a control-interface request");
+            target.deliver(&self.agents, Response::error(id, api::ACCESS_DENIED));
+            return;
+        }
+        match request {
+            Ok(request) => self.request(request, ReplyTo::Target(target)),
+            Err(e) => {
+                target.deliver(&self.agents, Response::error(e.id, e.error.to_string()));
             }
         }
     }
 
     /// A `Subscribe` call: its answers go to the stream `id`.
-    pub(crate) fn subscribe(&mut self, id: u64, request: pb::Request, tx: ResponseTx) {
+    pub(crate) fn subscribe(&mut self, id: u64, request: Request, tx: ResponseTx) {
         self.request(request, ReplyTo::Target(Target::Stream { id, tx }));
     }
 
@@ -63,7 +105,7 @@ impl Actor {
     }
 
     /// Sends a response; gives the target back when it can take more.
-    fn answer(&self, reply: ReplyTo, answer: pb::Response) -> Option<Target> {
+    fn answer(&self, reply: ReplyTo, answer: Response) -> Option<Target> {
         match reply {
             ReplyTo::Once(tx) => {
                 let _ = tx.send(answer);
@@ -73,65 +115,124 @@ impl Actor {
         }
     }
 
-    fn update_state(&mut self, id: &str, update: pb::UpdateStateRequest) -> pb::Response {
-        let Some(new_state) = update.new_state else {
-            return error(id, "The UpdateStateRequest does not contain a new state");
+    /// Applies an update: masks below `desiredState` to the desired state, masks
+    /// `agents.<agent>.tags[.<key>]` to a connected agent's tags (which may move nodeSelector
+    /// workloads). Nothing changes unless all of it is valid.
+    fn update_state(&mut self, id: &str, update: UpdateStateRequest) -> Response {
+        let rejected = |e: UpdateError| Response::error(id, format!("Update rejected: '{e}'"));
+        let (agent_masks, state_masks): (Vec<String>, Vec<String>) = update
+            .update_mask
+            .into_iter()
+            .partition(|m| m.split('.').next() == Some(mask::AGENTS));
+        let attrs = if agent_masks.is_empty() {
+            None
+        } else {
+            match with_agent_tags(&self.attrs, &update.new_state.agents, &agent_masks) {
+                Ok(attrs) => Some(attrs),
+                Err(e) => return rejected(e),
+            }
         };
-        let new = match CompleteState::try_from(new_state) {
-            Ok(new) => new,
-            Err(e) => return error(id, format!("Update rejected: '{e}'")),
+        let agents = attrs.as_ref().unwrap_or(&self.attrs);
+        let plan = if state_masks.is_empty() && attrs.is_some() {
+            // Only tags change: the desired state stays, placements may follow the tags.
+            self.desired.plan(self.desired.state.clone(), agents)
+        } else {
+            let new = &update.new_state.desired_state;
+            self.desired.plan_update(new, &state_masks, agents)
         };
-        let plan =
-            match self
-                .desired
-                .plan_update(&new.desired_state, &update.update_mask, &self.attrs)
-            {
-                Ok(plan) => plan,
-                Err(e) => return error(id, format!("Update rejected: '{e}'")),
-            };
-        let success = pb::UpdateStateSuccess {
-            added_workloads: plan.added.iter().map(|i| i.name.to_string()).collect(),
-            deleted_workloads: plan.deleted.iter().map(|i| i.name.to_string()).collect(),
+        let plan = match plan {
+            Ok(plan) => plan,
+            Err(e) => return rejected(e),
+        };
+        let success = UpdateStateSuccess {
+            added: plan.added.iter().map(|i| i.name.to_string()).collect(),
+            deleted: plan.deleted.iter().map(|i| i.name.to_string()).collect(),
         };
         if !update.dry_run {
+            if let Some(attrs) = attrs {
+                self.attrs = attrs;
+            }
             self.apply(plan);
         }
-        response(id, ResponseContent::UpdateStateSuccess(success))
+        Response::new(id, ResponseContent::UpdateStateSuccess(success))
     }
 
     /// Accepts the names that are in the desired state (an empty `id` or `agentName` matches
     /// the current instance) and hands them to the log router.
-    fn logs_request(&mut self, id: &str, request: pb::LogsRequest, reply: ReplyTo) {
+    fn logs_request(&mut self, id: &str, request: LogsRequest, reply: ReplyTo) {
         let ReplyTo::Target(target) = reply else {
             self.answer(
                 reply,
-                error(id, "logs are streamed: use the Subscribe call"),
+                Response::error(id, "logs are streamed: use the Subscribe call"),
             );
             return;
         };
-        let mut kept: Vec<pb::WorkloadInstanceName> = Vec::new();
-        for wanted in &request.workload_names {
+        let mut kept: Vec<WorkloadInstanceName> = Vec::new();
+        for wanted in &request.names {
             let Some(instance) = self.desired.instances.get(&wanted.workload_name) else {
                 continue;
             };
             let name = &instance.name;
             let id_ok = wanted.id.is_empty() || wanted.id == name.id;
             let agent_ok = wanted.agent_name.is_empty() || wanted.agent_name == name.agent_name;
-            let name: pb::WorkloadInstanceName = name.clone().into();
-            if instance.agent().is_some() && id_ok && agent_ok && !kept.contains(&name) {
-                kept.push(name);
+            if instance.agent().is_some() && id_ok && agent_ok && !kept.contains(name) {
+                kept.push(name.clone());
             }
         }
-        let accepted = ResponseContent::LogsRequestAccepted(pb::LogsRequestAccepted {
-            workload_names: kept.clone(),
-        });
-        let Some(target) = self.answer(ReplyTo::Target(target), response(id, accepted)) else {
+        let accepted = ResponseContent::LogsRequestAccepted(kept.clone());
+        let Some(target) = self.answer(ReplyTo::Target(target), Response::new(id, accepted)) else {
             return;
         };
         if !kept.is_empty() {
             self.logs.start(&self.agents, target, id, &request, kept);
         }
     }
+}
+
+/// Whether a workload with these rules may make this request (control-interface.md §4).
+fn permits(auth: &Authorizer, content: &RequestContent) -> bool {
+    match content {
+        RequestContent::UpdateState(u) => auth.may_write(&u.update_mask),
+        RequestContent::CompleteState(q) => auth.may_read(&q.field_mask),
+        RequestContent::Logs(l) => {
+            auth.may_read_logs(l.names.iter().map(|n| n.workload_name.as_str()))
+        }
+        RequestContent::LogsCancel | RequestContent::EventsCancel => true,
+    }
+}
+
+/// The connected agents after applying `masks` (each `agents.<agent>.tags` or
+/// `agents.<agent>.tags.<key>`) with the values of `new`; any other mask is an error naming it.
+fn with_agent_tags(
+    current: &BTreeMap<String, AgentAttributes>,
+    new: &BTreeMap<String, AgentAttributes>,
+    masks: &[String],
+) -> Result<BTreeMap<String, AgentAttributes>, UpdateError> {
+    let mut out = current.clone();
+    for m in masks {
+        let segments: Vec<&str> = m.split('.').collect();
+        let (agent, key) = match segments.as_slice() {
+            [_, agent, "tags"] => (*agent, None),
+            [_, agent, "tags", key] => (*agent, Some(*key)),
+            _ => return Err(UpdateError::UnsupportedMask(m.clone())),
+        };
+        let Some(attrs) = out.get_mut(agent) else {
+            return Err(UpdateError::UnknownAgent(agent.to_owned()));
+        };
+        let tags = new.get(agent).map(|a| &a.tags);
+        match key {
+            None => attrs.tags = tags.cloned().unwrap_or_default(),
+            Some(key) => match tags.and_then(|t| t.get(key)) {
+                Some(value) => {
+                    attrs.tags.insert(key.to_owned(), value.clone());
+                }
+                None => {
+                    attrs.tags.remove(key);
+                }
+            },
+        }
+    }
+    Ok(out)
 }
 
 fn target_of(reply: &ReplyTo) -> Option<Target> {
@@ -146,7 +247,60 @@ fn same(t: &Target, of: Option<&Target>) -> bool {
     match (t, of) {
         (Target::Stream { .. }, None) => true,
         (Target::Stream { id, .. }, Some(Target::Stream { id: other, .. })) => id == other,
-        (Target::Agent { agent }, Some(Target::Agent { agent: other })) => agent == other,
+        (
+            Target::Agent { agent, workload },
+            Some(Target::Agent {
+                agent: other,
+                workload: other_workload,
+            }),
+        ) => agent == other && workload == other_workload,
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schedule::test_support::agents;
+
+    #[test]
+    fn agent_tags_are_replaced_or_set_by_key() {
+        let current = agents(&[("a", &[("zone", "front"), ("x", "1")]), ("b", &[])]);
+        let new = agents(&[("a", &[("zone", "back")]), ("b", &[("gpu", "yes")])]);
+        let whole = with_agent_tags(&current, &new, &["agents.a.tags".into()]).expect("ok");
+        assert_eq!(whole, agents(&[("a", &[("zone", "back")]), ("b", &[])]));
+        let keyed = with_agent_tags(
+            &current,
+            &new,
+            &["agents.b.tags.gpu".into(), "agents.a.tags.x".into()],
+        )
+        .expect("ok");
+        assert_eq!(
+            keyed,
+            agents(&[("a", &[("zone", "front")]), ("b", &[("gpu", "yes")])])
+        );
+    }
+
+    #[test]
+    fn other_agent_masks_are_errors_naming_them() {
+        let current = agents(&[("a", &[])]);
+        for (m, text) in [
+            ("agents.a.status", "'agents.a.status'"),
+            ("agents", "'agents'"),
+            ("agents.a", "'agents.a'"),
+            ("agents.nope.tags", "'nope'"),
+        ] {
+            let e = with_agent_tags(&current, &current, &[m.into()]).expect_err(m);
+            assert!(e.to_string().contains(text), "{m}: {e}");
+        }
+    }
+
+    #[test]
+    fn cancels_are_always_permitted_and_reads_follow_the_rules() {
+        let none = Authorizer::default();
+        assert!(permits(&none, &RequestContent::EventsCancel));
+        assert!(permits(&none, &RequestContent::LogsCancel));
+        let read = RequestContent::CompleteState(api::CompleteStateRequest::default());
+        assert!(!permits(&none, &read));
     }
 }

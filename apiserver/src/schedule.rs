@@ -34,18 +34,21 @@ pub fn no_match_reason(selector: &BTreeMap<String, String>) -> String {
     )
 }
 
+/// Agents and tags for unit tests.
 #[cfg(test)]
-mod tests {
+pub(crate) mod test_support {
     use super::*;
 
-    fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    /// A string map of `pairs`.
+    pub(crate) fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
     }
 
-    fn agents(list: &[(&str, &[(&str, &str)])]) -> BTreeMap<String, AgentAttributes> {
+    /// Connected agents with their tags.
+    pub(crate) fn agents(list: &[(&str, &[(&str, &str)])]) -> BTreeMap<String, AgentAttributes> {
         list.iter()
             .map(|(name, tags)| {
                 let attrs = AgentAttributes {
@@ -56,6 +59,13 @@ mod tests {
             })
             .collect()
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use test_support::{agents, map};
 
     #[test]
     fn picks_a_matching_agent_with_the_least_load() {

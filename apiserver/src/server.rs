@@ -39,7 +39,7 @@ pub async fn run(
     shutdown: impl Future,
 ) -> Result<(), Error> {
     let (events, inbox) = mpsc::unbounded_channel();
-    let actor = Actor::new(startup, events.clone()).map_err(Error::StartupManifest)?;
+    let actor = Actor::new(startup).map_err(Error::StartupManifest)?;
     let stop = CancellationToken::new();
     let actor_task = tokio::spawn(actor.run(inbox, stop.clone()));
 

@@ -19,6 +19,12 @@ pub enum UpdateError {
     /// The update masks cannot be applied.
     #[error(transparent)]
     Mask(#[from] MaskError),
+    /// An update mask below `agents` other than `agents.<agent>.tags[.<key>]`.
+    #[error("update mask '{0}' cannot be applied: below 'agents' only 'agents.<agent>.tags' can be updated")]
+    UnsupportedMask(String),
+    /// Tags of an agent that is not connected.
+    #[error("agent '{0}' is not connected")]
+    UnknownAgent(String),
     /// The resulting state breaks validation rules.
     #[error("{0}")]
     Invalid(String),

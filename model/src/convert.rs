@@ -1,7 +1,9 @@
 //! The one conversion layer between the domain types and the generated protobuf types.
 //! Proto → domain can fail (an enum number this version does not know); domain → proto cannot.
 
+use crate::api;
 use crate::exec_state::{ExecState, Failed, Pending, Stopping};
+use crate::mask::AlteredFields;
 use crate::proto::ank_base as pb;
 use crate::{
     AccessRule, AddCondition, AgentAttributes, AgentStatus, CompleteState, ConfigItem,
@@ -510,6 +512,261 @@ impl From<pb::AgentAttributes> for AgentAttributes {
     }
 }
 
+// ----- requests and responses -----
+
+/// Why a wire request is not a domain [`api::Request`]; the `Display` text is the message of
+/// the `Error` response, as Ankaios words it.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum RequestError {
+    /// No oneof set.
+    #[error("The Request does not contain any content")]
+    NoContent,
+    /// An `UpdateStateRequest` without `newState`.
+    #[error("The UpdateStateRequest does not contain a new state")]
+    NoNewState {
+        /// Its update masks (a workload's write access is judged on them).
+        update_mask: Vec<String>,
+    },
+    /// An `UpdateStateRequest` whose `newState` this version cannot read.
+    #[error("Update rejected: '{source}'")]
+    BadNewState {
+        /// Its update masks.
+        update_mask: Vec<String>,
+        /// What is wrong with the state.
+        #[source]
+        source: ConvertError,
+    },
+}
+
+impl RequestError {
+    /// The update masks of a broken `UpdateStateRequest`; `None` for a request without content.
+    pub fn update_mask(&self) -> Option<&[String]> {
+        match self {
+            RequestError::NoContent => None,
+            RequestError::NoNewState { update_mask }
+            | RequestError::BadNewState { update_mask, .. } => Some(update_mask),
+        }
+    }
+}
+
+/// A wire request that is not a domain request, with its id (the answer needs it).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("request '{id}': {error}")]
+pub struct InvalidRequest {
+    /// The request's id.
+    pub id: String,
+    /// What is wrong.
+    #[source]
+    pub error: RequestError,
+}
+
+impl From<api::Request> for pb::Request {
+    fn from(r: api::Request) -> Self {
+        use pb::request::RequestContent as C;
+        let content = match r.content {
+            api::RequestContent::UpdateState(u) => {
+                let u = *u;
+                C::UpdateStateRequest(pb::UpdateStateRequest {
+                    new_state: Some(u.new_state.into()),
+                    update_mask: u.update_mask,
+                    dry_run: u.dry_run,
+                })
+            }
+            api::RequestContent::CompleteState(q) => {
+                C::CompleteStateRequest(pb::CompleteStateRequest {
+                    field_mask: q.field_mask,
+                    subscribe_for_events: q.subscribe,
+                })
+            }
+            api::RequestContent::Logs(l) => C::LogsRequest(l.into()),
+            api::RequestContent::LogsCancel => C::LogsCancelRequest(pb::LogsCancelRequest {}),
+            api::RequestContent::EventsCancel => C::EventsCancelRequest(pb::EventsCancelRequest {}),
+        };
+        pb::Request {
+            request_id: r.id,
+            request_content: Some(content),
+        }
+    }
+}
+
+impl TryFrom<pb::Request> for api::Request {
+    type Error = InvalidRequest;
+    fn try_from(r: pb::Request) -> Result<Self, InvalidRequest> {
+        use pb::request::RequestContent as C;
+        let id = r.request_id;
+        let content = match r.request_content {
+            None => Err(RequestError::NoContent),
+            Some(C::UpdateStateRequest(u)) => match u.new_state {
+                None => Err(RequestError::NoNewState {
+                    update_mask: u.update_mask,
+                }),
+                Some(state) => match CompleteState::try_from(state) {
+                    Ok(new_state) => Ok(api::RequestContent::UpdateState(Box::new(
+                        api::UpdateStateRequest {
+                            new_state,
+                            update_mask: u.update_mask,
+                            dry_run: u.dry_run,
+                        },
+                    ))),
+                    Err(source) => Err(RequestError::BadNewState {
+                        update_mask: u.update_mask,
+                        source,
+                    }),
+                },
+            },
+            Some(C::CompleteStateRequest(q)) => Ok(api::RequestContent::CompleteState(
+                api::CompleteStateRequest {
+                    field_mask: q.field_mask,
+                    subscribe: q.subscribe_for_events,
+                },
+            )),
+            Some(C::LogsRequest(l)) => Ok(api::RequestContent::Logs(l.into())),
+            Some(C::LogsCancelRequest(_)) => Ok(api::RequestContent::LogsCancel),
+            Some(C::EventsCancelRequest(_)) => Ok(api::RequestContent::EventsCancel),
+        };
+        match content {
+            Ok(content) => Ok(api::Request { id, content }),
+            Err(error) => Err(InvalidRequest { id, error }),
+        }
+    }
+}
+
+impl From<api::LogsRequest> for pb::LogsRequest {
+    fn from(l: api::LogsRequest) -> Self {
+        pb::LogsRequest {
+            workload_names: l.names.into_iter().map(Into::into).collect(),
+            follow: Some(l.follow),
+            tail: l.tail,
+            since: l.since,
+            until: l.until,
+        }
+    }
+}
+
+impl From<pb::LogsRequest> for api::LogsRequest {
+    fn from(l: pb::LogsRequest) -> Self {
+        api::LogsRequest {
+            names: l.workload_names.into_iter().map(Into::into).collect(),
+            follow: l.follow.unwrap_or(false),
+            tail: l.tail,
+            since: l.since,
+            until: l.until,
+        }
+    }
+}
+
+impl From<api::Response> for pb::Response {
+    fn from(r: api::Response) -> Self {
+        use pb::response::ResponseContent as C;
+        let content = match r.content {
+            api::ResponseContent::Error(message) => C::Error(pb::Error { message }),
+            api::ResponseContent::CompleteState(c) => {
+                let c = *c;
+                C::CompleteStateResponse(pb::CompleteStateResponse {
+                    complete_state: Some(c.state.into()),
+                    altered_fields: c.altered.map(|a| pb::AlteredFields {
+                        added_fields: a.added,
+                        updated_fields: a.updated,
+                        removed_fields: a.removed,
+                    }),
+                })
+            }
+            api::ResponseContent::UpdateStateSuccess(s) => {
+                C::UpdateStateSuccess(pb::UpdateStateSuccess {
+                    added_workloads: s.added,
+                    deleted_workloads: s.deleted,
+                })
+            }
+            api::ResponseContent::LogsRequestAccepted(names) => {
+                C::LogsRequestAccepted(pb::LogsRequestAccepted {
+                    workload_names: names.into_iter().map(Into::into).collect(),
+                })
+            }
+            api::ResponseContent::LogEntries(entries) => {
+                C::LogEntriesResponse(pb::LogEntriesResponse {
+                    log_entries: entries
+                        .into_iter()
+                        .map(|e| pb::LogEntry {
+                            workload_name: Some(e.workload.into()),
+                            message: e.message,
+                        })
+                        .collect(),
+                })
+            }
+            api::ResponseContent::LogsStop(name) => C::LogsStopResponse(pb::LogsStopResponse {
+                workload_name: Some(name.into()),
+            }),
+            api::ResponseContent::LogsCancelAccepted => {
+                C::LogsCancelAccepted(pb::LogsCancelAccepted {})
+            }
+            api::ResponseContent::EventsCancelAccepted => {
+                C::EventsCancelAccepted(pb::EventsCancelAccepted {})
+            }
+        };
+        pb::Response {
+            request_id: r.id,
+            response_content: Some(content),
+        }
+    }
+}
+
+impl TryFrom<pb::Response> for api::Response {
+    type Error = ConvertError;
+    fn try_from(r: pb::Response) -> Result<Self> {
+        use pb::response::ResponseContent as C;
+        let content = match r
+            .response_content
+            .ok_or(ConvertError::Missing("response content"))?
+        {
+            C::Error(e) => api::ResponseContent::Error(e.message),
+            C::CompleteStateResponse(c) => {
+                api::ResponseContent::CompleteState(Box::new(api::CompleteStateResponse {
+                    state: c.complete_state.unwrap_or_default().try_into()?,
+                    altered: c.altered_fields.map(|a| AlteredFields {
+                        added: a.added_fields,
+                        updated: a.updated_fields,
+                        removed: a.removed_fields,
+                    }),
+                }))
+            }
+            C::UpdateStateSuccess(s) => {
+                api::ResponseContent::UpdateStateSuccess(api::UpdateStateSuccess {
+                    added: s.added_workloads,
+                    deleted: s.deleted_workloads,
+                })
+            }
+            C::LogsRequestAccepted(a) => api::ResponseContent::LogsRequestAccepted(
+                a.workload_names.into_iter().map(Into::into).collect(),
+            ),
+            C::LogEntriesResponse(l) => api::ResponseContent::LogEntries(
+                l.log_entries
+                    .into_iter()
+                    .map(|e| {
+                        Ok(api::LogEntry {
+                            workload: e
+                                .workload_name
+                                .ok_or(ConvertError::Missing("log entry workload name"))?
+                                .into(),
+                            message: e.message,
+                        })
+                    })
+                    .collect::<Result<_>>()?,
+            ),
+            C::LogsStopResponse(s) => api::ResponseContent::LogsStop(
+                s.workload_name
+                    .ok_or(ConvertError::Missing("logs stop workload name"))?
+                    .into(),
+            ),
+            C::LogsCancelAccepted(_) => api::ResponseContent::LogsCancelAccepted,
+            C::EventsCancelAccepted(_) => api::ResponseContent::EventsCancelAccepted,
+        };
+        Ok(api::Response {
+            id: r.request_id,
+            content,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -560,6 +817,318 @@ configs:
                 what: "restartPolicy",
                 value: 42
             })
+        );
+    }
+}
+
+#[cfg(test)]
+mod api_tests {
+    //! Requests and responses survive the wire whatever their strings hold.
+
+    use super::*;
+    use crate::api::{
+        CompleteStateRequest, CompleteStateResponse, LogEntry, LogsRequest, Request,
+        RequestContent, Response, ResponseContent, UpdateStateRequest, UpdateStateSuccess,
+    };
+    use proptest::prelude::*;
+    use prost::Message;
+    use std::collections::BTreeMap;
+
+    /// Strings a peer may send: quotes, brackets, control characters, non-ASCII, mask and id
+    /// separators, the empty string and 10 000 characters.
+    fn hostile() -> BoxedStrategy<String> {
+        let chars = prop::sample::select(vec![
+            '"', '\'', '[', ']', '{', '}', '(', ')', '\0', '\n', '\r', '\t', '\u{1b}', '\u{7f}',
+            'ä', '€', '😀', '\u{202e}', '@', '.', '*', '\\', '/', ' ', 'a', 'Z', '0',
+        ]);
+        prop_oneof![
+            4 => prop::collection::vec(chars, 0..24).prop_map(String::from_iter),
+            2 => any::<String>(),
+            1 => Just(String::new()),
+            1 => prop::collection::vec(any::<char>(), 10_000).prop_map(String::from_iter),
+        ]
+        .boxed()
+    }
+
+    fn strings() -> impl Strategy<Value = Vec<String>> {
+        prop::collection::vec(hostile(), 0..4)
+    }
+
+    fn map() -> impl Strategy<Value = BTreeMap<String, String>> {
+        prop::collection::btree_map(hostile(), hostile(), 0..3)
+    }
+
+    fn instance() -> impl Strategy<Value = WorkloadInstanceName> {
+        (hostile(), hostile(), hostile()).prop_map(|(workload_name, agent_name, id)| {
+            WorkloadInstanceName {
+                workload_name,
+                agent_name,
+                id,
+            }
+        })
+    }
+
+    fn rule() -> impl Strategy<Value = AccessRule> {
+        prop_oneof![
+            (
+                prop::sample::select(vec![
+                    ReadWrite::Nothing,
+                    ReadWrite::Read,
+                    ReadWrite::Write,
+                    ReadWrite::ReadWrite
+                ]),
+                strings()
+            )
+                .prop_map(|(operation, filter_masks)| AccessRule::StateRule {
+                    operation,
+                    filter_masks
+                }),
+            strings().prop_map(|workload_names| AccessRule::LogRule { workload_names }),
+        ]
+    }
+
+    fn workload() -> impl Strategy<Value = Workload> {
+        (
+            (hostile(), hostile(), hostile(), map(), map()),
+            (
+                prop::collection::vec(rule(), 0..3),
+                prop::collection::vec(rule(), 0..2),
+                (hostile(), hostile(), any::<bool>()),
+                map(),
+            ),
+        )
+            .prop_map(
+                |(
+                    (agent, runtime, runtime_config, tags, configs),
+                    (allow_rules, deny_rules, (mount_point, data, binary), node_selector),
+                )| {
+                    let file = if binary {
+                        File {
+                            mount_point,
+                            data: None,
+                            binary_data: Some(data),
+                        }
+                    } else {
+                        File {
+                            mount_point,
+                            data: Some(data),
+                            binary_data: None,
+                        }
+                    };
+                    Workload {
+                        agent,
+                        runtime,
+                        // The domain keeps it trimmed, as every reader does.
+                        runtime_config: crate::state::trim_runtime_config(runtime_config),
+                        tags,
+                        configs,
+                        control_interface_access: ControlInterfaceAccess {
+                            allow_rules,
+                            deny_rules,
+                        },
+                        files: vec![file],
+                        node_selector,
+                        ..Workload::default()
+                    }
+                },
+            )
+    }
+
+    fn config() -> impl Strategy<Value = ConfigItem> {
+        hostile()
+            .prop_map(ConfigItem::String)
+            .prop_recursive(2, 8, 3, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..3).prop_map(ConfigItem::Array),
+                    prop::collection::btree_map(hostile(), inner, 0..3)
+                        .prop_map(ConfigItem::Object),
+                ]
+            })
+    }
+
+    fn state() -> impl Strategy<Value = State> {
+        (
+            hostile(),
+            prop::collection::btree_map(hostile(), workload(), 0..2),
+            prop::collection::btree_map(hostile(), config(), 0..2),
+        )
+            .prop_map(|(api_version, workloads, configs)| State {
+                api_version,
+                workloads,
+                configs,
+            })
+    }
+
+    fn complete() -> impl Strategy<Value = CompleteState> {
+        let exec = (prop::sample::select(ExecState::ALL.to_vec()), hostile())
+            .prop_map(|(state, info)| ExecutionState::with_info(state, info));
+        let states = prop::collection::btree_map(
+            hostile(),
+            prop::collection::btree_map(
+                hostile(),
+                prop::collection::btree_map(hostile(), exec, 0..2),
+                0..2,
+            ),
+            0..2,
+        );
+        let agents = prop::collection::btree_map(
+            hostile(),
+            (map(), any::<u32>(), any::<u64>()).prop_map(|(tags, cpu_usage, free_memory)| {
+                AgentAttributes {
+                    tags,
+                    status: AgentStatus {
+                        cpu_usage,
+                        free_memory,
+                    },
+                }
+            }),
+            0..2,
+        );
+        (state(), states, agents, prop::option::of(state())).prop_map(
+            |(desired_state, workload_states, agents, effective_state)| CompleteState {
+                desired_state,
+                workload_states,
+                agents,
+                effective_state,
+            },
+        )
+    }
+
+    fn request() -> impl Strategy<Value = Request> {
+        let content = prop_oneof![
+            (complete(), strings(), any::<bool>()).prop_map(|(new_state, update_mask, dry_run)| {
+                RequestContent::UpdateState(Box::new(UpdateStateRequest {
+                    new_state,
+                    update_mask,
+                    dry_run,
+                }))
+            }),
+            (strings(), any::<bool>()).prop_map(|(field_mask, subscribe)| {
+                RequestContent::CompleteState(CompleteStateRequest {
+                    field_mask,
+                    subscribe,
+                })
+            }),
+            (
+                prop::collection::vec(instance(), 0..3),
+                any::<bool>(),
+                any::<Option<i32>>(),
+                prop::option::of(hostile()),
+                prop::option::of(hostile()),
+            )
+                .prop_map(|(names, follow, tail, since, until)| {
+                    RequestContent::Logs(LogsRequest {
+                        names,
+                        follow,
+                        tail,
+                        since,
+                        until,
+                    })
+                }),
+            Just(RequestContent::LogsCancel),
+            Just(RequestContent::EventsCancel),
+        ];
+        (hostile(), content).prop_map(|(id, content)| Request { id, content })
+    }
+
+    fn response() -> impl Strategy<Value = Response> {
+        let altered = (strings(), strings(), strings()).prop_map(|(added, updated, removed)| {
+            crate::mask::AlteredFields {
+                added,
+                updated,
+                removed,
+            }
+        });
+        let content = prop_oneof![
+            hostile().prop_map(ResponseContent::Error),
+            (complete(), prop::option::of(altered)).prop_map(|(state, altered)| {
+                ResponseContent::CompleteState(Box::new(CompleteStateResponse { state, altered }))
+            }),
+            (strings(), strings()).prop_map(|(added, deleted)| {
+                ResponseContent::UpdateStateSuccess(UpdateStateSuccess { added, deleted })
+            }),
+            prop::collection::vec(instance(), 0..3).prop_map(ResponseContent::LogsRequestAccepted),
+            prop::collection::vec(
+                (instance(), hostile())
+                    .prop_map(|(workload, message)| LogEntry { workload, message }),
+                0..3
+            )
+            .prop_map(ResponseContent::LogEntries),
+            instance().prop_map(ResponseContent::LogsStop),
+            Just(ResponseContent::LogsCancelAccepted),
+            Just(ResponseContent::EventsCancelAccepted),
+        ];
+        (hostile(), content).prop_map(|(id, content)| Response { id, content })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn requests_survive_the_wire(original in request()) {
+            let bytes = pb::Request::from(original.clone()).encode_to_vec();
+            let wire = pb::Request::decode(bytes.as_slice()).expect("decodes");
+            prop_assert_eq!(Request::try_from(wire), Ok(original));
+        }
+
+        #[test]
+        fn responses_survive_the_wire(original in response()) {
+            let bytes = pb::Response::from(original.clone()).encode_to_vec();
+            let wire = pb::Response::decode(bytes.as_slice()).expect("decodes");
+            prop_assert_eq!(Response::try_from(wire), Ok(original));
+        }
+    }
+
+    #[test]
+    fn broken_requests_say_what_ankaios_says() {
+        let no_content = pb::Request {
+            request_id: "r".into(),
+            request_content: None,
+        };
+        let err = Request::try_from(no_content).expect_err("no content");
+        assert_eq!(err.id, "r");
+        assert_eq!(
+            err.error.to_string(),
+            "The Request does not contain any content"
+        );
+        assert_eq!(err.error.update_mask(), None);
+
+        let no_state = pb::Request {
+            request_id: "r".into(),
+            request_content: Some(pb::request::RequestContent::UpdateStateRequest(
+                pb::UpdateStateRequest {
+                    new_state: None,
+                    update_mask: vec!["desiredState".into()],
+                    dry_run: false,
+                },
+            )),
+        };
+        let err = Request::try_from(no_state).expect_err("no state");
+        assert_eq!(
+            err.error.to_string(),
+            "The UpdateStateRequest does not contain a new state"
+        );
+        assert_eq!(
+            err.error.update_mask(),
+            Some(&["desiredState".to_string()][..])
+        );
+    }
+
+    #[test]
+    fn a_stop_without_a_name_is_an_error_not_a_panic() {
+        let wire = pb::Response {
+            request_id: "r".into(),
+            response_content: Some(pb::response::ResponseContent::LogsStopResponse(
+                pb::LogsStopResponse {
+                    workload_name: None,
+                },
+            )),
+        };
+        assert!(Response::try_from(wire).is_err());
+        let empty = pb::Response::default();
+        assert_eq!(
+            Response::try_from(empty),
+            Err(ConvertError::Missing("response content"))
         );
     }
 }

@@ -3,6 +3,7 @@
 //! protobuf API spoken between `ank`, `ank-server` and `ank-agent`.
 //!
 //! # Layout
+//! - [`api`]: requests and responses (`ank_base.Request`/`Response`) as domain types.
 //! - [`access`]: control-interface access rules, matched as Ankaios matches them.
 //! - [`state`]: the manifest types (`apiVersion`, `workloads`, `configs`) with Ankaios' spellings.
 //! - [`exec_state`]: `ExecutionState` as shown by Ankaios (`Running(Ok)`, `Pending(WaitingToStart)`).
@@ -15,6 +16,7 @@
 //! - `proto` / `convert` (feature `grpc`): the wire types and their one conversion layer.
 
 pub mod access;
+pub mod api;
 pub mod complete;
 pub mod exec_state;
 pub mod instance;

@@ -34,23 +34,7 @@ fn state(workloads: &[(&str, Workload)]) -> State {
     state
 }
 
-fn agents(list: &[(&str, &[(&str, &str)])]) -> BTreeMap<String, AgentAttributes> {
-    list.iter()
-        .map(|(name, tags)| {
-            let tags = tags
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect();
-            (
-                name.to_string(),
-                AgentAttributes {
-                    tags,
-                    ..Default::default()
-                },
-            )
-        })
-        .collect()
-}
+use crate::schedule::test_support::agents;
 
 fn names(instances: &[Instance]) -> Vec<String> {
     instances.iter().map(|i| i.name.to_string()).collect()
