@@ -335,6 +335,11 @@ fn sdk_client_runs_unchanged(lang: &str, image: &str, command: &str) {
     });
 }
 
+/// Ankaios' Python SDK 1.0.1 reads `input` through a buffered file after `select()`: when two
+/// messages are in the pipe at once, it reads both into its buffer, handles the first and then
+/// waits in `select()` for more bytes, so the second (here the event of the applied workload,
+/// written right after `UpdateStateSuccess`) waits for a third message that may never come.
+/// The agent must let the pipe drain (`FIONREAD` 0 on its end of `input`) before each write.
 #[test]
 fn python_sdk_client_runs_unchanged() {
     sdk_client_runs_unchanged("python", PY_IMAGE, r#"["python3", "/app/sdk_check.py"]"#);
