@@ -116,7 +116,7 @@ if [ "$only" != rust ] && [ "$(label_of "$PY_IMAGE")" != "$py_inputs" ]; then
     "${pip[@]}" --version >/dev/null 2>&1 || pip=(python3 -m pip)
     "${pip[@]}" install --quiet --disable-pip-version-check --root-user-action=ignore --no-warn-script-location \
         --target "$rootfs$site" --only-binary=:all: --python-version "$version" \
-        --implementation cp --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 \
+        --implementation cp --platform "manylinux2014_$(uname -m)" --platform "manylinux_2_17_$(uname -m)" \
         "${PY_REQUIREMENTS[@]}"
     cp "${py_scripts[@]}" "$rootfs/app/"
     import_rootfs "$rootfs" "$PY_IMAGE" "$py_inputs" \

@@ -5,10 +5,10 @@
 //!
 //! The images come from `scripts/sdk-images.sh` (run here once per test binary; idempotent):
 //! `localhost/ankaios-sdk-python:1.0.1` and `localhost/ankaios-sdk-rust:1.0.1`. Each holds a
-//! client that walks through connect (Hello/Accepted), subscribe to events, apply a manifest,
-//! the event of the new workload, wait for its state, read its logs, cancel the subscription,
-//! set agent tags and delete the manifest (tests/sdk-clients/), and the parking assistant's
-//! control workload (examples/parking-assistant/).
+//! client that walks through connect (Hello/Accepted), a read the rules refuse, subscribe to
+//! events, apply a manifest, the event of the new workload, wait for its state, read its logs,
+//! cancel the subscription, set agent tags and delete the manifest (tests/sdk-clients/), and
+//! the parking assistant's control workload (examples/parking-assistant/).
 //!
 //! Skips, loudly: without `podman` on PATH; and while the agent has no control interface: the
 //! SDK in the container reports that it found no FIFOs and the agent made no
@@ -282,6 +282,7 @@ fn sdk_client_runs_unchanged(lang: &str, image: &str, command: &str) {
     let tag = format!("sdk-check ({lang})");
     for step in [
         "connect",
+        "denied",
         "subscribe",
         "apply manifest",
         "event",

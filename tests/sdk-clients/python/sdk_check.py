@@ -16,6 +16,7 @@ import time
 from ankaios_sdk import (
     Ankaios,
     AnkaiosLogLevel,
+    AnkaiosResponseError,
     LogEntry,
     Manifest,
     WorkloadStateEnum,
@@ -41,6 +42,16 @@ def main():
         step = "connect"
         with Ankaios(AnkaiosLogLevel.WARN) as ank:
             say("connect: ok")
+
+            step = "denied"
+            # Only the echo workload is allowed, not all workloads: refused, connection kept.
+            try:
+                ank.get_state(["desiredState.workloads"], timeout=WAIT)
+                raise RuntimeError("reading all workloads was not refused")
+            except AnkaiosResponseError as err:
+                if "Access denied" not in str(err):
+                    raise
+                say(f"denied: ok {err}")
 
             step = "subscribe"
             events = ank.register_event([mask], timeout=WAIT)

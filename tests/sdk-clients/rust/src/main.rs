@@ -14,7 +14,7 @@ use std::fmt::Display;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use ankaios_sdk::{Ankaios, LogResponse, LogsRequest, Manifest, WorkloadStateEnum};
+use ankaios_sdk::{Ankaios, AnkaiosError, LogResponse, LogsRequest, Manifest, WorkloadStateEnum};
 use tokio::time::{timeout, Instant};
 
 const TAG: &str = "sdk-check (rust)";
@@ -41,6 +41,22 @@ async fn run() -> Result<(), Failed> {
         .await
         .map_err(at("connect"))?;
     say("connect: ok");
+
+    // Only the echo workload is allowed, not all workloads: refused, the connection kept.
+    match ank
+        .get_state(vec!["desiredState.workloads".to_owned()])
+        .await
+    {
+        Err(AnkaiosError::AnkaiosResponseError(err)) if err.contains("Access denied") => {
+            say(&format!("denied: ok {err}"));
+        }
+        other => {
+            return Err(Failed(
+                "denied",
+                format!("reading all workloads was not refused: {other:?}"),
+            ))
+        }
+    }
 
     let mut events = ank
         .register_event(vec![mask.clone()])
