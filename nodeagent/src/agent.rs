@@ -21,6 +21,7 @@ use tokio::time::{Interval, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
 use crate::connection::{self, ConnEvent};
+use crate::control_interface::{ControlInterfaces, Outgoing};
 use crate::convert::{self, Deleted, Desired};
 use crate::load::LoadMeter;
 use crate::logs::{self, LogStreams};
@@ -55,6 +56,8 @@ pub enum Event {
     Timer(Timer),
     /// Time to report the load.
     LoadTick,
+    /// A workload asks the server something through its control interface.
+    ControlInterface(Outgoing),
 }
 
 /// A finished runtime operation.
@@ -100,6 +103,8 @@ pub struct Agent {
     pub(crate) ops: JoinSet<OpDone>,
     pub(crate) timers: JoinSet<Timer>,
     logs: LogStreams,
+    /// The workloads' control interfaces and their tasks.
+    pub(crate) control_interfaces: ControlInterfaces,
     load: LoadMeter,
     /// Ticks only while connected.
     load_tick: Option<Interval>,
@@ -150,6 +155,7 @@ impl Agent {
             ops: JoinSet::new(),
             timers: JoinSet::new(),
             logs: LogStreams::default(),
+            control_interfaces: ControlInterfaces::default(),
             load: LoadMeter::default(),
             load_tick: None,
         }
@@ -180,6 +186,7 @@ impl Agent {
                 Some(Ok(done)) = self.ops.join_next() => Event::Op(done),
                 Some(Ok(timer)) = self.timers.join_next() => Event::Timer(timer),
                 () = self.logs.reap() => continue,
+                request = self.control_interfaces.next() => Event::ControlInterface(request),
                 () = tick(&mut self.load_tick) => Event::LoadTick,
             };
             self.handle(event).await;
@@ -201,6 +208,7 @@ impl Agent {
             Event::Op(done) => self.on_op_done(done),
             Event::Timer(timer) => self.on_timer(timer),
             Event::LoadTick => self.send_load(),
+            Event::ControlInterface(request) => self.on_control_interface_request(request),
         }
         self.reevaluate();
         self.flush_states();
@@ -219,6 +227,7 @@ impl Agent {
         self.ops.shutdown().await;
         self.timers.shutdown().await;
         self.logs.cancel_all().await;
+        self.control_interfaces.shutdown().await;
         for runtime in self.runtimes.iter() {
             runtime.shutdown().await;
         }
@@ -235,6 +244,14 @@ impl Agent {
         self.server = None;
         self.load_tick = None;
         self.logs.cancel_all().await;
+        self.control_interfaces.server_gone();
+    }
+
+    /// Forwards a workload's request to the server; without a connection the workload gets
+    /// an error answer at once.
+    fn on_control_interface_request(&mut self, request: Outgoing) {
+        self.control_interfaces
+            .forward(request, self.server.as_ref());
     }
 
     fn on_message(&mut self, message: FromServerEnum) {
@@ -267,10 +284,8 @@ impl Agent {
             }
             FromServerEnum::LogsRequest(request) => self.on_logs_request(request),
             FromServerEnum::Response(response) => {
-                tracing::debug!(
-                    id = response.request_id,
-                    "no control interface for a response"
-                );
+                self.control_interfaces
+                    .route(response, self.server.as_ref());
             }
             FromServerEnum::ServerHello(_) | FromServerEnum::ConnectionRefused(_) => {
                 tracing::warn!("unexpected session message");

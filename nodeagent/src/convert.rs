@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use ank_model::convert::{add_condition_from_pb, restart_policy_from_pb, ConvertError};
 use ank_model::proto::anchorage as pb;
 use ank_model::proto::anchorage::to_server::ToServerEnum;
-use ank_model::{AddCondition, ExecutionState, File, RestartPolicy, WorkloadInstanceName};
+use ank_model::{
+    AddCondition, ControlInterfaceAccess, ExecutionState, File, RestartPolicy, WorkloadInstanceName,
+};
 
 /// A workload as the server assigns it: rendered, with its instance name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +25,8 @@ pub struct Desired {
     pub dependencies: BTreeMap<String, AddCondition>,
     /// Rendered files.
     pub files: Vec<File>,
+    /// Who may use the control interface; none exists without allow rules.
+    pub control_interface_access: ControlInterfaceAccess,
 }
 
 /// A delete: the instance and its dependents that must not be pending or running any more.
@@ -53,6 +57,11 @@ impl TryFrom<pb::AddedWorkload> for Desired {
             restart_policy: restart_policy_from_pb(w.restart_policy)?,
             dependencies: conditions(w.dependencies)?,
             files: w.files.into_iter().map(File::from).collect(),
+            control_interface_access: w
+                .control_interface_access
+                .map(ControlInterfaceAccess::try_from)
+                .transpose()?
+                .unwrap_or_default(),
         })
     }
 }

@@ -4,6 +4,7 @@
 //!
 //! # Layout
 //! - [`agent`]: the event loop and its closed [`agent::Event`] enum; owns all tasks.
+//! - [`control_interface`]: the workloads' FIFOs to Anchorage (Ankaios' control interface).
 //! - [`connection`]: the stream to the server, AgentHello/ServerHello, reconnect with backoff.
 //! - [`workload`]: per-instance control: dependencies, start/retry, restart policy, delete.
 //! - [`logs`]: log requests from the server, streamed from the runtimes.
@@ -15,6 +16,7 @@
 pub mod agent;
 pub mod config;
 pub mod connection;
+pub mod control_interface;
 pub mod convert;
 pub mod load;
 pub mod logs;

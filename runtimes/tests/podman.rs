@@ -328,6 +328,7 @@ async fn podman_runtimes_against_real_podman() {
     eprintln!("floor: podman kube play by hand in {:?}", t0.elapsed());
     let _ = podman_cli(&["pod", "rm", "-f", "-t", "0", "ptest-pod"]);
 
+    control_interface(&mut env).await;
     adoption(&mut env).await;
     eprintln!("podman system tests took {:?}", started.elapsed());
 }
@@ -399,4 +400,50 @@ async fn adoption(env: &mut Env) {
         ]),
         ""
     );
+}
+
+/// A folder with the FIFOs `input` and `output`, as the agent makes it.
+fn control_interface_folder(spec: &WorkloadSpec) -> PathBuf {
+    let dir = spec.instance_dir.join("control_interface");
+    std::fs::create_dir_all(&dir).expect("folder");
+    for name in ["input", "output"] {
+        let mode = nix::sys::stat::Mode::S_IRUSR | nix::sys::stat::Mode::S_IWUSR;
+        nix::unistd::mkfifo(&dir.join(name), mode).expect("fifo");
+    }
+    dir
+}
+
+/// The control interface folder is at `/run/ankaios/control_interface` inside a container and
+/// inside the `controlInterfaceTarget` container of a pod.
+async fn control_interface(env: &mut Env) {
+    let check = "test -p /run/ankaios/control_interface/input && \
+                 test -p /run/ankaios/control_interface/output";
+    let mut spec = env.spec("ptest_ci", podman_config(check));
+    spec.control_interface_dir = Some(control_interface_folder(&spec));
+    env.podman.stop(&spec.instance).await.expect("clean slate");
+    env.podman.start(&spec).await.expect("starts");
+    env.wait_for(&spec.instance, ExecState::Succeeded).await;
+    env.podman.stop(&spec.instance).await.expect("stops");
+
+    let config = format!(
+        "{}controlInterfaceTarget: ptest-ci-pod/second\n",
+        kube_config("ptest-ci-pod").replace("echo hello-$0", &format!("{check} && echo ci-$0"))
+    );
+    let mut spec = env.spec("ptest_kube_ci", config);
+    spec.control_interface_dir = Some(control_interface_folder(&spec));
+    env.kube.stop(&spec.instance).await.expect("clean slate");
+    let _ = podman_cli(&["pod", "rm", "-f", "-t", "0", "--ignore", "ptest-ci-pod"]);
+    env.kube.start(&spec).await.expect("plays");
+    env.wait_for(&spec.instance, ExecState::Running).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let lines = logs(&env.kube, &spec.instance).await;
+    assert!(
+        lines.contains(&"[ptest-ci-pod-second] ci-second".to_owned()),
+        "{lines:?}"
+    );
+    assert!(
+        !lines.iter().any(|l| l.contains("ci-first")),
+        "only the target container has it: {lines:?}"
+    );
+    env.kube.stop(&spec.instance).await.expect("downs");
 }

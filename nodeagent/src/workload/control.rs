@@ -23,7 +23,10 @@ impl Agent {
     /// dependencies were met once) and reports whatever the runtime finds.
     pub(crate) fn add(&mut self, desired: Desired, adopt: bool) {
         let instance = desired.instance.clone();
-        if self.instances.contains_key(&instance) {
+        if let Some(existing) = self.instances.get_mut(&instance) {
+            if existing.deleting.is_some() {
+                existing.readd = Some(Box::new(desired));
+            }
             return;
         }
         let dir = runfolder::instance_dir(&self.run_folder, &instance);
@@ -78,7 +81,8 @@ impl Agent {
                 .map(|()| runtime)
                 .map_err(|e| e.to_string()),
         };
-        let spec = inst.spec();
+        let mut spec = inst.spec();
+        let access = inst.desired.control_interface_access.clone();
         if !adopt {
             // As Ankaios reports every start it triggers, even one that fails at once.
             let starting = ExecState::Pending(Pending::Starting);
@@ -88,13 +92,25 @@ impl Agent {
             Ok(runtime) => runtime,
             Err(info) => return self.block(instance, info),
         };
+        // Before the start, so that the mount source exists. A folder that cannot be made
+        // fails this start; the retry tries again.
+        let interface = self
+            .control_interfaces
+            .ensure(instance, &spec.instance_dir, &access)
+            .map_err(|e| e.to_string());
+        if let Ok(dir) = &interface {
+            spec.control_interface_dir.clone_from(dir);
+        }
         if let Some(inst) = self.instances.get_mut(instance) {
             inst.phase = Phase::Starting;
             inst.started_at = Some(tokio::time::Instant::now());
         }
         let instance = instance.clone();
         self.ops.spawn(async move {
-            let result = runtime.start(&spec).await.map_err(|e| e.to_string());
+            let result = match interface {
+                Ok(_) => runtime.start(&spec).await.map_err(|e| e.to_string()),
+                Err(info) => Err(info),
+            };
             OpDone::Started(instance, result)
         });
     }
@@ -223,6 +239,8 @@ impl Agent {
             return;
         };
         inst.deleting = Some(dependents);
+        // Deleted again after an add of the same name: that add is void.
+        inst.readd = None;
         inst.generation += 1;
         if inst.phase == Phase::Scheduled {
             inst.phase = Phase::Waiting;
@@ -274,13 +292,25 @@ impl Agent {
         };
         match result {
             Ok(()) => {
-                if let Err(e) = std::fs::remove_dir_all(&inst.dir) {
+                let dir = inst.dir.clone();
+                let readd = inst.readd.take();
+                self.control_interfaces.remove(instance);
+                if let Err(e) = std::fs::remove_dir_all(&dir) {
                     if e.kind() != std::io::ErrorKind::NotFound {
                         tracing::warn!(%instance, error = %e, "cannot remove the instance folder");
                     }
                 }
-                self.set_state(instance, ExecutionState::new(ExecState::Removed));
-                self.instances.remove(instance);
+                match readd {
+                    // Back at once with its new settings (and a new control interface).
+                    Some(desired) => {
+                        self.instances.remove(instance);
+                        self.add(*desired, false);
+                    }
+                    None => {
+                        self.set_state(instance, ExecutionState::new(ExecState::Removed));
+                        self.instances.remove(instance);
+                    }
+                }
             }
             Err(info) => {
                 inst.phase = Phase::Waiting;

@@ -63,6 +63,9 @@ pub struct Instance {
     pub quick_exits: u32,
     /// When the last start was issued.
     pub started_at: Option<Instant>,
+    /// The same instance added again while being deleted (its tags or access rules changed,
+    /// not its runtimeConfig): started again with these settings once stopped.
+    pub readd: Option<Box<Desired>>,
 }
 
 impl Instance {
@@ -78,6 +81,7 @@ impl Instance {
             failures: 0,
             quick_exits: 0,
             started_at: None,
+            readd: None,
         }
     }
 

@@ -28,6 +28,10 @@ struct Fake {
     failing_starts: Mutex<u32>,
     on_node: Mutex<Vec<WorkloadInstanceName>>,
     lists: Mutex<u32>,
+    /// How long a stop takes.
+    stop_delay: Mutex<Duration>,
+    /// The control-interface folder of each start.
+    ci_dirs: Mutex<Vec<Option<std::path::PathBuf>>>,
 }
 
 impl Fake {
@@ -78,6 +82,11 @@ impl Runtime for FakeRuntime {
             .lock()
             .expect("lock")
             .push(format!("start {name}"));
+        self.0
+            .ci_dirs
+            .lock()
+            .expect("lock")
+            .push(spec.control_interface_dir.clone());
         {
             let mut failing = self.0.failing_starts.lock().expect("lock");
             if *failing > 0 {
@@ -95,6 +104,8 @@ impl Runtime for FakeRuntime {
             .lock()
             .expect("lock")
             .push(format!("stop {name}"));
+        let delay = *self.0.stop_delay.lock().expect("lock");
+        tokio::time::sleep(delay).await;
         Ok(())
     }
     async fn logs(
@@ -595,4 +606,92 @@ async fn a_fresh_node_asks_only_runtimes_with_wanted_workloads() {
         let lists = *h.fake.lists.lock().expect("lock");
         assert_eq!(lists, u32::from(leftover), "leftover folder: {leftover}");
     }
+}
+
+/// A workload whose `controlInterfaceAccess` allows reading `mask` (none without a mask).
+fn with_access(name: &str, mask: Option<&str>) -> pb::AddedWorkload {
+    let allow_rules = mask
+        .map(|m| ank_model::AccessRule::StateRule {
+            operation: ank_model::ReadWrite::Read,
+            filter_masks: vec![m.into()],
+        })
+        .into_iter()
+        .collect();
+    let access = ank_model::ControlInterfaceAccess {
+        allow_rules,
+        deny_rules: Vec::new(),
+    };
+    pb::AddedWorkload {
+        control_interface_access: Some(access.into()),
+        ..simple(name)
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_control_interface_exists_with_allow_rules_and_follows_their_changes() {
+    let mut h = Harness::new(
+        Fake::default(),
+        hello(vec![with_access("a", Some("desiredState")), simple("b")]),
+    )
+    .await;
+    for _ in 0..4 {
+        h.next().await;
+    }
+    let dir =
+        crate::runfolder::instance_dir(h._tmp.path(), &instance("a")).join("control_interface");
+    assert!(dir.join("input").exists() && dir.join("output").exists());
+    assert_eq!(
+        *h.fake.ci_dirs.lock().expect("lock"),
+        [Some(dir.clone()), None],
+        "a is started with its folder, b (no rules) without"
+    );
+    let b_dir = crate::runfolder::instance_dir(h._tmp.path(), &instance("b"));
+    assert!(!b_dir.join("control_interface").exists());
+
+    // Same instance, other rules: restarted with a new interface; then without rules: none.
+    let readd = |mask| {
+        pb::from_server::FromServerEnum::UpdateWorkload(pb::UpdateWorkload {
+            added_workloads: vec![with_access("a", mask)],
+            deleted_workloads: vec![pb::DeletedWorkload {
+                instance_name: Some(instance("a").into()),
+                dependencies: BTreeMap::new(),
+            }],
+        })
+    };
+    h.server_sends(readd(Some("agents"))).await;
+    h.expect("a", ExecState::Stopping(Stopping::RequestedAtRuntime))
+        .await;
+    h.expect("a", STARTING).await;
+    h.expect("a", ExecState::Running).await;
+    assert!(dir.join("input").exists());
+    h.server_sends(readd(None)).await;
+    h.expect("a", ExecState::Stopping(Stopping::RequestedAtRuntime))
+        .await;
+    h.expect("a", STARTING).await;
+    h.expect("a", ExecState::Running).await;
+    assert!(!dir.exists());
+    assert_eq!(
+        h.fake.ci_dirs.lock().expect("lock")[2..],
+        [Some(dir.clone()), None]
+    );
+    assert_eq!(
+        h.fake.calls()[2..],
+        ["stop a", "start a", "stop a", "start a"]
+    );
+
+    // Deleted again before the stop ended: the earlier add is void.
+    let delete = pb::from_server::FromServerEnum::UpdateWorkload(pb::UpdateWorkload {
+        added_workloads: Vec::new(),
+        deleted_workloads: vec![pb::DeletedWorkload {
+            instance_name: Some(instance("a").into()),
+            dependencies: BTreeMap::new(),
+        }],
+    });
+    *h.fake.stop_delay.lock().expect("lock") = Duration::from_secs(1);
+    h.server_sends(readd(Some("agents"))).await;
+    h.server_sends(delete).await;
+    h.expect("a", ExecState::Stopping(Stopping::RequestedAtRuntime))
+        .await;
+    h.expect("a", ExecState::Removed).await;
+    assert_eq!(h.fake.calls().len(), 7, "no start after the delete");
 }

@@ -1,6 +1,9 @@
 //! Mounting the control interface into the `controlInterfaceTarget` (`<pod>/<container>`) of a
-//! kube manifest: a `hostPath` volume plus a volume mount at the Ankaios path, added to a copy
-//! of the manifest so the user's text is left as written.
+//! kube manifest as Ankaios does: in the first document that is the `Pod` named `<pod>` (or the
+//! `Deployment` whose pods are `<name>-pod`), a `hostPath` volume, and a volume mount at the
+//! Ankaios path in the container named `<container>`. A copy of the manifest gets them, so the
+//! user's text is left as written; the documents are joined again with `---\n`. The errors are
+//! Ankaios' messages.
 
 use std::path::Path;
 
@@ -10,7 +13,10 @@ use serde_yaml_ng::{Mapping, Value};
 use crate::podman::CONTROL_INTERFACE_TARGET;
 use crate::RuntimeError;
 
-const VOLUME: &str = "ankaios-control-interface";
+const VOLUME: &str = "control-interface-volume";
+
+/// The error of a workload with allow rules but no `controlInterfaceTarget`.
+pub const TARGET_MISSING: &str = "Control interface target not specified in runtime config.";
 
 /// The manifest with the control interface folder `dir` mounted into `target`.
 pub fn mount_control_interface(
@@ -18,35 +24,39 @@ pub fn mount_control_interface(
     target: &str,
     dir: &Path,
 ) -> Result<String, RuntimeError> {
-    let invalid = |msg: String| RuntimeError::InvalidConfig(msg);
-    let (pod, container) = target.split_once('/').ok_or_else(|| {
-        invalid(format!(
-            "controlInterfaceTarget '{target}' is not <pod>/<container>"
-        ))
-    })?;
+    let fail = |msg: String| RuntimeError::StartFailed(msg);
+    let (pod, container) = match target.split('/').collect::<Vec<_>>()[..] {
+        [pod, container] => (pod, container),
+        _ => {
+            return Err(fail(format!(
+                "Invalid control interface target format: '{target}'. \
+                 Expected format: '<pod_name>/<container_name>'"
+            )))
+        }
+    };
     let mut docs = Vec::new();
     for doc in serde_yaml_ng::Deserializer::from_str(manifest) {
-        docs.push(Value::deserialize(doc).map_err(|e| invalid(format!("manifest: {e}")))?);
+        docs.push(Value::deserialize(doc).map_err(|e| fail(format!("manifest: {e}")))?);
     }
-    let mut found = false;
-    for doc in &mut docs {
-        if let Some(spec) = pod_spec(doc, pod) {
-            found |= mount_into(spec, container, dir);
-        }
-    }
-    if !found {
-        return Err(invalid(format!(
-            "controlInterfaceTarget '{target}' names no container of the manifest"
+    let spec = docs
+        .iter_mut()
+        .find_map(|doc| pod_spec(doc, pod))
+        .ok_or_else(|| {
+            fail(format!(
+                "Cannot add Control Interface. Target pod not found '{pod}'"
+            ))
+        })?;
+    if !mount_into(spec, container, dir) {
+        return Err(fail(format!(
+            "Cannot add Control Interface. Target container '{container}' not found."
         )));
     }
-    let mut text = String::new();
-    for doc in &docs {
-        text.push_str("---\n");
-        text.push_str(
-            &serde_yaml_ng::to_string(doc).map_err(|e| invalid(format!("manifest: {e}")))?,
-        );
-    }
-    Ok(text)
+    let texts = docs
+        .iter()
+        .map(serde_yaml_ng::to_string)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| fail(format!("manifest: {e}")))?;
+    Ok(texts.join("---\n"))
 }
 
 /// The pod spec of a `Pod` named `pod`, or of a `Deployment` whose pods are named `<name>-pod`.
@@ -131,13 +141,43 @@ mod tests {
     }
 
     #[test]
-    fn unknown_target_is_invalid() {
+    fn a_deployment_is_found_by_its_pod_name() {
+        let manifest = "kind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    spec: {containers: [{name: c}]}\n";
+        let out = mount_control_interface(manifest, "d-pod/c", Path::new("/ci")).expect("mounts");
+        let doc: Value = serde_yaml_ng::from_str(&out).expect("yaml");
+        let spec = &doc["spec"]["template"]["spec"];
+        assert_eq!(spec["volumes"][0]["name"], "control-interface-volume");
+        assert_eq!(spec["volumes"][0]["hostPath"]["type"], "Directory");
+        assert_eq!(
+            spec["containers"][0]["volumeMounts"][0]["mountPath"],
+            "/run/ankaios/control_interface"
+        );
+        assert!(mount_control_interface(manifest, "d/c", Path::new("/ci")).is_err());
+    }
+
+    #[test]
+    fn bad_targets_fail_with_ankaios_messages() {
         let manifest = "kind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: a}]}\n";
-        for target in ["p/zz", "q/a", "nocontainer"] {
-            assert!(
-                mount_control_interface(manifest, target, Path::new("/x")).is_err(),
-                "{target}"
-            );
-        }
+        let error = |target| {
+            mount_control_interface(manifest, target, Path::new("/x"))
+                .expect_err("fails")
+                .to_string()
+        };
+        let format = |t: &str| {
+            format!(
+                "Invalid control interface target format: '{t}'. \
+                 Expected format: '<pod_name>/<container_name>'"
+            )
+        };
+        assert_eq!(error("nocontainer"), format("nocontainer"));
+        assert_eq!(error("p/a/b"), format("p/a/b"));
+        assert_eq!(
+            error("q/a"),
+            "Cannot add Control Interface. Target pod not found 'q'"
+        );
+        assert_eq!(
+            error("p/zz"),
+            "Cannot add Control Interface. Target container 'zz' not found."
+        );
     }
 }

@@ -254,7 +254,12 @@ impl Runtime for PodmanKubeRuntime {
             &config.control_interface_target,
         ) {
             (Some(dir), Some(target)) => mount_control_interface(&config.manifest, target, dir)?,
-            _ => config.manifest.clone(),
+            (Some(_), None) => {
+                return Err(RuntimeError::StartFailed(
+                    control_interface::TARGET_MISSING.to_owned(),
+                ))
+            }
+            (None, _) => config.manifest.clone(),
         };
         write(&manifest_path, &manifest)?;
         if let Some(found) = self.tracker.take_adoptable(&name) {

@@ -302,3 +302,35 @@ fn pod_state_from_container_states() {
     check(&[Running, Created], None);
     check(&[], None);
 }
+
+#[tokio::test]
+async fn a_control_interface_needs_a_target_and_is_mounted_into_it() {
+    let (fake, rt, mut spec, dir) = setup();
+    spec.control_interface_dir = Some(dir.path().join("control_interface"));
+    let error = rt.start(&spec).await.expect_err("no target");
+    assert_eq!(
+        error.to_string(),
+        "Control interface target not specified in runtime config."
+    );
+    assert!(
+        fake.calls().is_empty(),
+        "nothing created: {:?}",
+        fake.calls()
+    );
+
+    spec.runtime_config = format!("{CONFIG}controlInterfaceTarget: p/a\n");
+    fake.on("--log-level=error kube play", true, "Pod:\nabc1\n");
+    rt.start(&spec).await.expect("starts");
+    let manifest = std::fs::read_to_string(dir.path().join("manifest.yaml")).expect("written");
+    assert!(
+        manifest.contains("mountPath: /run/ankaios/control_interface"),
+        "{manifest}"
+    );
+    assert!(
+        manifest.contains(&format!(
+            "path: {}",
+            dir.path().join("control_interface").display()
+        )),
+        "{manifest}"
+    );
+}

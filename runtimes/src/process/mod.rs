@@ -7,6 +7,9 @@
 //! child wait, an adopted one (after an agent restart) through a pidfd. Both are OS events;
 //! nothing is polled.
 //!
+//! A workload with a control interface finds its folder (the FIFOs `input` and `output`) in
+//! the environment variable [`CONTROL_INTERFACE_ENV`], `ANKAIOS_CONTROL_INTERFACE`.
+//!
 //! # Layout
 //! - [`files`]: the instance folder's bookkeeping files, shared with the shim.
 //! - [`shim`]: the shim's logic (the agent binary dispatches `__shim` to it).
@@ -38,6 +41,10 @@ use crate::runtime::{
 };
 use files::ShimSpec;
 pub use watch::ShimCommand;
+
+/// The environment variable that holds a workload's control-interface folder (the one with
+/// the FIFOs `input` and `output`), set only when the workload has one.
+pub const CONTROL_INTERFACE_ENV: &str = "ANKAIOS_CONTROL_INTERFACE";
 
 /// How long a stopped workload gets between SIGTERM and SIGKILL by default.
 pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(5);
@@ -155,9 +162,17 @@ impl ProcessRuntime {
         let dir = &spec.instance_dir;
         watch::kill_stale(dir);
         files::remove_all_but_log(dir);
+        let mut env: Vec<(String, String)> = config.env.clone().into_iter().collect();
+        if let Some(ci) = &spec.control_interface_dir {
+            env.retain(|(k, _)| k != CONTROL_INTERFACE_ENV);
+            env.push((
+                CONTROL_INTERFACE_ENV.to_owned(),
+                ci.to_string_lossy().into_owned(),
+            ));
+        }
         let shim_spec = ShimSpec {
             argv: config.argv().cloned().collect(),
-            env: config.env.clone().into_iter().collect(),
+            env,
             working_dir: config
                 .working_dir
                 .clone()

@@ -312,3 +312,23 @@ fn log_lines_split_into_time_and_message() {
     assert_eq!(logs::split_line("no timestamp").1, "no timestamp");
     assert!(logs::parse_time("bogus", jiff::Timestamp::now()).is_err());
 }
+
+#[tokio::test]
+async fn control_interface_folder_is_in_the_environment_only_when_given() {
+    let node = Node::new();
+    let (rt, mut rx) = node.runtime(DEFAULT_GRACE_PERIOD);
+    let script = "echo \"ci=${ANKAIOS_CONTROL_INTERFACE-unset}\"";
+    let mut with = node.spec("with", script);
+    let ci = with.instance_dir.join("control_interface");
+    with.control_interface_dir = Some(ci.clone());
+    let without = node.spec("without", script);
+    for spec in [&with, &without] {
+        rt.start(spec).await.expect("starts");
+        assert_eq!(next_state(&mut rx).await, ExecutionState::running());
+        assert_eq!(next_state(&mut rx).await, ExecutionState::succeeded());
+    }
+    let lines = all_logs(&rt, &with, LogOptions::default()).await;
+    assert_eq!(lines, [format!("ci={}", ci.display())]);
+    let lines = all_logs(&rt, &without, LogOptions::default()).await;
+    assert_eq!(lines, ["ci=unset"]);
+}

@@ -1,0 +1,198 @@
+//! The two FIFOs of one control interface, opened as Ankaios opens them:
+//!
+//! - `output` (the workload writes, the agent reads) is opened at once, `O_RDONLY|O_NONBLOCK`,
+//!   and held open at all times: an SDK opening it for writing with `O_NONBLOCK` fails with
+//!   ENXIO while no reader exists. On EOF (the workload closed its end) it is reopened.
+//! - `input` (the agent writes) is opened lazily, `O_WRONLY|O_NONBLOCK`, and then kept open,
+//!   since an SDK takes EOF on `input` as "agent gone". A write has 500 ms; EPIPE and ENXIO are
+//!   retried 5 times, 100 ms apart.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use nix::sys::stat::Mode;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::unix::pipe;
+
+use super::framing::{Decoder, FrameError};
+
+/// The FIFO the agent writes `FromAnkaios` to.
+pub const INPUT: &str = "input";
+/// The FIFO the workload writes `ToAnkaios` to.
+pub const OUTPUT: &str = "output";
+/// The time one write may take.
+const WRITE_TIMEOUT: Duration = Duration::from_millis(500);
+/// Retries of a write that found no reader.
+const RETRIES: u32 = 5;
+/// The pause between those retries.
+const RETRY_PAUSE: Duration = Duration::from_millis(100);
+
+/// Creates `dir` (0700) with the FIFOs `input` and `output` (0600), reusing existing ones.
+pub fn create(dir: &Path) -> io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, FileTypeExt};
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    for name in [INPUT, OUTPUT] {
+        let path = dir.join(name);
+        match std::fs::symlink_metadata(&path) {
+            Ok(meta) if meta.file_type().is_fifo() => continue,
+            Ok(_) => std::fs::remove_file(&path)?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        nix::unistd::mkfifo(&path, Mode::S_IRUSR | Mode::S_IWUSR).map_err(io::Error::from)?;
+    }
+    Ok(())
+}
+
+/// Removes the FIFOs and `dir`; a missing one is fine.
+pub fn remove(dir: &Path) -> io::Result<()> {
+    match std::fs::remove_dir_all(dir) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// What the reader got.
+#[derive(Debug)]
+pub enum Read {
+    /// One complete frame.
+    Frame(Vec<u8>),
+    /// The workload closed its end (a partly read frame is dropped); the FIFO is reopened.
+    WriterGone,
+    /// The bytes cannot be framed; nothing more can be read.
+    Broken(FrameError),
+}
+
+/// The agent's end of `output`.
+pub struct Reader {
+    path: PathBuf,
+    pipe: pipe::Receiver,
+    decoder: Decoder,
+}
+
+impl Reader {
+    /// Opens `<dir>/output` for reading.
+    pub fn open(dir: &Path) -> io::Result<Reader> {
+        let path = dir.join(OUTPUT);
+        let pipe = pipe::OpenOptions::new().open_receiver(&path)?;
+        Ok(Reader {
+            path,
+            pipe,
+            decoder: Decoder::default(),
+        })
+    }
+
+    /// The next frame. Cancel-safe: a partly read frame stays in the reader.
+    pub async fn next(&mut self) -> io::Result<Read> {
+        let mut buf = [0u8; 4096];
+        loop {
+            let want = self.decoder.wants().min(buf.len());
+            let n = self.pipe.read(&mut buf[..want]).await?;
+            if n == 0 {
+                if !self.decoder.is_idle() {
+                    tracing::debug!(path = %self.path.display(), "dropping a truncated message");
+                }
+                self.decoder.reset();
+                self.pipe = pipe::OpenOptions::new().open_receiver(&self.path)?;
+                return Ok(Read::WriterGone);
+            }
+            match self.decoder.push(&buf[..n]) {
+                Ok(Some(frame)) => return Ok(Read::Frame(frame)),
+                Ok(None) => {}
+                Err(e) => return Ok(Read::Broken(e)),
+            }
+        }
+    }
+}
+
+/// The agent's end of `input`, opened on the first write.
+pub struct Writer {
+    path: PathBuf,
+    pipe: Option<pipe::Sender>,
+}
+
+impl Writer {
+    /// A writer of `<dir>/input`, not opened yet.
+    pub fn new(dir: &Path) -> Writer {
+        Writer {
+            path: dir.join(INPUT),
+            pipe: None,
+        }
+    }
+
+    /// Writes `bytes`; an error means the workload is not reading.
+    pub async fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let mut attempt = 0;
+        loop {
+            match self.try_write(bytes).await {
+                Ok(()) => return Ok(()),
+                Err(e) if no_reader(&e) && attempt < RETRIES => {
+                    attempt += 1;
+                    tokio::time::sleep(RETRY_PAUSE).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    async fn try_write(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let pipe = match &mut self.pipe {
+            Some(pipe) => pipe,
+            None => self
+                .pipe
+                .insert(pipe::OpenOptions::new().open_sender(&self.path)?),
+        };
+        let result = match tokio::time::timeout(WRITE_TIMEOUT, pipe.write_all(bytes)).await {
+            Ok(result) => result,
+            Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "write timed out")),
+        };
+        if result.is_err() {
+            // A reader that went away, or one that does not read: open afresh next time.
+            self.pipe = None;
+        }
+        result
+    }
+}
+
+fn no_reader(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::BrokenPipe || e.raw_os_error() == Some(nix::libc::ENXIO)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+
+    #[test]
+    fn create_makes_private_fifos_reuses_them_and_remove_clears_all() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("w.1").join("control_interface");
+        create(&dir).expect("created");
+        create(&dir).expect("reused");
+        let mode = std::fs::metadata(&dir).expect("dir").permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        for name in [INPUT, OUTPUT] {
+            let meta = std::fs::metadata(dir.join(name)).expect("fifo");
+            assert!(meta.file_type().is_fifo());
+            assert_eq!(meta.permissions().mode() & 0o077, 0);
+        }
+        remove(&dir).expect("removed");
+        assert!(!dir.exists());
+        remove(&dir).expect("already gone is fine");
+    }
+
+    #[tokio::test]
+    async fn write_without_reader_gives_up_after_retries() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        create(tmp.path()).expect("created");
+        let mut writer = Writer::new(tmp.path());
+        let started = std::time::Instant::now();
+        let err = writer.write(b"x").await.expect_err("no reader");
+        assert!(no_reader(&err), "{err}");
+        assert!(started.elapsed() >= RETRY_PAUSE * RETRIES);
+    }
+}
