@@ -340,7 +340,8 @@ fn sdk_client_runs_unchanged(lang: &str, image: &str, command: &str) {
 /// messages are in the pipe at once, it reads both into its buffer, handles the first and then
 /// waits in `select()` for more bytes, so the second (here the event of the applied workload,
 /// written right after `UpdateStateSuccess`) waits for a third message that may never come.
-/// The agent must let the pipe drain (`FIONREAD` 0 on its end of `input`) before each write.
+/// So the agent lets the pipe drain before each write (`nodeagent`'s `control_interface/fifo.rs`);
+/// without that this test failed four runs in five.
 #[test]
 fn python_sdk_client_runs_unchanged() {
     sdk_client_runs_unchanged("python", PY_IMAGE, r#"["python3", "/app/sdk_check.py"]"#);
