@@ -224,13 +224,19 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn a_message_waits_until_the_one_before_is_read() {
+    /// An interface whose reader has not read the message `first` yet.
+    async fn first_written() -> (tempfile::TempDir, std::fs::File, Writer) {
         let tmp = tempfile::tempdir().expect("tempdir");
         create(tmp.path()).expect("created");
-        let mut input = sdk_reader(tmp.path());
+        let input = sdk_reader(tmp.path());
         let mut writer = Writer::new(tmp.path());
         writer.write(b"first").await.expect("first written");
+        (tmp, input, writer)
+    }
+
+    #[tokio::test]
+    async fn a_message_waits_until_the_one_before_is_read() {
+        let (_tmp, mut input, mut writer) = first_written().await;
 
         let second = tokio::spawn(async move {
             writer.write(b"second").await.expect("second written");
@@ -247,11 +253,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_reader_that_does_not_read_delays_a_write_by_the_limit_only() {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        create(tmp.path()).expect("created");
-        let mut input = sdk_reader(tmp.path());
-        let mut writer = Writer::new(tmp.path());
-        writer.write(b"first").await.expect("first written");
+        let (_tmp, mut input, mut writer) = first_written().await;
         let started = std::time::Instant::now();
         writer.write(b"second").await.expect("second written");
         let took = started.elapsed();
