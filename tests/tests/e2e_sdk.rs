@@ -10,9 +10,7 @@
 //! cancel the subscription, set agent tags and delete the manifest (tests/sdk-clients/), and
 //! the parking assistant's control workload (examples/parking-assistant/).
 //!
-//! Skips, loudly: without `podman` on PATH; and while the agent has no control interface: the
-//! SDK in the container reports that it found no FIFOs and the agent made no
-//! `<run_folder>/<agent>_io/<workload>.<id>/control_interface` for a workload with allow rules.
+//! Skips, loudly, only without `podman` on PATH.
 //!
 //! The tests share the machine's Podman, so they run one at a time (a static mutex) and remove
 //! their containers before and after.
@@ -171,51 +169,26 @@ fn control_interfaces(c: &Cluster, workload: &str) -> Vec<PathBuf> {
         .collect()
 }
 
-/// What both SDKs say when `/run/ankaios/control_interface` has no FIFOs.
-const NO_FIFO: &str = "Control interface input fifo does not exist";
-
-/// Waits for `workload`'s control interface (FIFOs `input` and `output`). Returns false, after
-/// a loud skip message, when the workload's SDK found no FIFOs and the agent made no folder for
-/// them: the agent has no control interface yet.
-fn control_interface_appears(c: &Cluster, workload: &str) -> bool {
-    let start = Instant::now();
-    let mut last = String::new();
-    while start.elapsed() < WAIT {
-        if let Some(dir) = control_interfaces(c, workload).first() {
-            for fifo in ["input", "output"] {
-                let path = dir.join(fifo);
-                let meta = std::fs::metadata(&path)
-                    .unwrap_or_else(|e| panic!("{}: {e}\n{}", path.display(), c.logs()));
-                use std::os::unix::fs::FileTypeExt;
-                assert!(
-                    meta.file_type().is_fifo(),
-                    "{} is not a FIFO",
-                    path.display()
-                );
-            }
-            return true;
-        }
-        last = podman_logs(workload);
-        if last.contains(NO_FIFO) && control_interfaces(c, workload).is_empty() {
-            // Past libtest's capture: a skip must be seen.
-            use std::io::Write;
-            let _ = writeln!(
-                std::io::stderr(),
-                "\n!!!!! SKIPPED {workload}: the agent made no control interface (no \
-                 {AGENT}_io/{workload}.<id>/control_interface in its run folder) and the SDK \
-                 says {NO_FIFO:?}: this agent lacks the control interface, so Ankaios' SDKs \
-                 cannot be tested against it yet. !!!!!\n"
-            );
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(200));
+/// Waits for `workload`'s control interface: the FIFOs `input` and `output` under
+/// `<run_folder>/agent_A_io/<workload>.<id>/control_interface`.
+fn wait_for_control_interface(c: &Cluster, workload: &str) {
+    let dir = wait_for(c, &format!("{workload}'s control interface"), WAIT, || {
+        control_interfaces(c, workload)
+            .into_iter()
+            .next()
+            .ok_or_else(|| format!("{:?}\n{}", state_of(c, workload), podman_logs(workload)))
+    });
+    for fifo in ["input", "output"] {
+        let path = dir.join(fifo);
+        let meta = std::fs::metadata(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}\n{}", path.display(), c.logs()));
+        use std::os::unix::fs::FileTypeExt;
+        assert!(
+            meta.file_type().is_fifo(),
+            "{} is not a FIFO",
+            path.display()
+        );
     }
-    panic!(
-        "{workload}: neither a control interface nor the SDK's {NO_FIFO:?} within {WAIT:?}; \
-         state {:?}\n{last}\n{}",
-        state_of(c, workload),
-        c.logs()
-    );
 }
 
 /// The manifest of a control workload running `command` in `image` with what the SDK check
@@ -268,9 +241,7 @@ fn sdk_client_runs_unchanged(lang: &str, image: &str, command: &str) {
         &check_manifest(workload, image, command, echo),
     );
     apply(&c, &file);
-    if !control_interface_appears(&c, workload) {
-        return;
-    }
+    wait_for_control_interface(&c, workload);
 
     let state = wait_for(&c, &format!("{workload} ends"), RUN, || {
         match state_of(&c, workload) {
@@ -365,9 +336,7 @@ fn parking_assistant(lang: &str) {
     let file = |name: &str| example.join(name).display().to_string();
 
     apply(&c, &file(&format!("manifest-{lang}.yaml")));
-    if !control_interface_appears(&c, "parking_control") {
-        return;
-    }
+    wait_for_control_interface(&c, "parking_control");
     wait_state(&c, "parking_control", "Running(Ok)");
     let watching = format!("parking-control ({lang}): watching desiredState.configs.parking");
     wait_for(&c, "parking_control subscribed", WAIT, || {
