@@ -5,10 +5,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use ank_model::api::RequestContent;
+use ank_model::assign::DeletedWorkload;
 use ank_model::exec_state::{ExecState, Pending};
 use ank_model::proto::anchorage::{self as apb, from_server::FromServerEnum};
 use ank_model::{
-    AgentAttributes, AgentStatus, CompleteState, ExecutionState, State, WorkloadStates,
+    AddCondition, AgentAttributes, AgentStatus, CompleteState, ExecutionState, State,
+    WorkloadStates,
 };
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -265,7 +267,7 @@ impl Actor {
             );
         }
         let hello = apb::ServerHello {
-            added_workloads: mine.iter().map(|i| i.to_added()).collect(),
+            added_workloads: mine.iter().map(|i| i.to_added().into()).collect(),
             workload_states: self.all_states(),
         };
         self.agents.send(&name, FromServerEnum::ServerHello(hello));
@@ -350,10 +352,13 @@ impl Actor {
                         .entry(agent.to_owned())
                         .or_default()
                         .deleted_workloads
-                        .push(apb::DeletedWorkload {
-                            instance_name: Some(old.name.clone().into()),
-                            dependencies: dependents,
-                        });
+                        .push(
+                            DeletedWorkload {
+                                instance: old.name.clone(),
+                                dependents,
+                            }
+                            .into(),
+                        );
                 }
                 _ => self.set_state(&old.name, ExecutionState::new(ExecState::Removed)),
             }
@@ -370,7 +375,7 @@ impl Actor {
                 (Some(state), _) => state.clone(),
                 (None, Some(agent)) if self.agents.is_connected(agent) => {
                     let added = &mut updates.entry(agent.to_owned()).or_default().added_workloads;
-                    added.push(new.to_added());
+                    added.push(new.to_added().into());
                     ExecutionState::new(ExecState::Pending(Pending::Initial))
                 }
                 (None, Some(agent)) if self.agents.was_seen(agent) => {
@@ -391,15 +396,12 @@ impl Actor {
 
 /// The workloads of `state` that depend on `workload` with `ADD_COND_RUNNING`: they must stop
 /// before it does.
-fn dependents_of(state: &State, workload: &str) -> BTreeMap<String, i32> {
+fn dependents_of(state: &State, workload: &str) -> BTreeMap<String, AddCondition> {
     state
         .workloads
         .iter()
-        .filter(|(_, w)| w.dependencies.get(workload) == Some(&ank_model::AddCondition::Running))
-        .map(|(name, _)| {
-            let running = ank_model::convert::add_condition_to_pb(ank_model::AddCondition::Running);
-            (name.clone(), running as i32)
-        })
+        .filter(|(_, w)| w.dependencies.get(workload) == Some(&AddCondition::Running))
+        .map(|(name, _)| (name.clone(), AddCondition::Running))
         .collect()
 }
 

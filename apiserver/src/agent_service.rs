@@ -3,9 +3,10 @@
 //! values ([`AgentMessage`]) here, so the actor never reads the agent's wire messages.
 
 use ank_model::api;
+use ank_model::convert::instance_state_from_pb;
 use ank_model::proto::anchorage::agent_connection_server::AgentConnection;
 use ank_model::proto::anchorage::{to_server::ToServerEnum, FromServer, ToServer};
-use ank_model::{AgentStatus, ExecutionState, WorkloadInstanceName};
+use ank_model::AgentStatus;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::UnboundedReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
@@ -115,21 +116,17 @@ pub async fn read_agent(
 fn domain(agent: &str, message: ToServerEnum) -> Option<AgentMessage> {
     Some(match message {
         ToServerEnum::AgentHello(_) => AgentMessage::Hello,
-        ToServerEnum::UpdateWorkloadState(update) => {
-            let mut states = Vec::with_capacity(update.workload_states.len());
-            for state in update.workload_states {
-                let (Some(instance), Some(exec)) = (state.instance_name, state.execution_state)
-                else {
-                    tracing::warn!(agent, "a workload state without instance or state");
-                    continue;
-                };
-                match ExecutionState::try_from(exec) {
-                    Ok(exec) => states.push((WorkloadInstanceName::from(instance), exec)),
-                    Err(e) => tracing::warn!(agent, "bad workload state: {e}"),
-                }
-            }
-            AgentMessage::States(states)
-        }
+        ToServerEnum::UpdateWorkloadState(update) => AgentMessage::States(
+            update
+                .workload_states
+                .into_iter()
+                .filter_map(|state| {
+                    instance_state_from_pb(state)
+                        .map_err(|e| tracing::warn!(agent, "bad workload state: {e}"))
+                        .ok()
+                })
+                .collect(),
+        ),
         ToServerEnum::Request(request) => AgentMessage::Request(api::Request::try_from(request)),
         ToServerEnum::Response(response) => match api::Response::try_from(response) {
             Ok(response) => AgentMessage::Response(response),

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use ank_model::access::Authorizer;
+use ank_model::access::{Asks, Authorizer};
 use ank_model::api::{
     self, LogsRequest, Request, RequestContent, Response, ResponseContent, UpdateStateRequest,
     UpdateStateSuccess,
@@ -72,7 +72,7 @@ impl Actor {
             .filter(|i| i.agent() == Some(agent.as_str()))
             .map(|i| Authorizer::new(&i.workload.control_interface_access));
         let allowed = authorizer.is_some_and(|auth| match &request {
-            Ok(r) => permits(&auth, &r.content),
+            Ok(r) => auth.allows(Asks::from(&r.content)),
             // Judged as the agent judges it: on the update masks; no content is denied.
             Err(e) => e.error.update_mask().is_some_and(|m| auth.may_write(m)),
         });
@@ -189,18 +189,6 @@ impl Actor {
     }
 }
 
-/// Whether a workload with these rules may make this request (control-interface.md §4).
-fn permits(auth: &Authorizer, content: &RequestContent) -> bool {
-    match content {
-        RequestContent::UpdateState(u) => auth.may_write(&u.update_mask),
-        RequestContent::CompleteState(q) => auth.may_read(&q.field_mask),
-        RequestContent::Logs(l) => {
-            auth.may_read_logs(l.names.iter().map(|n| n.workload_name.as_str()))
-        }
-        RequestContent::LogsCancel | RequestContent::EventsCancel => true,
-    }
-}
-
 /// The connected agents after applying `masks` (each `agents.<agent>.tags` or
 /// `agents.<agent>.tags.<key>`) with the values of `new`; any other mask is an error naming it.
 fn with_agent_tags(
@@ -293,14 +281,5 @@ mod tests {
             let e = with_agent_tags(&current, &current, &[m.into()]).expect_err(m);
             assert!(e.to_string().contains(text), "{m}: {e}");
         }
-    }
-
-    #[test]
-    fn cancels_are_always_permitted_and_reads_follow_the_rules() {
-        let none = Authorizer::default();
-        assert!(permits(&none, &RequestContent::EventsCancel));
-        assert!(permits(&none, &RequestContent::LogsCancel));
-        let read = RequestContent::CompleteState(api::CompleteStateRequest::default());
-        assert!(!permits(&none, &read));
     }
 }

@@ -5,9 +5,9 @@
 
 use std::collections::BTreeMap;
 
+use ank_model::assign::AddedWorkload;
 use ank_model::exec_state::{ExecState, Pending};
 use ank_model::mask::{self, MaskError};
-use ank_model::proto::anchorage as apb;
 use ank_model::render::{render_workload, RenderError, RenderedWorkload};
 use ank_model::{AgentAttributes, ExecutionState, State, Workload, WorkloadInstanceName};
 
@@ -72,29 +72,18 @@ impl Instance {
         }
     }
 
-    /// The message that tells an agent to run it.
-    pub fn to_added(&self) -> apb::AddedWorkload {
-        use ank_model::convert::{add_condition_to_pb, restart_policy_to_pb};
+    /// What tells an agent to run it.
+    pub fn to_added(&self) -> AddedWorkload {
         let w = &self.workload;
-        apb::AddedWorkload {
-            instance_name: Some(self.name.clone().into()),
+        AddedWorkload {
+            instance: self.name.clone(),
             runtime: w.runtime.clone(),
             runtime_config: self.rendered.runtime_config.clone(),
-            restart_policy: restart_policy_to_pb(w.restart_policy) as i32,
-            dependencies: w
-                .dependencies
-                .iter()
-                .map(|(k, v)| (k.clone(), add_condition_to_pb(*v) as i32))
-                .collect(),
+            restart_policy: w.restart_policy,
+            dependencies: w.dependencies.clone(),
             tags: w.tags.clone(),
-            control_interface_access: Some(w.control_interface_access.clone().into()),
-            files: self
-                .rendered
-                .files
-                .iter()
-                .cloned()
-                .map(Into::into)
-                .collect(),
+            control_interface_access: w.control_interface_access.clone(),
+            files: self.rendered.files.clone(),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The execution states the actor keeps (`workloadStates`: agent → workload → id → state):
 //! recording them, dropping `Removed` ones, and queueing every change for the agents.
 
+use ank_model::convert::instance_state_to_pb;
 use ank_model::exec_state::ExecState;
 use ank_model::proto::anchorage as apb;
 use ank_model::{ExecutionState, WorkloadInstanceName};
@@ -30,10 +31,8 @@ impl Actor {
         };
         if changed {
             self.dirty.insert(instance.agent_name.clone());
-            self.changed.push(apb::WorkloadState {
-                instance_name: Some(instance.clone().into()),
-                execution_state: Some(state.into()),
-            });
+            self.changed
+                .push(instance_state_to_pb((instance.clone(), state)));
         }
     }
 
@@ -63,10 +62,7 @@ impl Actor {
                         agent_name: agent.clone(),
                         id: id.clone(),
                     };
-                    out.push(apb::WorkloadState {
-                        instance_name: Some(name.into()),
-                        execution_state: Some(state.clone().into()),
-                    });
+                    out.push(instance_state_to_pb((name, state.clone())));
                 }
             }
         }

@@ -14,7 +14,37 @@
 //! - A log rule's name matches when it is the name, `*`, or `pre*suf` around it; within one
 //!   rule, the first pattern with a `*` decides, later patterns are not looked at.
 
+use crate::api::RequestContent;
 use crate::{AccessRule, ControlInterfaceAccess, ReadWrite};
+
+/// What a request asks of the rules: the one place that says which rules govern which kind
+/// of request. Built from a domain request (here) or a wire request (`convert`), borrowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Asks<'a> {
+    /// A state read with these field masks (`CompleteStateRequest`).
+    Read(&'a [String]),
+    /// A state write with these update masks (`UpdateStateRequest`).
+    Write(&'a [String]),
+    /// The logs of these workloads (`LogsRequest`).
+    Logs(Vec<&'a str>),
+    /// Ending a subscription or log stream: always allowed.
+    Cancel,
+    /// A request without content: never allowed.
+    Nothing,
+}
+
+impl<'a> From<&'a RequestContent> for Asks<'a> {
+    fn from(content: &'a RequestContent) -> Self {
+        match content {
+            RequestContent::UpdateState(u) => Asks::Write(&u.update_mask),
+            RequestContent::CompleteState(q) => Asks::Read(&q.field_mask),
+            RequestContent::Logs(l) => {
+                Asks::Logs(l.names.iter().map(|n| n.workload_name.as_str()).collect())
+            }
+            RequestContent::LogsCancel | RequestContent::EventsCancel => Asks::Cancel,
+        }
+    }
+}
 
 /// The rules of one workload, split by what they govern. Build it with [`Authorizer::new`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -71,6 +101,17 @@ impl Authorizer {
                 };
                 list.push(workload_names.clone());
             }
+        }
+    }
+
+    /// Whether a request asking `asks` may be answered.
+    pub fn allows(&self, asks: Asks<'_>) -> bool {
+        match asks {
+            Asks::Read(masks) => self.may_read(masks),
+            Asks::Write(masks) => self.may_write(masks),
+            Asks::Logs(names) => self.may_read_logs(names),
+            Asks::Cancel => true,
+            Asks::Nothing => false,
         }
     }
 

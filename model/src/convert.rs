@@ -29,6 +29,30 @@ pub enum ConvertError {
 
 type Result<T, E = ConvertError> = std::result::Result<T, E>;
 
+mod agent;
+pub use agent::{instance_state_from_pb, instance_state_to_pb};
+
+/// What a wire request asks of a workload's access rules (see [`crate::access::Asks`]): the
+/// agent judges the requests it reads from a control interface before converting them.
+impl<'a> From<&'a pb::Request> for crate::access::Asks<'a> {
+    fn from(request: &'a pb::Request) -> Self {
+        use crate::access::Asks;
+        use pb::request::RequestContent as C;
+        match &request.request_content {
+            Some(C::CompleteStateRequest(r)) => Asks::Read(&r.field_mask),
+            Some(C::UpdateStateRequest(r)) => Asks::Write(&r.update_mask),
+            Some(C::LogsRequest(r)) => Asks::Logs(
+                r.workload_names
+                    .iter()
+                    .map(|n| n.workload_name.as_str())
+                    .collect(),
+            ),
+            Some(C::LogsCancelRequest(_) | C::EventsCancelRequest(_)) => Asks::Cancel,
+            None => Asks::Nothing,
+        }
+    }
+}
+
 // ----- desired state -----
 
 impl From<State> for pb::State {

@@ -5,6 +5,7 @@
 //! # Layout
 //! - [`api`]: requests and responses (`ank_base.Request`/`Response`) as domain types.
 //! - [`access`]: control-interface access rules, matched as Ankaios matches them.
+//! - [`assign`]: what the server assigns an agent (added, deleted workloads) and hears back.
 //! - [`state`]: the manifest types (`apiVersion`, `workloads`, `configs`) with Ankaios' spellings.
 //! - [`exec_state`]: `ExecutionState` as shown by Ankaios (`Running(Ok)`, `Pending(WaitingToStart)`).
 //! - [`complete`]: the complete state (`desiredState`, `workloadStates`, `agents`).
@@ -17,6 +18,7 @@
 
 pub mod access;
 pub mod api;
+pub mod assign;
 pub mod complete;
 pub mod exec_state;
 pub mod instance;

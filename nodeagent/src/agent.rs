@@ -22,11 +22,12 @@ use tokio_util::sync::CancellationToken;
 
 use crate::connection::{self, ConnEvent};
 use crate::control_interface::{ControlInterfaces, Outgoing};
-use crate::convert::{self, Deleted, Desired};
+use crate::convert;
 use crate::load::LoadMeter;
 use crate::logs::{self, LogStreams};
 use crate::workload::dependencies::Known;
 use crate::workload::Instance;
+use ank_model::assign::{AddedWorkload, DeletedWorkload};
 
 /// How often the node's load is reported while connected.
 pub const LOAD_PERIOD: Duration = Duration::from_secs(3);
@@ -99,7 +100,7 @@ pub struct Agent {
     pub(crate) session: u64,
     /// Runtimes whose listing of the node is still running, with the desired instances that
     /// wait for it (see `workload::adopt`).
-    pub(crate) listing: BTreeMap<&'static str, Vec<Desired>>,
+    pub(crate) listing: BTreeMap<&'static str, Vec<AddedWorkload>>,
     pub(crate) ops: JoinSet<OpDone>,
     pub(crate) timers: JoinSet<Timer>,
     logs: LogStreams,
@@ -258,7 +259,7 @@ impl Agent {
         match message {
             FromServerEnum::UpdateWorkload(update) => {
                 for deleted in update.deleted_workloads {
-                    match Deleted::try_from(deleted) {
+                    match DeletedWorkload::try_from(deleted) {
                         Ok(deleted) if self.forget_waiting(&deleted.instance) => {
                             let removed = ExecutionState::new(ExecState::Removed);
                             self.outbox.push((deleted.instance, removed));
@@ -268,7 +269,7 @@ impl Agent {
                     }
                 }
                 for added in update.added_workloads {
-                    match Desired::try_from(added) {
+                    match AddedWorkload::try_from(added) {
                         Ok(desired) => self.add_when_listed(desired),
                         Err(e) => tracing::warn!(error = %e, "ignoring an added workload"),
                     }
@@ -276,7 +277,7 @@ impl Agent {
             }
             FromServerEnum::UpdateWorkloadState(update) => {
                 for state in update.workload_states {
-                    match convert::state_from_pb(state) {
+                    match ank_model::convert::instance_state_from_pb(state) {
                         Ok((instance, state)) => self.observe(&instance, &state),
                         Err(e) => tracing::warn!(error = %e, "ignoring a workload state"),
                     }

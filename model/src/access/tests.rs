@@ -153,3 +153,14 @@ fn the_first_wildcard_pattern_of_a_rule_decides() {
     let split = authorizer(vec![log_rule(&["x*"]), log_rule(&["web"])], vec![]);
     assert!(split.may_read_logs(["web"]));
 }
+
+#[test]
+fn cancels_are_always_allowed_and_empty_requests_never() {
+    let none = authorizer(vec![], vec![]);
+    assert!(none.allows(Asks::Cancel));
+    assert!(!none.allows(Asks::Nothing));
+    assert!(!none.allows(Asks::Read(&[])));
+    let all = authorizer(vec![state_rule(ReadWrite::ReadWrite, &["*"])], vec![]);
+    assert!(!all.allows(Asks::Nothing));
+    assert!(all.allows(Asks::Write(&masks(&["desiredState"]))));
+}

@@ -1,29 +1,19 @@
 //! Which requests of a workload the agent forwards: the workload's [`Authorizer`] applied to
 //! each kind of request as Ankaios applies it.
 
-use ank_model::access::Authorizer;
-use ank_model::proto::ank_base::{request::RequestContent, Request};
+use ank_model::access::{Asks, Authorizer};
+use ank_model::proto::ank_base::Request;
 
 /// Whether `request` may be forwarded: a state read by its field masks, a state write by its
 /// update masks, logs by the workload names; cancels always; a request without content never.
 pub fn allowed(authorizer: &Authorizer, request: &Request) -> bool {
-    match &request.request_content {
-        Some(RequestContent::CompleteStateRequest(r)) => authorizer.may_read(&r.field_mask),
-        Some(RequestContent::UpdateStateRequest(r)) => authorizer.may_write(&r.update_mask),
-        Some(RequestContent::LogsRequest(r)) => authorizer.may_read_logs(
-            r.workload_names
-                .iter()
-                .map(|name| name.workload_name.as_str()),
-        ),
-        Some(RequestContent::LogsCancelRequest(_) | RequestContent::EventsCancelRequest(_)) => true,
-        None => false,
-    }
+    authorizer.allows(Asks::from(request))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ank_model::proto::ank_base as pb;
+    use ank_model::proto::ank_base::{self as pb, request::RequestContent};
     use ank_model::{AccessRule, ControlInterfaceAccess, ReadWrite};
 
     fn authorizer() -> Authorizer {

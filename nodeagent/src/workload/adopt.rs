@@ -15,8 +15,9 @@ use ank_model::WorkloadInstanceName;
 use tokio::sync::mpsc;
 
 use crate::agent::{Agent, OpDone};
-use crate::convert::{self, Deleted, Desired};
+use crate::convert;
 use crate::runfolder;
+use ank_model::assign::{AddedWorkload, DeletedWorkload};
 
 impl Agent {
     pub(crate) fn on_connected(&mut self, sender: mpsc::Sender<ToServer>, hello: ServerHello) {
@@ -24,7 +25,7 @@ impl Agent {
         self.start_load_reports();
         let mut desired = BTreeMap::new();
         for added in hello.added_workloads {
-            match Desired::try_from(added) {
+            match AddedWorkload::try_from(added) {
                 Ok(d) if d.instance.agent_name == self.name => {
                     desired.insert(d.instance.clone(), d);
                 }
@@ -33,7 +34,7 @@ impl Agent {
             }
         }
         for state in hello.workload_states {
-            if let Ok((instance, state)) = convert::state_from_pb(state) {
+            if let Ok((instance, state)) = ank_model::convert::instance_state_from_pb(state) {
                 self.observe(&instance, &state);
             }
         }
@@ -49,7 +50,7 @@ impl Agent {
             .cloned()
             .collect();
         for instance in gone {
-            self.delete(Deleted {
+            self.delete(DeletedWorkload {
                 instance,
                 dependents: BTreeMap::new(),
             });
@@ -84,7 +85,7 @@ impl Agent {
     }
 
     /// Adds an instance now, or once its runtime's listing of the node has arrived.
-    pub(crate) fn add_when_listed(&mut self, desired: Desired) {
+    pub(crate) fn add_when_listed(&mut self, desired: AddedWorkload) {
         match self.listing.get_mut(desired.runtime.as_str()) {
             Some(waiting) => waiting.push(desired),
             None => self.add(desired, false),

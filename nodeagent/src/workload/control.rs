@@ -10,8 +10,8 @@ use super::dependencies::{first_blocking, first_unmet};
 use super::restart::{restart_delay, retry_delay, should_restart, QUICK_EXIT};
 use super::{Instance, Phase};
 use crate::agent::{Agent, OpDone, Timer};
-use crate::convert::{Deleted, Desired};
 use crate::runfolder;
+use ank_model::assign::{AddedWorkload, DeletedWorkload};
 
 /// Ankaios' additional info of `Pending(Starting)`.
 pub const STARTING_INFO: &str = "Triggered at runtime.";
@@ -21,7 +21,7 @@ pub const UNSUPPORTED_RUNTIME: &str = "Unsupported Runtime";
 impl Agent {
     /// Takes on a new instance; `adopt` starts it at once (it already runs on the node, so its
     /// dependencies were met once) and reports whatever the runtime finds.
-    pub(crate) fn add(&mut self, desired: Desired, adopt: bool) {
+    pub(crate) fn add(&mut self, desired: AddedWorkload, adopt: bool) {
         let instance = desired.instance.clone();
         if let Some(existing) = self.instances.get_mut(&instance) {
             if existing.deleting.is_some() {
@@ -227,8 +227,8 @@ impl Agent {
     }
 
     /// The server deleted the instance: stop it once no dependent needs it.
-    pub(crate) fn delete(&mut self, deleted: Deleted) {
-        let Deleted {
+    pub(crate) fn delete(&mut self, deleted: DeletedWorkload) {
+        let DeletedWorkload {
             instance,
             dependents,
         } = deleted;

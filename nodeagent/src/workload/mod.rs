@@ -22,7 +22,7 @@ use ank_model::{AddCondition, ExecutionState};
 use runtimes::WorkloadSpec;
 use tokio::time::Instant;
 
-use crate::convert::Desired;
+use ank_model::assign::AddedWorkload;
 
 /// Where an instance is in its life, as far as the agent drives it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +45,7 @@ pub enum Phase {
 #[derive(Debug)]
 pub struct Instance {
     /// What the server wants.
-    pub desired: Desired,
+    pub desired: AddedWorkload,
     /// `<run_folder>/<agent>_io/<workload>.<id>`, created before the first start and removed
     /// after the stop.
     pub dir: PathBuf,
@@ -65,12 +65,12 @@ pub struct Instance {
     pub started_at: Option<Instant>,
     /// The same instance added again while being deleted (its tags or access rules changed,
     /// not its runtimeConfig): started again with these settings once stopped.
-    pub readd: Option<Box<Desired>>,
+    pub readd: Option<Box<AddedWorkload>>,
 }
 
 impl Instance {
     /// A new instance, not launched yet.
-    pub fn new(desired: Desired, dir: PathBuf) -> Self {
+    pub fn new(desired: AddedWorkload, dir: PathBuf) -> Self {
         Instance {
             desired,
             dir,

@@ -219,7 +219,7 @@ impl Harness {
                 .expect("agent runs");
             if let Some(ToServerEnum::UpdateWorkloadState(update)) = message.to_server_enum {
                 for s in update.workload_states {
-                    let (i, state) = crate::convert::state_from_pb(s).expect("valid");
+                    let (i, state) = ank_model::convert::instance_state_from_pb(s).expect("valid");
                     self.seen.push_back((i.workload_name, state));
                 }
             }
@@ -516,7 +516,7 @@ async fn states_of_one_burst_go_out_in_one_report() {
         .workload_states
         .into_iter()
         .map(|s| {
-            crate::convert::state_from_pb(s)
+            ank_model::convert::instance_state_from_pb(s)
                 .expect("valid")
                 .0
                 .workload_name

@@ -1,0 +1,43 @@
+//! What the server assigns an agent and hears back from it, as domain values: a workload to
+//! run ([`AddedWorkload`], templates rendered, instance name computed), one to remove
+//! ([`DeletedWorkload`]), and the execution state of an instance ([`InstanceState`]).
+//! `convert` (feature `grpc`) is the one place that turns them into the `anchorage` wire
+//! messages and back.
+
+use std::collections::BTreeMap;
+
+use crate::WorkloadInstanceName;
+use crate::{AddCondition, ControlInterfaceAccess, ExecutionState, File, RestartPolicy};
+
+/// A workload as the server assigns it to an agent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddedWorkload {
+    /// `<workload>.<id>.<agent>`.
+    pub instance: WorkloadInstanceName,
+    /// The runtime's name (`native`, `podman`, …).
+    pub runtime: String,
+    /// The rendered runtimeConfig.
+    pub runtime_config: String,
+    /// When to restart it.
+    pub restart_policy: RestartPolicy,
+    /// Workload name -> condition it must meet before this one starts.
+    pub dependencies: BTreeMap<String, AddCondition>,
+    /// The workload's tags.
+    pub tags: BTreeMap<String, String>,
+    /// Rendered files.
+    pub files: Vec<File>,
+    /// Who may use the control interface; none exists without allow rules.
+    pub control_interface_access: ControlInterfaceAccess,
+}
+
+/// A delete: the instance and its dependents that must not be pending or running any more.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeletedWorkload {
+    /// The instance to remove.
+    pub instance: WorkloadInstanceName,
+    /// Dependents (by workload name) that hold the delete back while pending or running.
+    pub dependents: BTreeMap<String, AddCondition>,
+}
+
+/// The execution state of one instance, as agents report it and the server broadcasts it.
+pub type InstanceState = (WorkloadInstanceName, ExecutionState);
