@@ -4,7 +4,9 @@
 #
 #   1. installs podman, runc, catatonit and busybox-static with apt-get when missing;
 #   2. points Podman at the project's scripts/containers.conf through CONTAINERS_CONF;
-#   3. builds the local test image localhost/busybox:latest when it does not exist.
+#   3. builds the local test image localhost/busybox:latest when it does not exist;
+#   4. builds the images of Ankaios' SDK clients with scripts/sdk-images.sh (cached; a failure
+#      there is only a warning here: the e2e SDK tests run it again and fail loudly).
 #
 # Use either way:
 #   eval "$(scripts/podman-setup.sh)"     # run: progress on stderr, the export line on stdout
@@ -49,6 +51,9 @@ _anchorage_podman_setup() {
         podman import --quiet --change 'ENV PATH=/bin' --change 'CMD ["sh"]' \
             "$tmp/rootfs.tar" "$image" >/dev/null
     fi
+    # stdout is the export line only.
+    bash "$here/sdk-images.sh" >&2 \
+        || echo "podman-setup: WARNING: scripts/sdk-images.sh failed; the e2e SDK tests will fail" >&2
     echo "export CONTAINERS_CONF=$conf"
 }
 

@@ -11,10 +11,11 @@
 mod e2e_support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use e2e_support::podman::{conf, containers_of, lines as podman_lines, podman};
 use e2e_support::{describe, row, Cluster};
 
 const AGENT: &str = "agent_pm";
@@ -27,28 +28,6 @@ const WAIT: Duration = Duration::from_secs(30);
 
 /// One test at a time: they share Podman.
 static PODMAN: Mutex<()> = Mutex::new(());
-
-fn conf() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/containers.conf")
-}
-
-fn podman(args: &[&str]) -> Output {
-    Command::new("podman")
-        .args(args)
-        .env("CONTAINERS_CONF", conf())
-        .output()
-        .expect("podman runs")
-}
-
-/// Podman's stdout as trimmed non-empty lines.
-fn podman_lines(args: &[&str]) -> Vec<String> {
-    String::from_utf8_lossy(&podman(args).stdout)
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
 
 /// Whether Podman is usable; builds the test image when it is missing. Prints a loud skip
 /// message and returns false when `podman` is not installed.
@@ -71,18 +50,6 @@ fn podman_ready() -> bool {
         assert!(status.success(), "podman-setup.sh failed");
     }
     true
-}
-
-/// Names of all containers (running or not) of the `podman` workload `workload`.
-fn containers_of(workload: &str) -> Vec<String> {
-    podman_lines(&[
-        "ps",
-        "-a",
-        "--format",
-        "{{.Names}}",
-        "--filter",
-        &format!("name=^{workload}\\."),
-    ])
 }
 
 /// `(name, id)` of each container (infra included) of the pod `pod`.

@@ -6,6 +6,11 @@
 //! - `input` (the agent writes) is opened lazily, `O_WRONLY|O_NONBLOCK`, and then kept open,
 //!   since an SDK takes EOF on `input` as "agent gone". A write has 500 ms; EPIPE and ENXIO are
 //!   retried 5 times, 100 ms apart.
+//! - A message goes into `input` only once the workload has read the one before (the pipe is
+//!   empty, `FIONREAD` 0), within the same 500 ms. Ankaios' Python SDK (1.0.x) reads `input`
+//!   through a buffered file after `select()`: of two messages in the pipe at once it handles
+//!   the first and leaves the second in its buffer until a third arrives, which may be never
+//!   (an event written right after `UpdateStateSuccess` was lost so, most runs).
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -21,8 +26,12 @@ use super::framing::{Decoder, FrameError};
 pub const INPUT: &str = "input";
 /// The FIFO the workload writes `ToAnkaios` to.
 pub const OUTPUT: &str = "output";
-/// The time one write may take.
+/// The time one write may take, waiting for the pipe to drain included.
 const WRITE_TIMEOUT: Duration = Duration::from_millis(500);
+/// How soon a write looks again whether the workload has read the message before: first
+/// after 1 ms, then twice as long each time up to this (a reader that stopped costs a few
+/// wake-ups per message, not one per millisecond).
+const DRAIN_POLL_MAX: Duration = Duration::from_millis(64);
 /// Retries of a write that found no reader.
 const RETRIES: u32 = 5;
 /// The pause between those retries.
@@ -146,7 +155,17 @@ impl Writer {
                 .pipe
                 .insert(pipe::OpenOptions::new().open_sender(&self.path)?),
         };
-        let result = match tokio::time::timeout(WRITE_TIMEOUT, pipe.write_all(bytes)).await {
+        let deadline = tokio::time::Instant::now() + WRITE_TIMEOUT;
+        // A reader that does not drain in time gets the message all the same (the write's own
+        // limit then decides), as Ankaios writes.
+        let mut pause = Duration::from_millis(1);
+        while rustix::io::ioctl_fionread(&*pipe).unwrap_or(0) > 0
+            && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep_until(deadline.min(tokio::time::Instant::now() + pause)).await;
+            pause = (pause * 2).min(DRAIN_POLL_MAX);
+        }
+        let result = match tokio::time::timeout_at(deadline, pipe.write_all(bytes)).await {
             Ok(result) => result,
             Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "write timed out")),
         };
@@ -183,6 +202,64 @@ mod tests {
         remove(&dir).expect("removed");
         assert!(!dir.exists());
         remove(&dir).expect("already gone is fine");
+    }
+
+    /// A reader like Ankaios' Python SDK: `input` opened as the workload opens it.
+    fn sdk_reader(dir: &Path) -> std::fs::File {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(nix::libc::O_NONBLOCK)
+            .open(dir.join(INPUT))
+            .expect("open input")
+    }
+
+    fn read_now(file: &mut std::fs::File) -> Vec<u8> {
+        use std::io::Read as _;
+        let mut buf = [0u8; 64];
+        match file.read(&mut buf) {
+            Ok(n) => buf[..n].to_vec(),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Vec::new(),
+            Err(e) => panic!("read: {e}"),
+        }
+    }
+
+    /// An interface whose reader has not read the message `first` yet.
+    async fn first_written() -> (tempfile::TempDir, std::fs::File, Writer) {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        create(tmp.path()).expect("created");
+        let input = sdk_reader(tmp.path());
+        let mut writer = Writer::new(tmp.path());
+        writer.write(b"first").await.expect("first written");
+        (tmp, input, writer)
+    }
+
+    #[tokio::test]
+    async fn a_message_waits_until_the_one_before_is_read() {
+        let (_tmp, mut input, mut writer) = first_written().await;
+
+        let second = tokio::spawn(async move {
+            writer.write(b"second").await.expect("second written");
+            writer
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!second.is_finished(), "written while `first` was unread");
+        // One read takes only what is in the pipe: never both messages at once.
+        assert_eq!(read_now(&mut input), b"first");
+        let writer = second.await.expect("writer task");
+        assert_eq!(read_now(&mut input), b"second");
+        drop(writer);
+    }
+
+    #[tokio::test]
+    async fn a_reader_that_does_not_read_delays_a_write_by_the_limit_only() {
+        let (_tmp, mut input, mut writer) = first_written().await;
+        let started = std::time::Instant::now();
+        writer.write(b"second").await.expect("second written");
+        let took = started.elapsed();
+        assert!(took >= WRITE_TIMEOUT, "{took:?}");
+        assert!(took < WRITE_TIMEOUT * 2, "{took:?}");
+        assert_eq!(read_now(&mut input), b"firstsecond");
     }
 
     #[tokio::test]

@@ -345,3 +345,5 @@ pub fn row<'a>(table: &'a str, workload: &str) -> Option<Vec<&'a str>> {
                 .collect()
         })
 }
+
+pub mod podman;
