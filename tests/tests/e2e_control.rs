@@ -14,7 +14,6 @@ use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -22,6 +21,7 @@ use ank_model::proto::ank_base as pb;
 use ank_model::proto::control_api::{
     from_ankaios::FromAnkaiosEnum, to_ankaios::ToAnkaiosEnum, FromAnkaios, Hello, ToAnkaios,
 };
+use e2e_support::podman::{conf, podman, remove_containers_of};
 use e2e_support::{alive, describe, Cluster};
 use pb::request::RequestContent;
 use pb::response::ResponseContent;
@@ -1263,36 +1263,12 @@ const IMAGE: &str = "localhost/busybox:latest";
 /// containers named after it that it does not know (those of other tests' `agent_A`).
 const PODMAN_AGENT: &str = "agent_ctl_pm";
 
-fn containers_conf() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/containers.conf")
-}
-
-fn podman(args: &[&str]) -> std::process::Output {
-    Command::new("podman")
-        .args(args)
-        .env("CONTAINERS_CONF", containers_conf())
-        .output()
-        .expect("podman runs")
-}
-
 /// Removes the containers of these workloads now and on drop.
 struct Containers(&'static [&'static str]);
 
-impl Containers {
-    fn clean(&self) {
-        for workload in self.0 {
-            let filter = format!("name=^{workload}\\.");
-            let out = podman(&["ps", "-a", "-q", "--filter", &filter]);
-            for id in String::from_utf8_lossy(&out.stdout).split_whitespace() {
-                let _ = podman(&["rm", "-f", "-t", "0", id]);
-            }
-        }
-    }
-}
-
 impl Drop for Containers {
     fn drop(&mut self) {
-        self.clean();
+        remove_containers_of(self.0);
     }
 }
 
@@ -1319,9 +1295,9 @@ fn a_container_finds_the_fifos_at_the_ankaios_path_and_gets_accepted() {
         return;
     }
     let containers = Containers(&["ci_pm", "ci_pm_none"]);
-    containers.clean();
+    remove_containers_of(containers.0);
     let mut c = Cluster::start();
-    let conf = containers_conf().display().to_string();
+    let conf = conf().display().to_string();
     c.start_agent_with_env(PODMAN_AGENT, "zone=pm", &[("CONTAINERS_CONF", &conf)]);
     apply(
         &c,
