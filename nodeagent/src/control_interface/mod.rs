@@ -49,8 +49,12 @@ pub const ENV_VAR: &str = runtimes::process::CONTROL_INTERFACE_ENV;
 pub const SUBFOLDER: &str = "control_interface";
 /// Requests of all interfaces queued for the agent loop.
 const REQUEST_QUEUE: usize = 256;
-/// Answers queued for one interface.
-const DELIVERY_QUEUE: usize = 64;
+/// Answers queued for one interface. A burst of events (a few per workload, for hundreds of
+/// workloads at once) must fit while the writer hands them to the workload one by one, each
+/// once the one before was read; what does not fit is dropped, so a workload that does not
+/// read costs at most this many answers. (At 64, a subscriber that read lost events while
+/// 200 workloads were applied at once.)
+const DELIVERY_QUEUE: usize = 4096;
 /// The answer to a request while the agent has no server connection.
 pub const NOT_CONNECTED: &str = "Agent is not connected to the server";
 /// The answer to a request the server queue has no room for.

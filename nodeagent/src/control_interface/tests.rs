@@ -291,6 +291,46 @@ async fn no_allow_rules_no_interface_and_changed_rules_recreate_it() {
     assert!(!dir.exists());
 }
 
+#[tokio::test]
+async fn a_burst_of_events_reaches_a_reading_workload_whole_and_in_order() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut cis = ControlInterfaces::default();
+    let dir = open(&mut cis, "w", tmp.path());
+    let mut workload = Workload::connect(&dir);
+    workload.hello().await;
+    // As the agent loop routes what the server sends: all at once, faster than the writer.
+    let burst = 500;
+    for i in 0..burst {
+        let event = pb::Response {
+            request_id: "w@ev".into(),
+            response_content: Some(pb::response::ResponseContent::CompleteStateResponse(
+                pb::CompleteStateResponse {
+                    complete_state: None,
+                    altered_fields: Some(pb::AlteredFields {
+                        added_fields: vec![format!("e{i}")],
+                        ..Default::default()
+                    }),
+                },
+            )),
+        };
+        cis.route(event, None);
+    }
+    for i in 0..burst {
+        match workload.recv().await {
+            FromAnkaiosEnum::Response(pb::Response {
+                request_id,
+                response_content: Some(pb::response::ResponseContent::CompleteStateResponse(r)),
+            }) => {
+                assert_eq!(request_id, "ev");
+                let added = r.altered_fields.map(|a| a.added_fields);
+                assert_eq!(added, Some(vec![format!("e{i}")]));
+            }
+            other => panic!("event {i}: {other:?}"),
+        }
+    }
+    cis.shutdown().await;
+}
+
 fn log_entries(id: &str) -> pb::Response {
     pb::Response {
         request_id: id.into(),
