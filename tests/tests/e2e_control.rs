@@ -923,6 +923,56 @@ fn events_name_exactly_what_was_added_updated_and_removed() {
     }
 }
 
+#[test]
+fn a_subscriber_that_reads_gets_every_event_of_a_burst() {
+    let c = cluster();
+    apply(
+        &c,
+        "ctl.yaml",
+        &[workload(&c, "burst_watcher", &allow_all(), &[])],
+    );
+    let mut ctl = connect(&c, "burst_watcher");
+    assert!(matches!(
+        ctl.request("ev", get(&["workloadStates"], true)),
+        ResponseContent::CompleteStateResponse(_)
+    ));
+    let count = 200;
+    let mut manifest = String::from("apiVersion: v1\nworkloads:\n");
+    for i in 0..count {
+        manifest += &workload(&c, &format!("burst_{i}"), &[], &[]);
+    }
+    let file = c.write("burst.yaml", &manifest);
+    let out = c.ank(&["--no-wait", "apply", &file]);
+    assert!(out.status.success(), "{}", describe(&out));
+    // Every workload's Running(Ok) reaches the subscriber.
+    let mut running = std::collections::BTreeSet::new();
+    while running.len() < count {
+        let (state, _) = ctl.event("ev");
+        if let Some(workloads) = state["workloadStates"][AGENT].as_object() {
+            for (name, ids) in workloads {
+                let up = ids
+                    .as_object()
+                    .is_some_and(|ids| ids.values().any(|s| s["state"] == "Running"));
+                if up && name.starts_with("burst_") {
+                    running.insert(name.clone());
+                }
+            }
+        }
+    }
+    // And every removal.
+    let out = c.ank(&["--no-wait", "delete", "-f", &file]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let mut removed = std::collections::BTreeSet::new();
+    while removed.len() < count {
+        let (_, [_, _, gone]) = ctl.event("ev");
+        for path in gone {
+            if let Some(name) = path.strip_prefix(&format!("workloadStates.{AGENT}.")) {
+                removed.insert(name.to_owned());
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Logs.
 
