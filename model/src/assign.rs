@@ -41,3 +41,32 @@ pub struct DeletedWorkload {
 
 /// The execution state of one instance, as agents report it and the server broadcasts it.
 pub type InstanceState = (WorkloadInstanceName, ExecutionState);
+
+/// The server's first message of a session: the agent's workloads and the states it knows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServerHello {
+    /// Every workload the agent is to run.
+    pub added: Vec<AddedWorkload>,
+    /// The execution states the server knows (for dependencies).
+    pub states: Vec<InstanceState>,
+}
+
+/// A message of the server to an agent after its hello, as the agent's loop handles it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ServerMessage {
+    /// Workloads to start and to remove.
+    Update {
+        /// To start.
+        added: Vec<AddedWorkload>,
+        /// To remove.
+        deleted: Vec<DeletedWorkload>,
+    },
+    /// Execution states of workloads (of any agent).
+    States(Vec<InstanceState>),
+    /// The answer to a workload's forwarded request (id `<workload>@<id>`).
+    Response(crate::api::Response),
+    /// Logs a client wants (or a cancel of them), under the server's request id.
+    Logs(crate::api::Request),
+    /// The server refuses the agent; the session ends.
+    Refused(String),
+}

@@ -25,12 +25,20 @@ pub enum ConvertError {
     /// A oneof that must be set is empty.
     #[error("{0} is missing")]
     Missing(&'static str),
+    /// A message that has no place where it arrived (a second ServerHello).
+    #[error("unexpected {0}")]
+    Unexpected(&'static str),
+    /// A request carried inside another message is not a request.
+    #[error(transparent)]
+    Request(Box<InvalidRequest>),
 }
 
 type Result<T, E = ConvertError> = std::result::Result<T, E>;
 
 mod agent;
-pub use agent::{instance_state_from_pb, instance_state_to_pb};
+pub use agent::{
+    instance_state_from_pb, instance_state_to_pb, server_hello_from_pb, server_message_from_pb,
+};
 
 /// What a wire request asks of a workload's access rules (see [`crate::access::Asks`]): the
 /// agent judges the requests it reads from a control interface before converting them.

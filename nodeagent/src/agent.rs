@@ -8,11 +8,10 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use ank_model::api;
 use ank_model::exec_state::ExecState;
-use ank_model::proto::anchorage::from_server::FromServerEnum;
 use ank_model::proto::anchorage::to_server::ToServerEnum;
 use ank_model::proto::anchorage::{AgentHello, AgentLoadStatus, ToServer};
-use ank_model::proto::ank_base::{self as pb, request::RequestContent};
 use ank_model::{ExecutionState, WorkloadInstanceName};
 use runtimes::{RuntimeRegistry, StateUpdate};
 use tokio::sync::mpsc;
@@ -27,7 +26,7 @@ use crate::load::LoadMeter;
 use crate::logs::{self, LogStreams};
 use crate::workload::dependencies::Known;
 use crate::workload::Instance;
-use ank_model::assign::{AddedWorkload, DeletedWorkload};
+use ank_model::assign::{AddedWorkload, ServerMessage};
 
 /// How often the node's load is reported while connected.
 pub const LOAD_PERIOD: Duration = Duration::from_secs(3);
@@ -255,42 +254,33 @@ impl Agent {
             .forward(request, self.server.as_ref());
     }
 
-    fn on_message(&mut self, message: FromServerEnum) {
+    fn on_message(&mut self, message: ServerMessage) {
         match message {
-            FromServerEnum::UpdateWorkload(update) => {
-                for deleted in update.deleted_workloads {
-                    match DeletedWorkload::try_from(deleted) {
-                        Ok(deleted) if self.forget_waiting(&deleted.instance) => {
-                            let removed = ExecutionState::new(ExecState::Removed);
-                            self.outbox.push((deleted.instance, removed));
-                        }
-                        Ok(deleted) => self.delete(deleted),
-                        Err(e) => tracing::warn!(error = %e, "ignoring a deleted workload"),
+            ServerMessage::Update { added, deleted } => {
+                for deleted in deleted {
+                    if self.forget_waiting(&deleted.instance) {
+                        let removed = ExecutionState::new(ExecState::Removed);
+                        self.outbox.push((deleted.instance, removed));
+                    } else {
+                        self.delete(deleted);
                     }
                 }
-                for added in update.added_workloads {
-                    match AddedWorkload::try_from(added) {
-                        Ok(desired) => self.add_when_listed(desired),
-                        Err(e) => tracing::warn!(error = %e, "ignoring an added workload"),
-                    }
+                for desired in added {
+                    self.add_when_listed(desired);
                 }
             }
-            FromServerEnum::UpdateWorkloadState(update) => {
-                for state in update.workload_states {
-                    match ank_model::convert::instance_state_from_pb(state) {
-                        Ok((instance, state)) => self.observe(&instance, &state),
-                        Err(e) => tracing::warn!(error = %e, "ignoring a workload state"),
-                    }
+            ServerMessage::States(states) => {
+                for (instance, state) in states {
+                    self.observe(&instance, &state);
                 }
             }
-            FromServerEnum::LogsRequest(request) => self.on_logs_request(request),
-            FromServerEnum::Response(response) => {
+            ServerMessage::Logs(request) => self.on_logs_request(request),
+            ServerMessage::Response(response) => {
                 self.control_interfaces
                     .route(response, self.server.as_ref());
             }
-            FromServerEnum::ServerHello(_) | FromServerEnum::ConnectionRefused(_) => {
-                tracing::warn!("unexpected session message");
-            }
+            // The connection ends the session on a refusal; it never gets here.
+            ServerMessage::Refused(_) => tracing::warn!("unexpected session message"),
         }
     }
 
@@ -303,17 +293,16 @@ impl Agent {
         }
     }
 
-    fn on_logs_request(&mut self, request: pb::Request) {
+    fn on_logs_request(&mut self, request: api::Request) {
         let Some(sender) = self.server.clone() else {
             return;
         };
-        match request.request_content {
-            Some(RequestContent::LogsRequest(logs_request)) => {
+        match request.content {
+            api::RequestContent::Logs(logs_request) => {
                 let options = logs::options(&logs_request);
                 let names: BTreeSet<WorkloadInstanceName> = logs_request
-                    .workload_names
+                    .names
                     .into_iter()
-                    .map(WorkloadInstanceName::from)
                     .filter(|n| n.agent_name == self.name)
                     .collect();
                 let instances = names
@@ -326,14 +315,10 @@ impl Agent {
                         (name, runtime)
                     })
                     .collect();
-                self.logs
-                    .start(request.request_id, &options, instances, sender);
+                self.logs.start(request.id, &options, instances, sender);
             }
-            Some(RequestContent::LogsCancelRequest(_)) => self.logs.cancel(&request.request_id),
-            _ => tracing::warn!(
-                id = request.request_id,
-                "unexpected request from the server"
-            ),
+            api::RequestContent::LogsCancel => self.logs.cancel(&request.id),
+            _ => tracing::warn!(id = request.id, "unexpected request from the server"),
         }
     }
 

@@ -5,10 +5,12 @@
 
 use std::time::Duration;
 
+use ank_model::assign::{ServerHello, ServerMessage};
+use ank_model::convert::{server_hello_from_pb, server_message_from_pb, ConvertError};
 use ank_model::proto::anchorage::agent_connection_client::AgentConnectionClient;
 use ank_model::proto::anchorage::from_server::FromServerEnum;
 use ank_model::proto::anchorage::to_server::ToServerEnum;
-use ank_model::proto::anchorage::{AgentHello, ServerHello, ToServer};
+use ank_model::proto::anchorage::{AgentHello, ToServer};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::sync::CancellationToken;
@@ -33,8 +35,8 @@ pub enum ConnEvent {
         /// The agent's workloads and the known workload states.
         hello: Box<ServerHello>,
     },
-    /// A message of the current session.
-    Message(Box<FromServerEnum>),
+    /// A message of the current session, converted at this edge.
+    Message(Box<ServerMessage>),
     /// The session ended; a new one is being attempted.
     Disconnected,
 }
@@ -122,7 +124,11 @@ async fn session(
         .await?
         .into_inner();
     let server_hello = match inbound.message().await?.and_then(|m| m.from_server_enum) {
-        Some(FromServerEnum::ServerHello(h)) => h,
+        Some(FromServerEnum::ServerHello(h)) => {
+            let (hello, skipped) = server_hello_from_pb(h);
+            log_skipped(&skipped);
+            hello
+        }
         Some(FromServerEnum::ConnectionRefused(r)) => return Err(ConnError::Refused(r.reason)),
         Some(_) => return Err(ConnError::Protocol("the first message is not ServerHello")),
         None => return Err(ConnError::Protocol("stream ended before ServerHello")),
@@ -137,15 +143,31 @@ async fn session(
         .map_err(|_| ConnError::AgentGone)?;
     *established = true;
     while let Some(message) = inbound.message().await? {
-        if let Some(FromServerEnum::ConnectionRefused(r)) = message.from_server_enum {
-            return Err(ConnError::Refused(r.reason));
-        }
-        if let Some(message) = message.from_server_enum {
-            events
-                .send(ConnEvent::Message(Box::new(message)))
-                .await
-                .map_err(|_| ConnError::AgentGone)?;
-        }
+        let Some(message) = message.from_server_enum else {
+            continue;
+        };
+        let message = match server_message_from_pb(message) {
+            Ok((ServerMessage::Refused(reason), _)) => return Err(ConnError::Refused(reason)),
+            Ok((message, skipped)) => {
+                log_skipped(&skipped);
+                message
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "ignoring a server message");
+                continue;
+            }
+        };
+        events
+            .send(ConnEvent::Message(Box::new(message)))
+            .await
+            .map_err(|_| ConnError::AgentGone)?;
     }
     Ok(())
+}
+
+/// The parts of a server message that did not convert: the rest is still acted on.
+fn log_skipped(skipped: &[ConvertError]) {
+    for e in skipped {
+        tracing::warn!(error = %e, "ignoring part of a server message");
+    }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use ank_model::proto::anchorage::to_server::ToServerEnum;
 use ank_model::proto::anchorage::ToServer;
 use ank_model::proto::ank_base::{self as pb, response::ResponseContent};
-use ank_model::WorkloadInstanceName;
+use ank_model::{api, WorkloadInstanceName};
 use futures::StreamExt;
 use runtimes::{LogOptions, Runtime};
 use tokio::sync::mpsc;
@@ -29,10 +29,10 @@ pub struct LogStreams {
     requests: HashMap<String, (CancellationToken, usize)>,
 }
 
-/// The options of a wire LogsRequest.
-pub fn options(request: &pb::LogsRequest) -> LogOptions {
+/// The options of a LogsRequest.
+pub fn options(request: &api::LogsRequest) -> LogOptions {
     LogOptions {
-        follow: request.follow.unwrap_or(false),
+        follow: request.follow,
         tail: request.tail.and_then(|t| usize::try_from(t).ok()),
         since: request.since.clone(),
         until: request.until.clone(),

@@ -299,10 +299,15 @@ async fn native_control_interface_forwards_allowed_requests_and_denies_the_rest(
             message: "Access denied".into(),
         })),
     }));
+    // As the server sends it: built from the domain state, so the agent's own conversion at
+    // its edge gives the same bytes back.
     let answer = || base::Response {
         request_id: "ci@a".into(),
         response_content: Some(ResponseContent::CompleteStateResponse(
-            base::CompleteStateResponse::default(),
+            base::CompleteStateResponse {
+                complete_state: Some(ank_model::CompleteState::default().into()),
+                altered_fields: None,
+            },
         )),
     };
     expected.extend(from_ankaios_response(base::Response {

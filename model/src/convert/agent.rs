@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use super::{add_condition_from_pb, add_condition_to_pb, restart_policy_from_pb};
 use super::{restart_policy_to_pb, ConvertError, Result};
-use crate::assign::{AddedWorkload, DeletedWorkload, InstanceState};
+use crate::api;
+use crate::assign::{AddedWorkload, DeletedWorkload, InstanceState, ServerHello, ServerMessage};
 use crate::proto::anchorage as apb;
 use crate::{AddCondition, ControlInterfaceAccess, File};
 
@@ -101,6 +102,55 @@ pub fn instance_state_from_pb(s: apb::WorkloadState) -> Result<InstanceState> {
     Ok((instance, state))
 }
 
+/// Converts every item, keeping the ones that convert and the errors of the others: one bad
+/// workload in a message must not hide the rest from the agent (the caller logs the errors).
+fn each<P, D>(
+    items: Vec<P>,
+    convert: impl Fn(P) -> Result<D>,
+    errors: &mut Vec<ConvertError>,
+) -> Vec<D> {
+    items
+        .into_iter()
+        .filter_map(|item| convert(item).map_err(|e| errors.push(e)).ok())
+        .collect()
+}
+
+/// The server's hello as the agent reads it, with the errors of the items it skipped.
+pub fn server_hello_from_pb(hello: apb::ServerHello) -> (ServerHello, Vec<ConvertError>) {
+    let mut errors = Vec::new();
+    let hello = ServerHello {
+        added: each(hello.added_workloads, AddedWorkload::try_from, &mut errors),
+        states: each(hello.workload_states, instance_state_from_pb, &mut errors),
+    };
+    (hello, errors)
+}
+
+/// A server message after the hello as the agent reads it, with the errors of the items it
+/// skipped; an error when the message as a whole is not one the agent can act on.
+pub fn server_message_from_pb(
+    message: apb::from_server::FromServerEnum,
+) -> Result<(ServerMessage, Vec<ConvertError>)> {
+    use apb::from_server::FromServerEnum as M;
+    let mut errors = Vec::new();
+    let message = match message {
+        M::UpdateWorkload(u) => ServerMessage::Update {
+            // Deletes first, as the server means them: an instance may go and come back.
+            deleted: each(u.deleted_workloads, DeletedWorkload::try_from, &mut errors),
+            added: each(u.added_workloads, AddedWorkload::try_from, &mut errors),
+        },
+        M::UpdateWorkloadState(u) => {
+            ServerMessage::States(each(u.workload_states, instance_state_from_pb, &mut errors))
+        }
+        M::Response(r) => ServerMessage::Response(api::Response::try_from(r)?),
+        M::LogsRequest(r) => ServerMessage::Logs(
+            api::Request::try_from(r).map_err(|e| ConvertError::Request(Box::new(e)))?,
+        ),
+        M::ConnectionRefused(r) => ServerMessage::Refused(r.reason),
+        M::ServerHello(_) => return Err(ConvertError::Unexpected("second ServerHello")),
+    };
+    Ok((message, errors))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,6 +197,35 @@ mod tests {
         let state = (instance(), ExecutionState::running());
         let back = instance_state_from_pb(instance_state_to_pb(state.clone()));
         assert_eq!(back.expect("converts"), state);
+    }
+
+    #[test]
+    fn a_bad_item_is_skipped_and_reported_not_the_whole_message() {
+        let good = AddedWorkload {
+            instance: instance(),
+            runtime: "native".into(),
+            runtime_config: String::new(),
+            restart_policy: RestartPolicy::Never,
+            dependencies: BTreeMap::new(),
+            tags: BTreeMap::new(),
+            files: Vec::new(),
+            control_interface_access: ControlInterfaceAccess::default(),
+        };
+        let update = apb::from_server::FromServerEnum::UpdateWorkload(apb::UpdateWorkload {
+            added_workloads: vec![apb::AddedWorkload::default(), good.clone().into()],
+            deleted_workloads: vec![],
+        });
+        let (message, errors) = server_message_from_pb(update).expect("a message");
+        assert_eq!(
+            message,
+            ServerMessage::Update {
+                added: vec![good],
+                deleted: vec![]
+            }
+        );
+        assert_eq!(errors, [ConvertError::Missing("instanceName")]);
+        let hello = apb::from_server::FromServerEnum::ServerHello(apb::ServerHello::default());
+        assert!(server_message_from_pb(hello).is_err());
     }
 
     #[test]

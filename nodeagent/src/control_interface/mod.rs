@@ -29,12 +29,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use ank_model::access::Authorizer;
-use ank_model::api::split_workload_id;
+use ank_model::api::{self, split_workload_id};
 use ank_model::proto::anchorage::to_server::ToServerEnum;
 use ank_model::proto::anchorage::ToServer;
-use ank_model::proto::ank_base::{
-    request::RequestContent, response::ResponseContent, LogsCancelRequest, Request, Response,
-};
+use ank_model::proto::ank_base::{request::RequestContent, LogsCancelRequest, Request, Response};
 use ank_model::{ControlInterfaceAccess, WorkloadInstanceName};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
@@ -280,8 +278,8 @@ impl ControlInterfaces {
 
     /// Routes a server answer (id `<workload>@<id>`) to its workload's interface. Log entries
     /// that cannot be delivered are cancelled at the server.
-    pub fn route(&mut self, mut response: Response, server: Option<&mpsc::Sender<ToServer>>) {
-        let prefixed = response.request_id.clone();
+    pub fn route(&mut self, mut response: api::Response, server: Option<&mpsc::Sender<ToServer>>) {
+        let prefixed = response.id.clone();
         let Some((workload, id)) = split_workload_id(&prefixed) else {
             tracing::debug!(id = prefixed, "a response without a workload prefix");
             return;
@@ -290,14 +288,12 @@ impl ControlInterfaces {
             .by_workload
             .get(workload)
             .and_then(|instance| self.interfaces.get(instance));
-        let logs = matches!(
-            response.response_content,
-            Some(ResponseContent::LogEntriesResponse(_))
-        );
-        response.request_id = id.to_owned();
+        let logs = matches!(response.content, api::ResponseContent::LogEntries(_));
+        response.id = id.to_owned();
+        // Back to the wire at this edge: the workload reads Ankaios' own messages.
         let delivered = handle.is_some_and(|h| {
             h.deliveries
-                .try_send(Delivery::Response(Box::new(response)))
+                .try_send(Delivery::Response(Box::new(Response::from(response))))
                 .is_ok()
         });
         if !delivered {

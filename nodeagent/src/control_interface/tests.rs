@@ -152,7 +152,7 @@ async fn allowed_requests_go_out_prefixed_and_answers_come_back() {
             pb::CompleteStateResponse::default(),
         )),
     };
-    cis.route(answer, Some(&server));
+    cis.route(domain(answer), Some(&server));
     match workload.recv().await {
         FromAnkaiosEnum::Response(r) => assert_eq!(r.request_id, "r1"),
         other => panic!("{other:?}"),
@@ -313,7 +313,7 @@ async fn a_burst_of_events_reaches_a_reading_workload_whole_and_in_order() {
                 },
             )),
         };
-        cis.route(event, None);
+        cis.route(domain(event), None);
     }
     for i in 0..burst {
         match workload.recv().await {
@@ -360,7 +360,7 @@ async fn undeliverable_log_entries_are_cancelled_at_the_server() {
     let mut cis = ControlInterfaces::default();
     let (server, mut server_rx) = mpsc::channel(8);
     // No interface for the workload at all.
-    cis.route(log_entries("gone@l1"), Some(&server));
+    cis.route(domain(log_entries("gone@l1")), Some(&server));
     expect_logs_cancel(&mut server_rx, "gone@l1").await;
 
     // A workload that stopped reading `input`: the write fails after its retries.
@@ -369,7 +369,7 @@ async fn undeliverable_log_entries_are_cancelled_at_the_server() {
     workload.hello().await;
     let Workload { output, input } = workload;
     drop(input);
-    cis.route(log_entries("w@l2"), Some(&server));
+    cis.route(domain(log_entries("w@l2")), Some(&server));
     let outgoing = next(&mut cis).await;
     cis.forward(outgoing, Some(&server));
     expect_logs_cancel(&mut server_rx, "w@l2").await;
@@ -405,4 +405,9 @@ async fn waiting_for_a_writer_or_for_the_rest_of_a_frame_costs_no_cpu() {
     let spent = thread_cpu_ticks() - before;
     assert!(spent < 10, "{spent} ticks in 500 ms: a task is spinning");
     drop(staying);
+}
+
+/// A server answer as the connection hands it to the agent.
+fn domain(response: Response) -> ank_model::api::Response {
+    ank_model::api::Response::try_from(response).expect("a valid response")
 }

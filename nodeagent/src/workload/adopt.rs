@@ -10,7 +10,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use ank_model::proto::anchorage::{ServerHello, ToServer};
+use ank_model::assign::ServerHello;
+use ank_model::proto::anchorage::ToServer;
 use ank_model::WorkloadInstanceName;
 use tokio::sync::mpsc;
 
@@ -24,19 +25,15 @@ impl Agent {
         self.server = Some(sender);
         self.start_load_reports();
         let mut desired = BTreeMap::new();
-        for added in hello.added_workloads {
-            match AddedWorkload::try_from(added) {
-                Ok(d) if d.instance.agent_name == self.name => {
-                    desired.insert(d.instance.clone(), d);
-                }
-                Ok(d) => tracing::warn!(instance = %d.instance, "not this agent's workload"),
-                Err(e) => tracing::warn!(error = %e, "ignoring an added workload"),
+        for d in hello.added {
+            if d.instance.agent_name == self.name {
+                desired.insert(d.instance.clone(), d);
+            } else {
+                tracing::warn!(instance = %d.instance, "not this agent's workload");
             }
         }
-        for state in hello.workload_states {
-            if let Ok((instance, state)) = ank_model::convert::instance_state_from_pb(state) {
-                self.observe(&instance, &state);
-            }
+        for (instance, state) in hello.states {
+            self.observe(&instance, &state);
         }
         self.send(convert::update_states(
             self.instances

@@ -186,6 +186,9 @@ impl Harness {
                 .await;
         });
         let (sender, to_server) = mpsc::channel(1024);
+        // Converted as the connection converts what the server sends.
+        let (hello, skipped) = ank_model::convert::server_hello_from_pb(hello);
+        assert!(skipped.is_empty(), "{skipped:?}");
         let hello = Box::new(hello);
         conn.send(ConnEvent::Connected { sender, hello })
             .await
@@ -201,6 +204,9 @@ impl Harness {
     }
 
     async fn server_sends(&self, message: pb::from_server::FromServerEnum) {
+        let (message, skipped) =
+            ank_model::convert::server_message_from_pb(message).expect("a server message");
+        assert!(skipped.is_empty(), "{skipped:?}");
         self.conn
             .send(ConnEvent::Message(Box::new(message)))
             .await
