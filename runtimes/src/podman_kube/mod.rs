@@ -332,15 +332,19 @@ impl Runtime for PodmanKubeRuntime {
             }
         };
         if let Some(found) = found {
-            let scratch = std::env::temp_dir().join(format!(
-                "anchorage-kube-down-{}-{name}.yaml",
-                std::process::id()
-            ));
-            let result = match Self::teardown_from(instance, &found, &scratch) {
+            // A fresh file (created exclusively, mode 0600) for `kube down`: a name derived
+            // from the instance in the shared temp folder could be raced or planted.
+            let scratch = tempfile::Builder::new()
+                .prefix("anchorage-kube-down-")
+                .suffix(".yaml")
+                .tempfile()
+                .map_err(|e| RuntimeError::io("cannot create a scratch manifest", e))?;
+            let result = match Self::teardown_from(instance, &found, scratch.path()) {
                 Ok(teardown) => self.take_down(&teardown).await,
                 Err(e) => Err(e),
             };
-            let _ = std::fs::remove_file(&scratch);
+            // Dropping it removes the file.
+            drop(scratch);
             result?;
         }
         self.remove_volumes(instance).await?;
