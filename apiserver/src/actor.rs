@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use ank_model::api::RequestContent;
 use ank_model::assign::DeletedWorkload;
 use ank_model::exec_state::{ExecState, Pending};
+use ank_model::mask;
 use ank_model::proto::anchorage::{self as apb, from_server::FromServerEnum};
 use ank_model::{
     AddCondition, AgentAttributes, AgentStatus, CompleteState, ExecutionState, State,
@@ -91,13 +92,34 @@ impl Actor {
         self.agents.clear();
     }
 
-    /// The complete state as `ank get state` shows it.
-    pub fn complete(&self) -> CompleteState {
+    /// The parts of the complete state that `masks` can select (all of it for none), as
+    /// `ank get state` shows them once filtered. SDKs poll
+    /// `workloadStates` every 100 ms while waiting: such a read must not copy and render
+    /// the whole desired state just to filter it away.
+    pub fn complete_for(&self, masks: &[String]) -> CompleteState {
+        let wants = |section: &str| {
+            masks.is_empty()
+                || masks
+                    .iter()
+                    .any(|m| matches!(m.split('.').next(), Some(first) if first == section || first == "*"))
+        };
         CompleteState {
-            desired_state: self.desired.state.clone(),
-            workload_states: self.states.clone(),
-            agents: self.attrs.clone(),
-            effective_state: Some(self.desired.effective()),
+            desired_state: if wants(mask::DESIRED_STATE) {
+                self.desired.state.clone()
+            } else {
+                State::default()
+            },
+            workload_states: if wants(mask::WORKLOAD_STATES) {
+                self.states.clone()
+            } else {
+                WorkloadStates::new()
+            },
+            agents: if wants(mask::AGENTS) {
+                self.attrs.clone()
+            } else {
+                BTreeMap::new()
+            },
+            effective_state: wants(mask::EFFECTIVE_STATE).then(|| self.desired.effective()),
         }
     }
 
@@ -458,5 +480,40 @@ fn change_of(event: &Event) -> Change {
         // changes the effective state too.
         Event::AgentConnected { .. } => Change::All,
         Event::AgentGone { .. } | Event::FromAgent { .. } => Change::Runtime,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Copying only the sections the masks can reach must not change what they select.
+    #[test]
+    fn a_masked_read_selects_what_the_whole_state_would() {
+        let startup: State = serde_yaml_ng::from_str(
+            "apiVersion: v1\nworkloads:\n  w:\n    agent: a\n    runtime: native\n    \
+             configs: {c: k}\n    runtimeConfig: 'command: [\"{{c.x}}\"]'\nconfigs:\n  k: {x: y}\n",
+        )
+        .expect("manifest");
+        let actor = Actor::new(startup).expect("valid");
+        let whole = actor.complete_for(&[]);
+        assert!(whole.effective_state.is_some());
+        for masks in [
+            &["workloadStates"][..],
+            &["desiredState.workloads.w.agent"],
+            &["effectiveState.workloads.*.runtimeConfig"],
+            &["agents", "desiredState.configs"],
+            &["*.workloads"],
+        ] {
+            let masks: Vec<String> = masks.iter().map(|m| m.to_string()).collect();
+            assert_eq!(
+                mask::filter(&actor.complete_for(&masks), &masks),
+                mask::filter(&whole, &masks),
+                "{masks:?}"
+            );
+        }
+        let states_only = actor.complete_for(&["workloadStates".to_owned()]);
+        assert!(states_only.desired_state.workloads.is_empty());
+        assert!(states_only.effective_state.is_none());
     }
 }

@@ -27,7 +27,8 @@ impl Actor {
                 self.answer(reply, answer);
             }
             RequestContent::CompleteState(query) => {
-                let answer = state_response(&id, &self.complete(), &query.field_mask);
+                let state = self.complete_for(&query.field_mask);
+                let answer = state_response(&id, &state, &query.field_mask);
                 if let Some(target) = self.answer(reply, answer) {
                     if query.subscribe {
                         self.subs.add(target, id, query.field_mask);
