@@ -12,6 +12,7 @@ use tokio_stream::wrappers::UnboundedReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::events::{next_id, AgentMessage, Event, EventTx};
+use crate::listener::PeerInfo;
 
 /// The agent service; cheap to clone (a sender to the actor).
 #[derive(Debug, Clone)]
@@ -42,6 +43,7 @@ impl AgentConnection for AgentService {
         &self,
         request: Request<Streaming<ToServer>>,
     ) -> Result<Response<Self::SessionStream>, Status> {
+        let peer = request.extensions().get::<PeerInfo>().cloned();
         let mut inbound = request.into_inner();
         let first = inbound.message().await?;
         let Some(ToServerEnum::AgentHello(hello)) = first.and_then(|m| m.to_server_enum) else {
@@ -54,6 +56,9 @@ impl AgentConnection for AgentService {
                 "invalid agent name '{}': expected [a-zA-Z0-9_-]+",
                 hello.agent_name
             )));
+        }
+        if let Some(refusal) = certificate_refuses(peer.as_ref(), &hello.agent_name) {
+            return Err(refusal);
         }
         let (tx, rx) = mpsc::unbounded_channel();
         let session = next_id();
@@ -75,6 +80,24 @@ impl AgentConnection for AgentService {
             .map_err(|_| Status::unavailable("the server is shutting down"))?;
         Ok(Response::new(UnboundedReceiverStream::new(rx)))
     }
+}
+
+/// Under mTLS, an agent is admitted only under a name its certificate allows (its CN, or any
+/// name with the SAN `*`); the refusal is logged here and told to the agent.
+#[allow(clippy::result_large_err)]
+fn certificate_refuses(peer: Option<&PeerInfo>, name: &str) -> Option<Status> {
+    let peer = peer?;
+    let identity = peer.identity.as_ref()?;
+    if identity.allows_agent(name) {
+        return None;
+    }
+    let message = format!(
+        "the agent name '{name}' is not allowed by the agent's certificate ({}): its CN must be \
+         the agent name, or it must carry the SAN '*'",
+        identity.describe()
+    );
+    tracing::warn!("refused an agent from {}: {message}", peer.addr);
+    Some(Status::permission_denied(message))
 }
 
 /// Forwards an agent's messages to the actor until its stream ends, then reports it gone.

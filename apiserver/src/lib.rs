@@ -19,6 +19,7 @@ pub mod agents;
 pub mod cli_service;
 pub mod config;
 pub mod events;
+pub mod listener;
 pub mod logs;
 pub mod requests;
 pub mod schedule;

@@ -5,6 +5,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use ank_transport::{server_security, PemSettings, Security};
 use anyhow::{bail, Context, Result};
 use apiserver::config::ServerConfig;
 use clap::builder::BoolishValueParser;
@@ -82,7 +83,28 @@ fn main() -> ExitCode {
 async fn serve(args: Args) -> Result<()> {
     let shutdown = shutdown_signal()?;
     let config = load_config(args.server_config.as_deref())?;
-    check_tls(&args, &config)?;
+    let insecure = args.insecure.or(config.insecure).unwrap_or(false);
+    let pems = PemSettings::merge(
+        [
+            args.ca_pem.clone(),
+            args.crt_pem.clone(),
+            args.key_pem.clone(),
+        ],
+        [
+            config.ca_pem.clone(),
+            config.crt_pem.clone(),
+            config.key_pem.clone(),
+        ],
+        [
+            config.ca_pem_content.clone(),
+            config.crt_pem_content.clone(),
+            config.key_pem_content.clone(),
+        ],
+    );
+    let tls = match server_security(insecure, &pems)? {
+        Security::Insecure => None,
+        Security::Mtls(material) => Some(ank_transport::server_config(&material)?),
+    };
 
     let manifest = args.startup_manifest.or(config.startup_manifest);
     let startup = match &manifest {
@@ -101,9 +123,19 @@ async fn serve(args: Args) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(&address)
         .await
         .with_context(|| format!("cannot listen on {address}"))?;
-    eprintln!("ank-server listening on {}", listener.local_addr()?);
-
-    Ok(apiserver::server::run(listener, startup, shutdown).await?)
+    let local = listener.local_addr()?;
+    eprintln!("ank-server listening on {local}");
+    if tls.is_none() && !local.ip().is_loopback() {
+        tracing::warn!(
+            "listening on {local} without TLS (-k): anyone who reaches this address controls \
+             every workload; give --ca_pem, --crt_pem and --key_pem for mTLS"
+        );
+    }
+    let options = apiserver::server::Options {
+        tls,
+        limits: Default::default(),
+    };
+    Ok(apiserver::server::run(listener, startup, options, shutdown).await?)
 }
 
 /// The `-x` file, or the default one if it exists, or nothing.
@@ -114,40 +146,6 @@ fn load_config(path: Option<&Path>) -> Result<ServerConfig> {
         None => return Ok(ServerConfig::default()),
     };
     Ok(ServerConfig::load(&path)?)
-}
-
-/// Ankaios refuses to run without `-k` or all three PEMs; mTLS itself is not implemented yet.
-fn check_tls(args: &Args, config: &ServerConfig) -> Result<()> {
-    let insecure = args.insecure.or(config.insecure).unwrap_or(false);
-    let pems = [
-        (
-            "--ca_pem",
-            args.ca_pem.is_some() || config.ca_pem.is_some() || config.ca_pem_content.is_some(),
-        ),
-        (
-            "--crt_pem",
-            args.crt_pem.is_some() || config.crt_pem.is_some() || config.crt_pem_content.is_some(),
-        ),
-        (
-            "--key_pem",
-            args.key_pem.is_some() || config.key_pem.is_some() || config.key_pem_content.is_some(),
-        ),
-    ];
-    let given = pems.iter().any(|(_, set)| *set);
-    if insecure {
-        if given {
-            tracing::warn!("--insecure is set: the PEM files are ignored");
-        }
-        return Ok(());
-    }
-    if given {
-        bail!("mTLS is not supported yet: start ank-server with --insecure (-k)");
-    }
-    let missing: Vec<&str> = pems.iter().map(|(name, _)| *name).collect();
-    bail!(
-        "no TLS settings: either use --insecure (-k, env ANKSERVER_INSECURE) or give {}",
-        missing.join(", ")
-    )
 }
 
 fn read_manifest(path: &Path) -> Result<ank_model::State> {

@@ -1,21 +1,26 @@
 //! `run`: serves both gRPC services on a bound listener until `shutdown` completes, then drains
-//! with a grace period. The actor task and the tonic server are both owned here.
+//! with a grace period. The actor task, the accept loop and the tonic server are all owned here.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use ank_model::proto::anchorage::agent_connection_server::AgentConnectionServer;
 use ank_model::proto::anchorage::cli_connection_server::CliConnectionServer;
 use ank_model::State;
-use tokio::net::{TcpListener, TcpStream};
+use ank_transport::rustls::ServerConfig;
+use ank_transport::tokio_rustls::TlsAcceptor;
+use futures::StreamExt;
+use tokio::net::TcpListener;
 use tokio::sync::mpsc;
-use tokio_stream::wrappers::TcpListenerStream;
-use tokio_stream::StreamExt;
+use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::sync::CancellationToken;
+use tonic::service::interceptor::InterceptedService;
 
 use crate::actor::Actor;
 use crate::agent_service::AgentService;
 use crate::cli_service::CliService;
+use crate::listener::{accept_loop, door, Limits};
 use crate::state::UpdateError;
 
 /// How long open streams may take to finish after shutdown was asked for.
@@ -32,22 +37,43 @@ pub enum Error {
     Serve(#[source] tonic::transport::Error),
 }
 
+/// How the server meets its peers.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// mTLS, or plain HTTP/2 when `None` (`-k`).
+    pub tls: Option<Arc<ServerConfig>>,
+    /// Connection limits and timeouts.
+    pub limits: Limits,
+}
+
 /// Serves on `listener` with `startup` as the initial desired state until `shutdown` completes.
 pub async fn run(
     listener: TcpListener,
     startup: State,
+    options: Options,
     shutdown: impl Future,
 ) -> Result<(), Error> {
     let (events, inbox) = mpsc::unbounded_channel();
     let actor = Actor::new(startup).map_err(Error::StartupManifest)?;
     let stop = CancellationToken::new();
     let actor_task = tokio::spawn(actor.run(inbox, stop.clone()));
+    let (ready, incoming) = mpsc::channel(16);
+    let accept_task = tokio::spawn(accept_loop(
+        listener,
+        options.tls.map(TlsAcceptor::from),
+        options.limits.clone(),
+        ready,
+        stop.clone(),
+    ));
 
+    let cli = CliConnectionServer::new(CliService::new(events.clone()));
+    let agent = AgentConnectionServer::new(AgentService::new(events));
     let serve = tonic::transport::Server::builder()
-        .add_service(CliConnectionServer::new(CliService::new(events.clone())))
-        .add_service(AgentConnectionServer::new(AgentService::new(events)))
+        .max_concurrent_streams(options.limits.streams_per_connection)
+        .add_service(InterceptedService::new(cli, door))
+        .add_service(InterceptedService::new(agent, door))
         .serve_with_incoming_shutdown(
-            TcpListenerStream::new(listener).map(no_delay),
+            ReceiverStream::new(incoming).map(Ok::<_, std::io::Error>),
             stop.clone().cancelled_owned(),
         );
     tokio::pin!(serve);
@@ -70,17 +96,8 @@ pub async fn run(
     if let Err(e) = actor_task.await {
         tracing::error!("the state actor failed: {e}");
     }
-    result.map_err(Error::Serve)
-}
-
-/// Turns Nagle's algorithm off on an accepted connection: small gRPC frames (a state, an
-/// answer) must leave at once, not wait up to 40 ms for a delayed ACK. Tonic's own
-/// `tcp_nodelay` applies only to listeners it binds itself.
-fn no_delay(stream: std::io::Result<TcpStream>) -> std::io::Result<TcpStream> {
-    if let Ok(stream) = &stream {
-        if let Err(e) = stream.set_nodelay(true) {
-            tracing::debug!("cannot set TCP_NODELAY: {e}");
-        }
+    if let Err(e) = accept_task.await {
+        tracing::error!("the accept loop failed: {e}");
     }
-    stream
+    result.map_err(Error::Serve)
 }

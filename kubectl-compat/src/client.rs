@@ -8,8 +8,9 @@ use ank_model::mask::AlteredFields;
 use ank_model::proto::anchorage::cli_connection_client::CliConnectionClient;
 use ank_model::proto::ank_base as pb;
 use ank_model::{CompleteState, WorkloadInstanceName};
+use ank_transport::{client_security, ConnectError, Dialer};
 use futures::{Stream, StreamExt};
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 
 use crate::config::Settings;
 
@@ -24,9 +25,9 @@ pub enum ClientError {
         /// What went wrong, with its causes.
         message: String,
     },
-    /// Neither `-k` nor the three PEM files were given.
-    #[error("{0}")]
-    Tls(String),
+    /// `-k`, the PEMs and the URL do not go together, or the PEMs are unusable.
+    #[error(transparent)]
+    Tls(#[from] ank_transport::SecurityError),
     /// The server did not answer within `--response-timeout`.
     #[error("no response from ank-server within {0} ms")]
     Timeout(u128),
@@ -88,21 +89,21 @@ pub struct Client {
 impl Client {
     /// Connects to the server named by the settings.
     pub async fn connect(settings: &Settings) -> Result<Client> {
-        if !settings.insecure {
-            return Err(ClientError::Tls(tls_refusal(settings)));
-        }
-        let url = settings.server_url.replacen("https://", "http://", 1);
-        let connect_err = |message: String| ClientError::Connect {
-            url: settings.server_url.clone(),
-            message,
+        let choice = client_security(
+            settings.insecure,
+            &settings.pem,
+            &settings.server_url,
+            settings.server_url_given,
+        )?;
+        let connect_err = |e: ConnectError| ClientError::Connect {
+            url: choice.url.clone(),
+            message: e.to_string(),
         };
-        let endpoint = Endpoint::from_shared(url)
-            .map_err(|e| connect_err(chain(&e)))?
-            .connect_timeout(settings.response_timeout);
-        let channel = endpoint
+        let channel = Dialer::new(&choice.url, &choice.security, settings.response_timeout)
+            .map_err(connect_err)?
             .connect()
             .await
-            .map_err(|e| connect_err(chain(&e)))?;
+            .map_err(connect_err)?;
         Ok(Client {
             inner: CliConnectionClient::new(channel),
             timeout: settings.response_timeout,
@@ -267,6 +268,14 @@ fn parse_instances(names: &[String]) -> Vec<WorkloadInstanceName> {
 }
 
 fn status_error(status: tonic::Status) -> ClientError {
+    // Under TLS 1.3 the server refuses a client certificate after the handshake: the
+    // refusal arrives as a failed call whose cause is a TLS alert.
+    if let Some(tls) = ank_transport::explain::tls_cause(&status) {
+        return ClientError::Rpc(ank_transport::explain::tls_failure(
+            tls,
+            ank_transport::explain::Peer::Server,
+        ));
+    }
     match status.code() {
         tonic::Code::Unavailable => {
             ClientError::Rpc(format!("server unavailable: {}", status.message()))
@@ -280,41 +289,4 @@ fn status_error(status: tonic::Status) -> ClientError {
 
 fn request_id() -> String {
     format!("ank-cli-{}", std::process::id())
-}
-
-fn tls_refusal(settings: &Settings) -> String {
-    let pem = &settings.pem;
-    let missing: Vec<&str> = [
-        ("--ca_pem", &pem.ca),
-        ("--crt_pem", &pem.crt),
-        ("--key_pem", &pem.key),
-    ]
-    .into_iter()
-    .filter(|(_, v)| v.is_none())
-    .map(|(name, _)| name)
-    .collect();
-    if missing.is_empty() {
-        "mTLS is not supported by this build of ank yet: use -k/--insecure (or ANK_INSECURE=true)"
-            .into()
-    } else {
-        format!(
-            "missing {} for mTLS: give all of --ca_pem, --crt_pem and --key_pem, or -k/--insecure",
-            missing.join(", ")
-        )
-    }
-}
-
-/// An error with its sources, `a: b: c`.
-fn chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(s) = source {
-        let next = s.to_string();
-        if !text.contains(&next) {
-            text.push_str(": ");
-            text.push_str(&next);
-        }
-        source = s.source();
-    }
-    text
 }

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use ank_transport::PemSettings;
 use serde::Deserialize;
 
 use crate::cli::GlobalOptions;
@@ -76,6 +77,8 @@ struct ServerSection {
 pub struct Settings {
     /// Where the server listens.
     pub server_url: String,
+    /// False when `server_url` is the built-in default, which follows the transport.
+    pub server_url_given: bool,
     /// Applies to unary calls.
     pub response_timeout: Duration,
     /// Print more.
@@ -88,26 +91,6 @@ pub struct Settings {
     pub insecure: bool,
     /// PEM files (or texts, from `*_content`) for mTLS.
     pub pem: PemSettings,
-}
-
-/// The mTLS material; each is a path or inline PEM text.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PemSettings {
-    /// The CA that signed the server's certificate.
-    pub ca: Option<Pem>,
-    /// The CLI's certificate.
-    pub crt: Option<Pem>,
-    /// The CLI's key.
-    pub key: Option<Pem>,
-}
-
-/// A PEM given as a file or inline.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Pem {
-    /// Read from this file.
-    File(PathBuf),
-    /// The PEM text itself.
-    Content(String),
 }
 
 impl Settings {
@@ -167,17 +150,13 @@ fn parse(path: &Path, text: &str) -> Result<FileConfig, ConfigError> {
 
 fn merge(global: &GlobalOptions, file: FileConfig, url_given: bool) -> Settings {
     let d = file.default;
-    let pem = |flag: &Option<PathBuf>, path: Option<PathBuf>, content: Option<String>| {
-        flag.clone()
-            .or(path)
-            .map(Pem::File)
-            .or(content.map(Pem::Content))
-    };
+    let server_url_given = url_given || d.server_url.is_some();
     Settings {
         server_url: match (url_given, d.server_url) {
             (false, Some(url)) => url,
             _ => global.server_url.clone(),
         },
+        server_url_given,
         response_timeout: Duration::from_millis(
             global
                 .response_timeout
@@ -188,11 +167,15 @@ fn merge(global: &GlobalOptions, file: FileConfig, url_given: bool) -> Settings 
         quiet: global.quiet || file.quiet.unwrap_or(false),
         no_wait: global.no_wait || file.no_wait.unwrap_or(false),
         insecure: global.insecure || d.insecure.unwrap_or(false),
-        pem: PemSettings {
-            ca: pem(&global.ca_pem, d.ca_pem, d.ca_pem_content),
-            crt: pem(&global.crt_pem, d.crt_pem, d.crt_pem_content),
-            key: pem(&global.key_pem, d.key_pem, d.key_pem_content),
-        },
+        pem: PemSettings::merge(
+            [
+                global.ca_pem.clone(),
+                global.crt_pem.clone(),
+                global.key_pem.clone(),
+            ],
+            [d.ca_pem, d.crt_pem, d.key_pem],
+            [d.ca_pem_content, d.crt_pem_content, d.key_pem_content],
+        ),
     }
 }
 

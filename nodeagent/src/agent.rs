@@ -36,8 +36,10 @@ pub const LOAD_PERIOD: Duration = Duration::from_secs(3);
 pub struct AgentSettings {
     /// The agent's name (`[a-zA-Z0-9_-]+`).
     pub name: String,
-    /// `http://host:port` of the server.
+    /// `http(s)://host:port` of the server, for logs.
     pub server_url: String,
+    /// How to dial it (plain or mTLS).
+    pub dialer: ank_transport::Dialer,
     /// Tags sent in AgentHello.
     pub tags: BTreeMap<String, String>,
     /// The run folder (instance folders are in `<run_folder>/<name>_io/`).
@@ -126,6 +128,7 @@ pub async fn run(
     let (conn_tx, conn_rx) = mpsc::channel(64);
     let cancel = CancellationToken::new();
     let connection = tokio::spawn(connection::run(
+        settings.dialer.clone(),
         settings.server_url.clone(),
         hello,
         conn_tx,

@@ -3,6 +3,9 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use ank_transport::{client_security, Dialer, PemSettings};
 
 use serde::Deserialize;
 
@@ -11,8 +14,10 @@ use crate::runfolder;
 
 /// The default agent config, read only when it exists.
 pub const DEFAULT_CONFIG: &str = "/etc/ankaios/ank-agent.conf";
-/// The default server URL.
+/// The default server URL (`https://` when mTLS is configured).
 pub const DEFAULT_SERVER_URL: &str = "http://127.0.0.1:25551";
+/// How long dialling the server (TCP and TLS handshake) may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// `ank-agent` flags.
 #[derive(Debug, Default, clap::Parser)]
@@ -115,14 +120,12 @@ pub enum ConfigError {
     /// The name has other characters.
     #[error("invalid agent name '{0}': only [a-zA-Z0-9_-] are allowed")]
     InvalidName(String),
-    /// TLS settings given: not implemented yet.
-    #[error(
-        "mTLS is not supported yet: drop --ca_pem/--crt_pem/--key_pem and run with --insecure (-k)"
-    )]
-    TlsNotSupported,
-    /// Neither insecure nor certificates.
-    #[error("no TLS settings: pass --insecure (-k) (certificates are not supported yet; missing: --ca_pem, --crt_pem, --key_pem)")]
-    NoTls,
+    /// `-k`, the PEMs and the URL do not go together, or the PEMs are unusable.
+    #[error(transparent)]
+    Security(#[from] ank_transport::SecurityError),
+    /// The URL or the TLS material does not make a dialler.
+    #[error(transparent)]
+    Connect(#[from] ank_transport::ConnectError),
     /// The run folder cannot be used.
     #[error(transparent)]
     RunFolder(#[from] runfolder::RunFolderError),
@@ -168,26 +171,20 @@ pub fn settings(flags: Flags, file: FileConfig) -> Result<AgentSettings, ConfigE
     if !valid_name(&name) {
         return Err(ConfigError::InvalidName(name));
     }
-    let tls_given = [&flags.ca_pem, &flags.crt_pem, &flags.key_pem]
-        .iter()
-        .any(|p| p.is_some())
-        || [&file.ca_pem, &file.crt_pem, &file.key_pem]
-            .iter()
-            .any(|p| p.is_some())
-        || [
-            &file.ca_pem_content,
-            &file.crt_pem_content,
-            &file.key_pem_content,
-        ]
-        .iter()
-        .any(|p| p.is_some());
     let insecure = flags.insecure || file.insecure.unwrap_or(false);
-    if tls_given {
-        return Err(ConfigError::TlsNotSupported);
-    }
-    if !insecure {
-        return Err(ConfigError::NoTls);
-    }
+    let pems = PemSettings::merge(
+        [flags.ca_pem, flags.crt_pem, flags.key_pem],
+        [file.ca_pem, file.crt_pem, file.key_pem],
+        [
+            file.ca_pem_content,
+            file.crt_pem_content,
+            file.key_pem_content,
+        ],
+    );
+    let given_url = flags.server_url.or(file.server_url);
+    let url = given_url.as_deref().unwrap_or(DEFAULT_SERVER_URL);
+    let choice = client_security(insecure, &pems, url, given_url.is_some())?;
+    let dialer = Dialer::new(&choice.url, &choice.security, CONNECT_TIMEOUT)?;
     let explicit = flags.run_folder.or(file.run_folder);
     let run_folder = explicit
         .clone()
@@ -195,10 +192,8 @@ pub fn settings(flags: Flags, file: FileConfig) -> Result<AgentSettings, ConfigE
     runfolder::prepare(&run_folder, explicit.is_none(), &name)?;
     Ok(AgentSettings {
         name,
-        server_url: flags
-            .server_url
-            .or(file.server_url)
-            .unwrap_or_else(|| DEFAULT_SERVER_URL.to_owned()),
+        server_url: choice.url,
+        dialer,
         tags: flags.tags.into_iter().collect::<BTreeMap<_, _>>(),
         run_folder,
     })
@@ -235,7 +230,7 @@ mod tests {
     }
 
     #[test]
-    fn flags_win_and_tls_is_refused() {
+    fn flags_win_and_tls_needs_all_three_pems() {
         let tmp = tempfile::tempdir().expect("tempdir");
         let file = FileConfig {
             name: Some("file".into()),
@@ -260,10 +255,20 @@ mod tests {
             ca_pem: Some("ca.pem".into()),
             ..Flags::default()
         };
-        assert!(matches!(
-            settings(flags, FileConfig::default()),
-            Err(ConfigError::TlsNotSupported)
-        ));
+        let err = settings(flags, FileConfig::default()).expect_err("incomplete TLS");
+        assert!(
+            err.to_string()
+                .starts_with("missing --crt_pem, --key_pem for mTLS"),
+            "{err}"
+        );
+        let flags = Flags {
+            name: Some("a".into()),
+            insecure: true,
+            server_url: Some("https://h:1".into()),
+            ..Flags::default()
+        };
+        let err = settings(flags, FileConfig::default()).expect_err("downgrade");
+        assert!(err.to_string().contains("is https://"), "{err}");
         assert_eq!(parse_tag("a=b=c"), Ok(("a".into(), "b=c".into())));
         assert!(parse_tag("novalue").is_err());
     }

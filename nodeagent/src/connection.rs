@@ -11,6 +11,7 @@ use ank_model::proto::anchorage::agent_connection_client::AgentConnectionClient;
 use ank_model::proto::anchorage::from_server::FromServerEnum;
 use ank_model::proto::anchorage::to_server::ToServerEnum;
 use ank_model::proto::anchorage::{AgentHello, ToServer};
+use ank_transport::Dialer;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::sync::CancellationToken;
@@ -44,17 +45,17 @@ pub enum ConnEvent {
 /// Why one session attempt ended.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnError {
-    /// The server cannot be reached.
-    #[error("cannot connect to {url}")]
+    /// The server cannot be reached, or refused the TLS handshake (explained in words).
+    #[error("cannot connect to {url}: {source}")]
     Connect {
         /// The server URL.
         url: String,
-        /// The transport error.
+        /// What went wrong.
         #[source]
-        source: tonic::transport::Error,
+        source: ank_transport::ConnectError,
     },
-    /// The stream failed.
-    #[error("stream to the server failed")]
+    /// The stream failed (a refused certificate shows here under TLS 1.3).
+    #[error("stream to the server failed: {}", ank_transport::explain::describe(.0))]
     Stream(#[from] tonic::Status),
     /// The server refused this agent.
     #[error("the server refused the agent: {0}")]
@@ -69,6 +70,7 @@ pub enum ConnError {
 
 /// Keeps a session to `url` until `cancel` fires, reporting into `events`.
 pub async fn run(
+    dialer: Dialer,
     url: String,
     hello: AgentHello,
     events: mpsc::Sender<ConnEvent>,
@@ -79,16 +81,14 @@ pub async fn run(
         let mut established = false;
         let result = tokio::select! {
             () = cancel.cancelled() => return,
-            result = session(&url, &hello, &events, &mut established) => result,
+            result = session(&dialer, &url, &hello, &events, &mut established) => result,
         };
         if established && events.send(ConnEvent::Disconnected).await.is_err() {
             return;
         }
         match result {
             Err(ConnError::AgentGone) => return,
-            Err(e) => {
-                tracing::warn!(error = %e, source = ?std::error::Error::source(&e), "server connection")
-            }
+            Err(e) => tracing::warn!("server connection: {e}"),
             Ok(()) => tracing::warn!("the server closed the connection"),
         }
         if established {
@@ -103,17 +103,20 @@ pub async fn run(
 }
 
 async fn session(
+    dialer: &Dialer,
     url: &str,
     hello: &AgentHello,
     events: &mpsc::Sender<ConnEvent>,
     established: &mut bool,
 ) -> Result<(), ConnError> {
-    let mut client = AgentConnectionClient::connect(url.to_owned())
+    let channel = dialer
+        .connect()
         .await
         .map_err(|source| ConnError::Connect {
             url: url.to_owned(),
             source,
         })?;
+    let mut client = AgentConnectionClient::new(channel);
     let (sender, outbound) = mpsc::channel(SESSION_QUEUE);
     sender
         .send(to_server(ToServerEnum::AgentHello(hello.clone())))

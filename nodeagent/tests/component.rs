@@ -141,6 +141,12 @@ async fn start_server() -> (
     let settings = AgentSettings {
         name: "agent_A".into(),
         server_url: format!("http://{address}"),
+        dialer: ank_transport::Dialer::new(
+            &format!("http://{address}"),
+            &ank_transport::Security::Insecure,
+            std::time::Duration::from_secs(5),
+        )
+        .expect("dialer"),
         tags: BTreeMap::new(),
         run_folder: tmp.path().to_owned(),
     };

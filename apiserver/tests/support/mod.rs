@@ -46,7 +46,7 @@ impl Server {
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            apiserver::server::run(listener, state, async {
+            apiserver::server::run(listener, state, Default::default(), async {
                 let _ = stopped.await;
             })
             .await

@@ -175,6 +175,12 @@ impl Harness {
         let settings = AgentSettings {
             name: AGENT.into(),
             server_url: String::new(),
+            dialer: ank_transport::Dialer::new(
+                "http://127.0.0.1:1",
+                &ank_transport::Security::Insecure,
+                std::time::Duration::from_secs(1),
+            )
+            .expect("dialer"),
             tags: BTreeMap::new(),
             run_folder: tmp.path().to_owned(),
         };
