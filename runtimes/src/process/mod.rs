@@ -17,6 +17,7 @@
 //! - `watch`: spawning and watching shims.
 
 pub mod files;
+mod identity;
 mod logs;
 pub mod shim;
 mod watch;
@@ -135,11 +136,11 @@ impl ProcessRuntime {
         dir: &Path,
         report: bool,
     ) -> Option<watch::Handle> {
-        if !dir.join(files::SPEC).exists() {
+        if !files::exists(dir, files::SPEC) {
             return None;
         }
-        if let Some(pidfd) = watch::open_shim(dir) {
-            let handle = watch::Handle::new(dir);
+        if let Some((pidfd, pids)) = watch::open_shim(dir, &self.config.shim.cmdline(dir)) {
+            let handle = watch::Handle::new(dir, Some(pids));
             if report {
                 self.report(instance, ExecutionState::running());
             }
@@ -181,7 +182,7 @@ impl ProcessRuntime {
         let json = serde_json::to_string(&shim_spec)
             .map_err(|e| RuntimeError::StartFailed(e.to_string()))?;
         // Written in place: nothing reads it before the shim is spawned below.
-        std::fs::write(dir.join(files::SPEC), &json)
+        files::write_spec(dir, &json)
             .map_err(|e| RuntimeError::io(format!("cannot write {}", files::SPEC), e))?;
         let child = match self.config.shim.spawn(dir).await {
             Ok(child) => child,
@@ -190,7 +191,9 @@ impl ProcessRuntime {
                 return Err(e);
             }
         };
-        let handle = watch::Handle::new(dir);
+        // Our own unreaped child: its pid is certain, so `pids` is believed if it names it.
+        let pids = files::read_pids(dir).filter(|p| child.id() == u32::try_from(p.shim).ok());
+        let handle = watch::Handle::new(dir, pids);
         self.report(&spec.instance, ExecutionState::running());
         self.spawn_watcher(&spec.instance, watch::Shim::Child(child), &handle);
         self.insert(&spec.instance, handle);
@@ -252,7 +255,7 @@ impl Runtime for ProcessRuntime {
             let Some((workload, id)) = name.split_once('.') else {
                 continue;
             };
-            if entry.path().join(files::SPEC).exists() {
+            if files::exists(&entry.path(), files::SPEC) {
                 found.push(WorkloadInstanceName {
                     workload_name: workload.to_owned(),
                     agent_name: agent.to_owned(),
@@ -303,7 +306,7 @@ impl Runtime for ProcessRuntime {
         options: &LogOptions,
     ) -> Result<LogStream, RuntimeError> {
         let dir = self.dir_of(instance);
-        if !dir.join(files::LOG).exists() {
+        if !files::exists(&dir, files::LOG) {
             return Err(RuntimeError::NotFound(instance.to_string()));
         }
         logs::open(&dir, options).await
