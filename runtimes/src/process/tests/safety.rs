@@ -93,3 +93,21 @@ async fn an_instance_folder_writable_by_others_is_not_used() {
     assert!(err.to_string().contains("0777"), "{err}");
     assert!(!spec.instance_dir.join(files::LOG).exists());
 }
+
+#[tokio::test]
+async fn a_live_but_unverified_shim_is_neither_adopted_nor_doubled() {
+    let node = Node::new();
+    let (rt, _rx) = node.runtime(DEFAULT_GRACE_PERIOD);
+    let spec = node.spec("legacy", "echo twice");
+    // As an older agent left it: a locked spec and a two-field pids file.
+    std::fs::write(spec.instance_dir.join(files::SPEC), "{}").expect("spec");
+    let lock = std::fs::File::open(spec.instance_dir.join(files::SPEC)).expect("open");
+    lock.try_lock().expect("lock");
+    std::fs::write(spec.instance_dir.join(files::PIDS), "1234 1235\n").expect("pids");
+    let err = rt.start(&spec).await.expect_err("refused");
+    assert!(err.to_string().contains("cannot verify"), "{err}");
+    assert!(
+        !spec.instance_dir.join(files::LOG).exists(),
+        "nothing started"
+    );
+}
