@@ -8,12 +8,14 @@
 //! # Layout
 //! - [`runtime`]: the trait, the workload spec it starts, log options, errors.
 //! - `process/`: the native process runtime.
+//! - [`private`]: the agent's private folders and files (no symlinks followed, 0700/0600).
 //! - [`podman`], [`podman_kube`]: the Podman runtimes; [`podman_cli`]: the `podman` command seam
 //!   and the one `podman events` watcher they share.
 
 pub mod podman;
 pub mod podman_cli;
 pub mod podman_kube;
+pub mod private;
 pub mod process;
 pub mod runtime;
 

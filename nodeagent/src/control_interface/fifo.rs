@@ -16,7 +16,9 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use nix::sys::stat::Mode;
+use runtimes::private;
+use rustix::fs::{AtFlags, FileType, Mode};
+use rustix::io::Errno;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::unix::pipe;
 
@@ -37,24 +39,41 @@ const RETRIES: u32 = 5;
 /// The pause between those retries.
 const RETRY_PAUSE: Duration = Duration::from_millis(100);
 
-/// Creates `dir` (0700) with the FIFOs `input` and `output` (0600), reusing existing ones.
+/// Creates `dir` (0700) with the FIFOs `input` and `output` (0600), reusing existing ones. An
+/// existing `dir` must be the agent's alone (see [`runtimes::private`]) and is made 0700; a
+/// name that is not a FIFO (a symlink, say) is replaced, never followed.
 pub fn create(dir: &Path) -> io::Result<()> {
-    use std::os::unix::fs::{DirBuilderExt, FileTypeExt};
+    use std::os::unix::fs::DirBuilderExt;
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(dir)?;
+    let fd = private::open_dir(dir).map_err(io::Error::other)?;
+    rustix::fs::fchmod(&fd, Mode::RWXU)?;
     for name in [INPUT, OUTPUT] {
-        let path = dir.join(name);
-        match std::fs::symlink_metadata(&path) {
-            Ok(meta) if meta.file_type().is_fifo() => continue,
-            Ok(_) => std::fs::remove_file(&path)?,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e),
+        match rustix::fs::statat(&fd, name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(stat) if FileType::from_raw_mode(stat.st_mode) == FileType::Fifo => continue,
+            Ok(_) => rustix::fs::unlinkat(&fd, name, AtFlags::empty())?,
+            Err(Errno::NOENT) => {}
+            Err(e) => return Err(e.into()),
         }
-        nix::unistd::mkfifo(&path, Mode::S_IRUSR | Mode::S_IWUSR).map_err(io::Error::from)?;
+        rustix::fs::mknodat(&fd, name, FileType::Fifo, Mode::RUSR | Mode::WUSR, 0)?;
     }
     Ok(())
+}
+
+/// Opens the FIFO at `path` non-blocking, without following a symlink there.
+fn open_fifo(path: &Path, write: bool) -> io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(!write)
+        .write(write)
+        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK)
+        .open(path)
+}
+
+fn open_receiver(path: &Path) -> io::Result<pipe::Receiver> {
+    pipe::Receiver::from_file(open_fifo(path, false)?)
 }
 
 /// Removes the FIFOs and `dir`; a missing one is fine.
@@ -87,7 +106,7 @@ impl Reader {
     /// Opens `<dir>/output` for reading.
     pub fn open(dir: &Path) -> io::Result<Reader> {
         let path = dir.join(OUTPUT);
-        let pipe = pipe::OpenOptions::new().open_receiver(&path)?;
+        let pipe = open_receiver(&path)?;
         Ok(Reader {
             path,
             pipe,
@@ -106,7 +125,7 @@ impl Reader {
                     tracing::debug!(path = %self.path.display(), "dropping a truncated message");
                 }
                 self.decoder.reset();
-                self.pipe = pipe::OpenOptions::new().open_receiver(&self.path)?;
+                self.pipe = open_receiver(&self.path)?;
                 return Ok(Read::WriterGone);
             }
             match self.decoder.push(&buf[..n]) {
@@ -153,7 +172,7 @@ impl Writer {
             Some(pipe) => pipe,
             None => self
                 .pipe
-                .insert(pipe::OpenOptions::new().open_sender(&self.path)?),
+                .insert(pipe::Sender::from_file(open_fifo(&self.path, true)?)?),
         };
         let deadline = tokio::time::Instant::now() + WRITE_TIMEOUT;
         // A reader that does not drain in time gets the message all the same (the write's own
@@ -273,3 +292,7 @@ mod tests {
         assert!(started.elapsed() >= RETRY_PAUSE * RETRIES);
     }
 }
+
+#[cfg(test)]
+#[path = "fifo_safety_tests.rs"]
+mod safety_tests;

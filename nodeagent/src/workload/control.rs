@@ -30,8 +30,9 @@ impl Agent {
             return;
         }
         let dir = runfolder::instance_dir(&self.run_folder, &instance);
-        if let Err(e) = std::fs::create_dir_all(&dir) {
-            tracing::warn!(%instance, error = %e, "cannot create the instance folder");
+        // A folder that is not the agent's alone stays unused: the runtime refuses the start.
+        if let Err(e) = runfolder::ensure_instance_dir(&self.run_folder, &instance) {
+            tracing::warn!(%instance, error = %e, "cannot use the instance folder");
         }
         self.instances
             .insert(instance.clone(), Instance::new(desired, dir));

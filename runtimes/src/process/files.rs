@@ -9,14 +9,19 @@
 
 use std::fs;
 use std::io;
+use std::os::fd::OwnedFd;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-/// What to run, written by the runtime before it spawns the shim; locked by the shim.
+pub use super::identity::Pids;
+use crate::private;
+
+/// What to run, written (0600: it holds the workload's environment, secrets included) by the
+/// runtime before it spawns the shim; locked by the shim.
 pub const SPEC: &str = "native.json";
-/// `<shim pid> <workload pid>`, written by the shim once the workload runs. The workload's
-/// pid is also its process group id.
+/// [`Pids`], written by the shim once the workload runs. The workload's pid is also its
+/// process group id.
 pub const PIDS: &str = "pids";
 /// The workload's exit code, written atomically when it has ended (128 + signal if killed).
 pub const EXIT_CODE: &str = "exit_code";
@@ -26,16 +31,21 @@ pub const LOG: &str = "output.log";
 /// Every file the runtime removes when it stops an instance.
 pub const ALL: [&str; 4] = [SPEC, PIDS, EXIT_CODE, LOG];
 
-/// The shim's and the workload's pids, from [`PIDS`].
-pub fn read_pids(dir: &Path) -> Option<(i32, i32)> {
-    let text = fs::read_to_string(dir.join(PIDS)).ok()?;
-    let (shim, workload) = text.trim().split_once(' ')?;
-    Some((shim.parse().ok()?, workload.parse().ok()?))
+/// The instance folder, if it is the agent's alone (see [`private`]); else logs why.
+pub fn open_dir(dir: &Path) -> Option<OwnedFd> {
+    private::open_dir(dir)
+        .inspect_err(|e| tracing::warn!(error = %e, "not using an instance folder"))
+        .ok()
+}
+
+/// The [`Pids`] the shim recorded (not yet verified: see [`super::identity`]).
+pub fn read_pids(dir: &Path) -> Option<Pids> {
+    Pids::parse(&private::read_to_string(&open_dir(dir)?, PIDS).ok()?)
 }
 
 /// The workload's pid (its process group), from [`PIDS`].
 pub fn read_workload_pid(dir: &Path) -> Option<i32> {
-    read_pids(dir).map(|(_, workload)| workload)
+    read_pids(dir).map(|pids| pids.workload)
 }
 
 /// The process the shim starts.
@@ -51,20 +61,21 @@ pub struct ShimSpec {
 
 /// Reads a file holding one decimal number.
 pub fn read_number(dir: &Path, name: &str) -> Option<i32> {
-    fs::read_to_string(dir.join(name)).ok()?.trim().parse().ok()
+    private::read_to_string(&open_dir(dir)?, name)
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
-/// Writes `content` to `dir/name` atomically (temporary file, then rename), so readers that
-/// see the file see all of it.
-pub fn write_atomic(dir: &Path, name: &str, content: &str) -> io::Result<()> {
-    let tmp = dir.join(format!(".{name}.tmp"));
-    fs::write(&tmp, content)?;
-    fs::rename(tmp, dir.join(name))
+/// Whether `name` exists in `dir` (without following a symlink).
+pub fn exists(dir: &Path, name: &str) -> bool {
+    open_dir(dir).is_some_and(|fd| private::exists(&fd, name))
 }
 
 /// Whether a shim currently holds the lock on `dir`'s spec.
 pub fn shim_alive(dir: &Path) -> bool {
-    let Ok(file) = fs::File::open(dir.join(SPEC)) else {
+    let Some(file) = open_dir(dir).and_then(|fd| private::open_read(&fd, SPEC).ok()) else {
         return false;
     };
     match file.try_lock_shared() {
@@ -74,16 +85,29 @@ pub fn shim_alive(dir: &Path) -> bool {
     }
 }
 
+/// Writes the spec, 0600, as a new file (whatever was at its name is removed first).
+pub fn write_spec(dir: &Path, json: &str) -> io::Result<()> {
+    let fd = private::open_dir(dir).map_err(io::Error::other)?;
+    private::remove(&fd, SPEC);
+    private::create_new(&fd, SPEC, json.as_bytes()).map(drop)
+}
+
 /// Removes the bookkeeping files (not the folder: it belongs to the agent).
 pub fn remove_all(dir: &Path) {
-    for name in ALL {
-        let _ = fs::remove_file(dir.join(name));
-    }
+    remove_except(dir, None);
 }
 
 /// Removes the bookkeeping files but keeps the log, which a restart appends to.
 pub fn remove_all_but_log(dir: &Path) {
-    for name in ALL.iter().filter(|n| **n != LOG) {
-        let _ = fs::remove_file(dir.join(name));
+    remove_except(dir, Some(LOG));
+}
+
+fn remove_except(dir: &Path, keep: Option<&str>) {
+    let Some(fd) = open_dir(dir) else { return };
+    for name in ALL {
+        // A kept file that is not a regular one (a symlink, say) goes too: never appended to.
+        if Some(name) != keep || private::open_read(&fd, name).is_err() {
+            private::remove(&fd, name);
+        }
     }
 }

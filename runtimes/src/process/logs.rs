@@ -14,6 +14,7 @@ use tokio::io::unix::AsyncFd;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 use super::files;
+use crate::private;
 use crate::runtime::{LogOptions, LogStream, RuntimeError};
 
 /// A time bound of `since`/`until`: RFC 3339, or a duration back from now (`10m`, `1h30m`).
@@ -84,9 +85,13 @@ pub async fn open(dir: &Path, options: &LogOptions) -> Result<LogStream, Runtime
         None
     };
     let path = dir.join(files::LOG);
-    let file = File::open(&path)
-        .await
-        .map_err(|e| RuntimeError::Logs(format!("cannot open {}: {e}", path.display())))?;
+    let file = private::open_dir(dir)
+        .map_err(|e| RuntimeError::Logs(e.to_string()))
+        .and_then(|fd| {
+            private::open_read(&fd, files::LOG)
+                .map_err(|e| RuntimeError::Logs(format!("cannot open {}: {e}", path.display())))
+        })
+        .map(File::from_std)?;
     let mut reader = Reader {
         file: BufReader::new(file),
         partial: String::new(),
@@ -194,7 +199,8 @@ impl Follower {
             if self.finishing {
                 return Ok(None);
             }
-            if self.dir.join(files::EXIT_CODE).exists() || !self.dir.join(files::SPEC).exists() {
+            if files::exists(&self.dir, files::EXIT_CODE) || !files::exists(&self.dir, files::SPEC)
+            {
                 // Everything was written before exit_code: one more pass reads the rest.
                 self.finishing = true;
                 continue;

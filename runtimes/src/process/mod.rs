@@ -13,10 +13,14 @@
 //! # Layout
 //! - [`files`]: the instance folder's bookkeeping files, shared with the shim.
 //! - [`shim`]: the shim's logic (the agent binary dispatches `__shim` to it).
+//! - `identity`: telling the shim a `pids` file names from any other process.
+//! - `launch`: starting a shim, or adopting one a previous agent started.
 //! - `logs`: reading and following `output.log`.
 //! - `watch`: spawning and watching shims.
 
 pub mod files;
+mod identity;
+mod launch;
 mod logs;
 pub mod shim;
 mod watch;
@@ -25,7 +29,7 @@ mod watch;
 mod tests;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -39,7 +43,6 @@ use tokio_util::sync::CancellationToken;
 use crate::runtime::{
     LogOptions, LogStream, Runtime, RuntimeError, StateSink, StateUpdate, WorkloadSpec,
 };
-use files::ShimSpec;
 pub use watch::ShimCommand;
 
 /// The environment variable that holds a workload's control-interface folder (the one with
@@ -127,75 +130,6 @@ impl ProcessRuntime {
             tasks.spawn(task);
         }
     }
-
-    /// Adopts what a previous agent left in `dir`; `None` when there is nothing to adopt.
-    fn adopt(
-        &self,
-        instance: &WorkloadInstanceName,
-        dir: &Path,
-        report: bool,
-    ) -> Option<watch::Handle> {
-        if !dir.join(files::SPEC).exists() {
-            return None;
-        }
-        if let Some(pidfd) = watch::open_shim(dir) {
-            let handle = watch::Handle::new(dir);
-            if report {
-                self.report(instance, ExecutionState::running());
-            }
-            self.spawn_watcher(instance, watch::Shim::Adopted(pidfd), &handle);
-            return Some(handle);
-        }
-        let code = files::read_number(dir, files::EXIT_CODE)?;
-        let handle = watch::Handle::exited(dir);
-        if report {
-            self.report(instance, exit_state(Some(code)));
-        }
-        Some(handle)
-    }
-
-    async fn spawn_fresh(
-        &self,
-        spec: &WorkloadSpec,
-        config: &NativeConfig,
-    ) -> Result<(), RuntimeError> {
-        let dir = &spec.instance_dir;
-        watch::kill_stale(dir);
-        files::remove_all_but_log(dir);
-        let mut env: Vec<(String, String)> = config.env.clone().into_iter().collect();
-        if let Some(ci) = &spec.control_interface_dir {
-            env.retain(|(k, _)| k != CONTROL_INTERFACE_ENV);
-            env.push((
-                CONTROL_INTERFACE_ENV.to_owned(),
-                ci.to_string_lossy().into_owned(),
-            ));
-        }
-        let shim_spec = ShimSpec {
-            argv: config.argv().cloned().collect(),
-            env,
-            working_dir: config
-                .working_dir
-                .clone()
-                .unwrap_or_else(|| dir.to_string_lossy().into_owned()),
-        };
-        let json = serde_json::to_string(&shim_spec)
-            .map_err(|e| RuntimeError::StartFailed(e.to_string()))?;
-        // Written in place: nothing reads it before the shim is spawned below.
-        std::fs::write(dir.join(files::SPEC), &json)
-            .map_err(|e| RuntimeError::io(format!("cannot write {}", files::SPEC), e))?;
-        let child = match self.config.shim.spawn(dir).await {
-            Ok(child) => child,
-            Err(e) => {
-                files::remove_all_but_log(dir);
-                return Err(e);
-            }
-        };
-        let handle = watch::Handle::new(dir);
-        self.report(&spec.instance, ExecutionState::running());
-        self.spawn_watcher(&spec.instance, watch::Shim::Child(child), &handle);
-        self.insert(&spec.instance, handle);
-        Ok(())
-    }
 }
 
 /// The state of an ended workload from its exit code (`None`: it vanished without one).
@@ -252,7 +186,7 @@ impl Runtime for ProcessRuntime {
             let Some((workload, id)) = name.split_once('.') else {
                 continue;
             };
-            if entry.path().join(files::SPEC).exists() {
+            if files::exists(&entry.path(), files::SPEC) {
                 found.push(WorkloadInstanceName {
                     workload_name: workload.to_owned(),
                     agent_name: agent.to_owned(),
@@ -273,6 +207,15 @@ impl Runtime for ProcessRuntime {
                 if let Some(handle) = self.adopt(&spec.instance, &spec.instance_dir, true) {
                     self.insert(&spec.instance, handle);
                     return Ok(());
+                }
+                // Locked, so alive, but not verifiably ours (an older agent's `pids`, say):
+                // a second shim would run the workload twice, and it must not be signalled.
+                if files::shim_alive(&spec.instance_dir) {
+                    return Err(RuntimeError::StartFailed(
+                        "a shim this agent cannot verify still holds the instance; \
+                         end it by hand"
+                            .into(),
+                    ));
                 }
             }
         }
@@ -303,7 +246,7 @@ impl Runtime for ProcessRuntime {
         options: &LogOptions,
     ) -> Result<LogStream, RuntimeError> {
         let dir = self.dir_of(instance);
-        if !dir.join(files::LOG).exists() {
+        if !files::exists(&dir, files::LOG) {
             return Err(RuntimeError::NotFound(instance.to_string()));
         }
         logs::open(&dir, options).await

@@ -7,7 +7,7 @@
 //! timestamp, and writes `exit_code` when the workload has ended. One thread, blocking `poll`
 //! on the pipes and a pidfd, no async runtime: it is tiny and must not depend on the agent.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::OwnedFd;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -20,7 +20,9 @@ use nix::unistd::Pid;
 use rustix::event::{PollFd, PollFlags, Timespec};
 use rustix::process::PidfdFlags;
 
-use super::files::{self, ShimSpec};
+use super::files::{self, Pids, ShimSpec};
+use super::identity;
+use crate::private;
 
 /// How long the shim waits for lines still buffered in the pipes after the workload ended.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(1);
@@ -43,7 +45,9 @@ pub fn run(dir: &Path) -> i32 {
 }
 
 fn start(dir: &Path) -> Result<(), String> {
-    let mut lock = File::open(dir.join(files::SPEC))
+    // The instance folder and every file in it without following symlinks (see `private`).
+    let dir = private::open_dir(dir).map_err(|e| e.to_string())?;
+    let mut lock = private::open_read(&dir, files::SPEC)
         .map_err(|e| format!("cannot open {}: {e}", files::SPEC))?;
     lock.try_lock()
         .map_err(|_| "another shim already runs this instance".to_owned())?;
@@ -52,10 +56,7 @@ fn start(dir: &Path) -> Result<(), String> {
         .map_err(|e| format!("cannot read {}: {e}", files::SPEC))?;
     let spec: ShimSpec =
         serde_json::from_slice(&spec).map_err(|e| format!("cannot read {}: {e}", files::SPEC))?;
-    let log = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join(files::LOG))
+    let log = private::open_append(&dir, files::LOG)
         .map_err(|e| format!("cannot open {}: {e}", files::LOG))?;
     let (program, args) = spec.argv.split_first().ok_or("empty command")?;
     let mut child = Command::new(program)
@@ -71,7 +72,7 @@ fn start(dir: &Path) -> Result<(), String> {
     let pid = child.id();
     // Until the agent hears `ok`, nobody else knows of the workload: on a failure here it is
     // killed, not left running unsupervised.
-    let pidfd = match supervise(dir, pid) {
+    let pidfd = match supervise(&dir, pid) {
         Ok(pidfd) => pidfd,
         Err(message) => {
             let _ = child.kill();
@@ -107,23 +108,34 @@ fn start(dir: &Path) -> Result<(), String> {
         .code()
         .or_else(|| status.signal().map(|s| 128 + s))
         .unwrap_or(255);
-    files::write_atomic(dir, files::EXIT_CODE, &code.to_string())
+    private::write_atomic(&dir, files::EXIT_CODE, &code.to_string())
         .map_err(|e| format!("cannot write {}: {e}", files::EXIT_CODE))?;
     drop(lock);
     Ok(())
 }
 
-/// Opens a pidfd of the workload (how the shim learns of its end) and writes `pids`.
-fn supervise(dir: &Path, pid: u32) -> Result<OwnedFd, String> {
+/// Opens a pidfd of the workload (how the shim learns of its end) and writes `pids`, with both
+/// start times so that a reader can tell these processes from any that reuse their pids.
+fn supervise(dir: &OwnedFd, pid: u32) -> Result<OwnedFd, String> {
     #[allow(clippy::cast_possible_wrap)] // pids fit in i32
     let pidfd = rustix::process::Pid::from_raw(pid as i32)
         .and_then(|p| rustix::process::pidfd_open(p, PidfdFlags::empty()).ok())
         .ok_or("cannot open a pidfd of the workload (Linux 5.3 or later is needed)")?;
-    fs::write(
-        dir.join(files::PIDS),
-        format!("{} {pid}\n", std::process::id()),
-    )
-    .map_err(|e| format!("cannot write {}: {e}", files::PIDS))?;
+    // The workload is not reaped before the pidfd is opened, so its stat is its own.
+    let start_of = |pid: &str| identity::stat_of(pid).map(|s| s.start_time);
+    let (Some(shim_start), Some(workload_start)) = (start_of("self"), start_of(&pid.to_string()))
+    else {
+        return Err("cannot read the start times in /proc".to_owned());
+    };
+    #[allow(clippy::cast_possible_wrap)] // pids fit in i32
+    let pids = Pids {
+        shim: std::process::id() as i32,
+        workload: pid as i32,
+        shim_start,
+        workload_start,
+    };
+    private::write_atomic(dir, files::PIDS, &pids.render())
+        .map_err(|e| format!("cannot write {}: {e}", files::PIDS))?;
     Ok(pidfd)
 }
 

@@ -332,3 +332,5 @@ async fn control_interface_folder_is_in_the_environment_only_when_given() {
     let lines = all_logs(&rt, &without, LogOptions::default()).await;
     assert_eq!(lines, ["ci=unset"]);
 }
+
+mod safety;

@@ -10,15 +10,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ank_model::WorkloadInstanceName;
-use nix::sys::signal::{killpg, Signal};
-use nix::unistd::{getpgid, Pid};
+use nix::sys::signal::Signal;
 use tokio::io::unix::AsyncFd;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::watch as chan;
 use tokio_util::sync::CancellationToken;
 
-use super::{exit_state, files};
+use super::files::{self, Pids};
+use super::{exit_state, identity};
 use crate::runtime::{RuntimeError, StateSink, StateUpdate};
 
 /// How long a shim may take to report `ok`/`err`.
@@ -45,6 +45,13 @@ impl ShimCommand {
             args: vec![subcommand.to_owned()],
             env: Vec::new(),
         })
+    }
+
+    /// The command line a shim of `dir` runs with, as `/proc/<pid>/cmdline` shows it.
+    pub(crate) fn cmdline(&self, dir: &Path) -> Vec<u8> {
+        let parts = std::iter::once(self.program.as_os_str())
+            .chain(self.args.iter().map(std::ffi::OsStr::new));
+        identity::shim_cmdline(parts, dir)
     }
 
     /// Spawns a shim for `dir` and waits for its handshake: `ok <pid>` once the workload runs,
@@ -99,15 +106,15 @@ pub(crate) enum Shim {
     Adopted(AsyncFd<OwnedFd>),
 }
 
-/// Opens a pidfd of the shim of `dir`; `None` if it is gone (checked again after opening, so a
-/// reused pid is never mistaken for the shim).
-pub(crate) fn open_shim(dir: &Path) -> Option<AsyncFd<OwnedFd>> {
-    let pid = rustix::process::Pid::from_raw(files::read_pids(dir)?.0)?;
-    let fd = rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()?;
+/// Opens a pidfd of the shim of `dir` started with `cmdline`; `None` if it is gone or the
+/// process `pids` names is not that shim (see [`identity`]).
+pub(crate) fn open_shim(dir: &Path, cmdline: &[u8]) -> Option<(AsyncFd<OwnedFd>, Pids)> {
+    let pids = files::read_pids(dir)?;
+    let fd = identity::verify_shim(&pids, cmdline)?;
     if !files::shim_alive(dir) {
         return None;
     }
-    async_fd(fd).ok()
+    Some((async_fd(fd).ok()?, pids))
 }
 
 /// Registers an owned fd with tokio's reactor.
@@ -120,15 +127,14 @@ pub(crate) fn async_fd(fd: OwnedFd) -> std::io::Result<AsyncFd<OwnedFd>> {
 }
 
 /// Kills the process group of a workload whose shim died without an exit code, so that a
-/// fresh start never runs it twice. Checks that the pid still leads a group first.
+/// fresh start never runs it twice, if [`identity::kill_orphaned_workload`] believes `pids`.
 pub(crate) fn kill_stale(dir: &Path) {
-    if files::shim_alive(dir) || dir.join(files::EXIT_CODE).exists() {
+    if files::shim_alive(dir) || files::exists(dir, files::EXIT_CODE) {
         return;
     }
-    if let Some(pid) = files::read_workload_pid(dir) {
-        let pid = Pid::from_raw(pid);
-        if pid.as_raw() > 1 && getpgid(Some(pid)) == Ok(pid) {
-            let _ = killpg(pid, Signal::SIGKILL);
+    if let Some(pids) = files::read_pids(dir) {
+        if !identity::kill_orphaned_workload(&pids) {
+            tracing::debug!(pid = pids.workload, "no stale workload of ours to kill");
         }
     }
 }
@@ -141,6 +147,8 @@ pub(crate) struct Handle {
 
 struct Inner {
     dir: PathBuf,
+    /// The verified pids of the shim and its workload; `None`: nothing may be signalled.
+    pids: Option<Pids>,
     /// Set by `stop`: the exit is then expected and not reported.
     stopping: AtomicBool,
     /// Becomes true when the shim has ended.
@@ -148,20 +156,21 @@ struct Inner {
 }
 
 impl Handle {
-    /// A handle of a live shim.
-    pub fn new(dir: &Path) -> Self {
-        Self::with(dir, false)
+    /// A handle of a live shim whose [`Pids`] were verified.
+    pub fn new(dir: &Path, pids: Option<Pids>) -> Self {
+        Self::with(dir, pids, false)
     }
 
     /// A handle of an instance that has already ended.
     pub fn exited(dir: &Path) -> Self {
-        Self::with(dir, true)
+        Self::with(dir, None, true)
     }
 
-    fn with(dir: &Path, exited: bool) -> Self {
+    fn with(dir: &Path, pids: Option<Pids>, exited: bool) -> Self {
         Handle {
             inner: Arc::new(Inner {
                 dir: dir.to_owned(),
+                pids,
                 stopping: AtomicBool::new(false),
                 exited: chan::Sender::new(exited),
             }),
@@ -179,20 +188,15 @@ impl Handle {
         if self.has_exited() {
             return Ok(());
         }
-        let group = files::read_workload_pid(&self.inner.dir).map(Pid::from_raw);
         let mut exited = self.inner.exited.subscribe();
-        if let Some(group) = group {
-            let _ = killpg(group, Signal::SIGTERM);
-        }
+        self.signal(Signal::SIGTERM);
         if tokio::time::timeout(grace, exited.wait_for(|e| *e))
             .await
             .is_ok()
         {
             return Ok(());
         }
-        if let Some(group) = group {
-            let _ = killpg(group, Signal::SIGKILL);
-        }
+        self.signal(Signal::SIGKILL);
         let ended = tokio::time::timeout(KILL_TIMEOUT, exited.wait_for(|e| *e))
             .await
             .is_ok();
@@ -200,6 +204,20 @@ impl Handle {
             Ok(())
         } else {
             Err("the workload did not end after SIGKILL".into())
+        }
+    }
+}
+
+impl Handle {
+    /// Signals the workload's group, if it still is the one the shim started.
+    fn signal(&self, signal: Signal) {
+        match &self.inner.pids {
+            Some(pids) => {
+                if !identity::signal_workload(pids, signal) {
+                    tracing::debug!(pid = pids.workload, "the workload's group is gone");
+                }
+            }
+            None => tracing::warn!(dir = %self.inner.dir.display(), "no verified pids to signal"),
         }
     }
 }
