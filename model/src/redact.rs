@@ -1,0 +1,232 @@
+//! Secret redaction of a workload's `runtimeConfig`: what `ank describe`, logs and error
+//! messages may show of it. Values of environment variables (`native` `env`, `podman`
+//! `-e`/`--env`, container `env[].value` in a `podman-kube` manifest) and of Kubernetes Secrets
+//! (`data`, `stringData`) become [`REDACTED`]; their names stay visible.
+//!
+//! The config is parsed into YAML values, redacted and written again, never edited as text:
+//! what does not parse is redacted whole. `serde_yaml_ng`'s recursion limit bounds the depth of
+//! what the walk below descends into, so hostile input cannot blow the stack.
+
+#[cfg(test)]
+mod tests;
+
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_yaml_ng::{Mapping, Value};
+
+use crate::runtime_config::{NATIVE, PODMAN, PODMAN_KUBE};
+
+/// What a secret value is replaced with.
+pub const REDACTED: &str = "<redacted>";
+/// The whole text of a runtimeConfig that is not YAML.
+pub const UNPARSABLE: &str = "<unparsable runtimeConfig redacted>";
+/// The whole text of a `podman-kube` manifest that is not YAML.
+pub const UNPARSABLE_MANIFEST: &str = "<unparsable manifest redacted>";
+/// The whole text of a runtimeConfig of a runtime whose schema Anchorage does not know.
+pub const UNKNOWN_RUNTIME: &str = "<runtimeConfig of an unknown runtime redacted>";
+
+/// `config` of a `runtime` workload with every secret value replaced by [`REDACTED`].
+pub fn redact_runtime_config(runtime: &str, config: &str) -> String {
+    if config.trim().is_empty() {
+        return String::new();
+    }
+    if ![PODMAN, PODMAN_KUBE, NATIVE].contains(&runtime) {
+        return UNKNOWN_RUNTIME.to_owned();
+    }
+    let Ok(mut value) = serde_yaml_ng::from_str::<Value>(config) else {
+        return UNPARSABLE.to_owned();
+    };
+    redact_value(runtime, &mut value);
+    serde_yaml_ng::to_string(&value).unwrap_or_else(|_| UNPARSABLE.to_owned())
+}
+
+/// Parses `config` with a runtime's schema; the error quotes no secret value (serde quotes the
+/// offending value, so it is taken from the redacted config).
+pub fn parse_runtime_config<T: DeserializeOwned>(runtime: &str, config: &str) -> Result<T, String> {
+    let original = match serde_yaml_ng::from_str::<T>(config) {
+        Ok(parsed) => return Ok(parsed),
+        Err(e) => e,
+    };
+    if let Err(syntax) = serde_yaml_ng::from_str::<Value>(config) {
+        // Syntax errors name a position and what was expected, never the content.
+        return Err(syntax.to_string());
+    }
+    match serde_yaml_ng::from_str::<T>(&redact_runtime_config(runtime, config)) {
+        Err(redacted) => Err(redacted.to_string()),
+        // The offending value was a secret one: say where, not what.
+        Ok(_) => Err(match original.location() {
+            Some(at) => format!(
+                "a secret value has the wrong form at line {} column {}",
+                at.line(),
+                at.column()
+            ),
+            None => "a secret value has the wrong form".to_owned(),
+        }),
+    }
+}
+
+/// `podman` arguments with the values of `-e`/`--env` replaced (`K=<redacted>`); for logs and
+/// errors that show a command line.
+pub fn redact_podman_args(args: &[String]) -> Vec<String> {
+    let mut value_next = false;
+    args.iter()
+        .map(|arg| redact_arg(arg, &mut value_next).unwrap_or_else(|| arg.clone()))
+        .collect()
+}
+
+fn marker() -> Value {
+    Value::String(REDACTED.to_owned())
+}
+
+/// Redacts a parsed runtimeConfig of a known runtime in place.
+fn redact_value(runtime: &str, value: &mut Value) {
+    let Value::Mapping(map) = value else {
+        // Not the runtime's schema: nothing tells secrets apart.
+        *value = marker();
+        return;
+    };
+    match runtime {
+        PODMAN => {
+            if let Some(options) = map.get_mut("commandOptions") {
+                redact_options(options);
+            }
+        }
+        PODMAN_KUBE => {
+            if let Some(manifest) = map.get_mut("manifest") {
+                *manifest = match manifest {
+                    Value::String(text) => Value::String(redact_manifest(text)),
+                    _ => marker(),
+                };
+            }
+        }
+        _ => {
+            if let Some(env) = map.get_mut("env") {
+                redact_map_values(env);
+            }
+        }
+    }
+}
+
+/// Every value of a mapping; anything else whole.
+fn redact_map_values(value: &mut Value) {
+    match value {
+        Value::Mapping(map) => map.iter_mut().for_each(|(_, v)| *v = marker()),
+        other => *other = marker(),
+    }
+}
+
+/// `commandOptions` of `podman run`: the values of its env options.
+fn redact_options(options: &mut Value) {
+    let Value::Sequence(items) = options else {
+        *options = marker();
+        return;
+    };
+    let mut value_next = false;
+    for item in items {
+        match item {
+            Value::String(arg) => {
+                if let Some(redacted) = redact_arg(arg, &mut value_next) {
+                    *arg = redacted;
+                }
+            }
+            other if std::mem::take(&mut value_next) => *other = marker(),
+            _ => {}
+        }
+    }
+}
+
+/// Boolean short flags of `podman run` that may precede `e` in a cluster (`-ite K=V`).
+const SHORT_FLAGS: &str = "diPqt";
+
+/// The redacted form of `arg` when it carries an env value; `value_next` carries "the previous
+/// argument was `-e`/`--env`" from one argument to the next.
+fn redact_arg(arg: &str, value_next: &mut bool) -> Option<String> {
+    if std::mem::take(value_next) {
+        return Some(redact_assignment(arg));
+    }
+    if matches!(arg, "--env" | "--env-merge") {
+        *value_next = true;
+        return None;
+    }
+    for long in ["--env=", "--env-merge="] {
+        if let Some(rest) = arg.strip_prefix(long) {
+            return Some(format!("{long}{}", redact_assignment(rest)));
+        }
+    }
+    let cluster = arg.strip_prefix('-').filter(|c| !c.starts_with('-'))?;
+    let e = cluster.find(|c: char| !SHORT_FLAGS.contains(c))?;
+    let rest = cluster[e..].strip_prefix('e')?;
+    let (prefix, value) = match rest.strip_prefix('=') {
+        Some(value) => (&arg[..e + 3], value),
+        None => (&arg[..e + 2], rest),
+    };
+    if value.is_empty() && prefix.len() == e + 2 {
+        *value_next = true;
+        return None;
+    }
+    Some(format!("{prefix}{}", redact_assignment(value)))
+}
+
+/// `K=V` → `K=<redacted>`; a bare `K` (taken from the host's environment) stays.
+fn redact_assignment(text: &str) -> String {
+    match text.split_once('=') {
+        Some((name, _)) => format!("{name}={REDACTED}"),
+        None => text.to_owned(),
+    }
+}
+
+/// A multi-document Kubernetes manifest with Secret data and container env values redacted.
+fn redact_manifest(text: &str) -> String {
+    let mut docs = Vec::new();
+    for doc in serde_yaml_ng::Deserializer::from_str(text) {
+        match Value::deserialize(doc) {
+            Ok(value) => docs.push(value),
+            Err(_) => return UNPARSABLE_MANIFEST.to_owned(),
+        }
+    }
+    let mut out = Vec::with_capacity(docs.len());
+    for mut doc in docs {
+        redact_kube(&mut doc);
+        match serde_yaml_ng::to_string(&doc) {
+            Ok(text) => out.push(text),
+            Err(_) => return UNPARSABLE_MANIFEST.to_owned(),
+        }
+    }
+    out.join("---\n")
+}
+
+/// Walks a Kubernetes object (any kind, `List`s included): a Secret's `data` and `stringData`,
+/// and every `env` list's `value`s.
+fn redact_kube(value: &mut Value) {
+    match value {
+        Value::Mapping(map) => {
+            if is_secret(map) {
+                for key in ["data", "stringData"] {
+                    if let Some(data) = map.get_mut(key) {
+                        redact_map_values(data);
+                    }
+                }
+            }
+            if let Some(Value::Sequence(env)) = map.get_mut("env") {
+                for var in env {
+                    match var {
+                        Value::Mapping(var) => {
+                            if let Some(v) = var.get_mut("value") {
+                                *v = marker();
+                            }
+                        }
+                        other => *other = marker(),
+                    }
+                }
+            }
+            map.iter_mut().for_each(|(_, v)| redact_kube(v));
+        }
+        Value::Sequence(items) => items.iter_mut().for_each(redact_kube),
+        Value::Tagged(tagged) => redact_kube(&mut tagged.value),
+        _ => {}
+    }
+}
+
+fn is_secret(map: &Mapping) -> bool {
+    matches!(map.get("kind"), Some(Value::String(kind)) if kind.eq_ignore_ascii_case("Secret"))
+}
