@@ -36,8 +36,41 @@ pub fn redact_runtime_config(runtime: &str, config: &str) -> String {
     let Ok(mut value) = serde_yaml_ng::from_str::<Value>(config) else {
         return UNPARSABLE.to_owned();
     };
-    redact_value(runtime, &mut value);
+    redact_value(runtime, &mut value, &mut Vec::new());
     serde_yaml_ng::to_string(&value).unwrap_or_else(|_| UNPARSABLE.to_owned())
+}
+
+/// The secret values [`redact_runtime_config`] hides (scalars as text), to [`scrub`] them from
+/// what a runtime's tool prints; none when `config` does not parse (nothing runs it then).
+pub fn secret_values(runtime: &str, config: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    if let Ok(mut value) = serde_yaml_ng::from_str::<Value>(config) {
+        redact_value(runtime, &mut value, &mut found);
+    }
+    found
+}
+
+/// `text` (e.g. a tool's error output) with every occurrence of a non-empty `secrets` value
+/// replaced by [`REDACTED`], the longest first where they overlap.
+pub fn scrub<S: AsRef<str>>(text: &str, secrets: &[S]) -> String {
+    let mut secrets: Vec<&str> = secrets
+        .iter()
+        .map(AsRef::as_ref)
+        .filter(|s| !s.is_empty())
+        .collect();
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if let Some(secret) = secrets.iter().find(|s| rest.starts_with(**s)) {
+            out.push_str(REDACTED);
+            rest = &rest[secret.len()..];
+        } else {
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    out
 }
 
 /// Parses `config` with a runtime's schema; the error quotes no secret value (serde quotes the
@@ -70,66 +103,89 @@ pub fn parse_runtime_config<T: DeserializeOwned>(runtime: &str, config: &str) ->
 pub fn redact_podman_args(args: &[String]) -> Vec<String> {
     let mut value_next = false;
     args.iter()
-        .map(|arg| redact_arg(arg, &mut value_next).unwrap_or_else(|| arg.clone()))
+        .map(|arg| redact_arg(arg, &mut value_next, &mut Vec::new()).unwrap_or_else(|| arg.clone()))
         .collect()
 }
 
-fn marker() -> Value {
-    Value::String(REDACTED.to_owned())
+/// The values of `-e`/`--env` in `podman` arguments, to [`scrub`] them from podman's output.
+pub fn podman_env_values(args: &[String]) -> Vec<String> {
+    let (mut value_next, mut found) = (false, Vec::new());
+    for arg in args {
+        redact_arg(arg, &mut value_next, &mut found);
+    }
+    found
+}
+
+/// Replaces `value` by [`REDACTED`], recording the scalars it held in `found`.
+fn hide(value: &mut Value, found: &mut Vec<String>) {
+    collect_scalars(value, found);
+    *value = Value::String(REDACTED.to_owned());
+}
+
+fn collect_scalars(value: &Value, found: &mut Vec<String>) {
+    match value {
+        Value::String(s) => found.push(s.clone()),
+        Value::Number(n) => found.push(n.to_string()),
+        Value::Bool(b) => found.push(b.to_string()),
+        Value::Null => {}
+        Value::Sequence(items) => items.iter().for_each(|v| collect_scalars(v, found)),
+        Value::Mapping(map) => map.iter().for_each(|(_, v)| collect_scalars(v, found)),
+        Value::Tagged(tagged) => collect_scalars(&tagged.value, found),
+    }
 }
 
 /// Redacts a parsed runtimeConfig of a known runtime in place.
-fn redact_value(runtime: &str, value: &mut Value) {
+fn redact_value(runtime: &str, value: &mut Value, found: &mut Vec<String>) {
     let Value::Mapping(map) = value else {
         // Not the runtime's schema: nothing tells secrets apart.
-        *value = marker();
+        hide(value, found);
         return;
     };
     match runtime {
         PODMAN => {
             if let Some(options) = map.get_mut("commandOptions") {
-                redact_options(options);
+                redact_options(options, found);
             }
         }
         PODMAN_KUBE => {
             if let Some(manifest) = map.get_mut("manifest") {
-                *manifest = match manifest {
-                    Value::String(text) => Value::String(redact_manifest(text)),
-                    _ => marker(),
-                };
+                match manifest {
+                    Value::String(text) => *text = redact_manifest(text, found),
+                    other => hide(other, found),
+                }
             }
         }
         _ => {
             if let Some(env) = map.get_mut("env") {
-                redact_map_values(env);
+                redact_map_values(env, found);
             }
         }
     }
 }
 
 /// Every value of a mapping; anything else whole.
-fn redact_map_values(value: &mut Value) {
+fn redact_map_values(value: &mut Value, found: &mut Vec<String>) {
     match value {
-        Value::Mapping(map) => map.iter_mut().for_each(|(_, v)| *v = marker()),
-        other => *other = marker(),
+        Value::Mapping(map) => map.iter_mut().for_each(|(_, v)| hide(v, found)),
+        other => hide(other, found),
     }
 }
 
 /// `commandOptions` of `podman run`: the values of its env options.
-fn redact_options(options: &mut Value) {
+fn redact_options(options: &mut Value, found: &mut Vec<String>) {
     let Value::Sequence(items) = options else {
-        *options = marker();
+        hide(options, found);
         return;
     };
     let mut value_next = false;
     for item in items {
         match item {
             Value::String(arg) => {
-                if let Some(redacted) = redact_arg(arg, &mut value_next) {
+                if let Some(redacted) = redact_arg(arg, &mut value_next, found) {
                     *arg = redacted;
                 }
             }
-            other if std::mem::take(&mut value_next) => *other = marker(),
+            other if std::mem::take(&mut value_next) => hide(other, found),
             _ => {}
         }
     }
@@ -140,9 +196,9 @@ const SHORT_FLAGS: &str = "diPqt";
 
 /// The redacted form of `arg` when it carries an env value; `value_next` carries "the previous
 /// argument was `-e`/`--env`" from one argument to the next.
-fn redact_arg(arg: &str, value_next: &mut bool) -> Option<String> {
+fn redact_arg(arg: &str, value_next: &mut bool, found: &mut Vec<String>) -> Option<String> {
     if std::mem::take(value_next) {
-        return Some(redact_assignment(arg));
+        return Some(redact_assignment(arg, found));
     }
     if matches!(arg, "--env" | "--env-merge") {
         *value_next = true;
@@ -150,7 +206,7 @@ fn redact_arg(arg: &str, value_next: &mut bool) -> Option<String> {
     }
     for long in ["--env=", "--env-merge="] {
         if let Some(rest) = arg.strip_prefix(long) {
-            return Some(format!("{long}{}", redact_assignment(rest)));
+            return Some(format!("{long}{}", redact_assignment(rest, found)));
         }
     }
     let cluster = arg.strip_prefix('-').filter(|c| !c.starts_with('-'))?;
@@ -164,29 +220,35 @@ fn redact_arg(arg: &str, value_next: &mut bool) -> Option<String> {
         *value_next = true;
         return None;
     }
-    Some(format!("{prefix}{}", redact_assignment(value)))
+    Some(format!("{prefix}{}", redact_assignment(value, found)))
 }
 
 /// `K=V` → `K=<redacted>`; a bare `K` (taken from the host's environment) stays.
-fn redact_assignment(text: &str) -> String {
+fn redact_assignment(text: &str, found: &mut Vec<String>) -> String {
     match text.split_once('=') {
-        Some((name, _)) => format!("{name}={REDACTED}"),
+        Some((name, value)) => {
+            found.push(value.to_owned());
+            format!("{name}={REDACTED}")
+        }
         None => text.to_owned(),
     }
 }
 
 /// A multi-document Kubernetes manifest with Secret data and container env values redacted.
-fn redact_manifest(text: &str) -> String {
+fn redact_manifest(text: &str, found: &mut Vec<String>) -> String {
     let mut docs = Vec::new();
     for doc in serde_yaml_ng::Deserializer::from_str(text) {
         match Value::deserialize(doc) {
             Ok(value) => docs.push(value),
-            Err(_) => return UNPARSABLE_MANIFEST.to_owned(),
+            Err(_) => {
+                found.push(text.to_owned());
+                return UNPARSABLE_MANIFEST.to_owned();
+            }
         }
     }
     let mut out = Vec::with_capacity(docs.len());
     for mut doc in docs {
-        redact_kube(&mut doc);
+        redact_kube(&mut doc, found);
         match serde_yaml_ng::to_string(&doc) {
             Ok(text) => out.push(text),
             Err(_) => return UNPARSABLE_MANIFEST.to_owned(),
@@ -197,13 +259,13 @@ fn redact_manifest(text: &str) -> String {
 
 /// Walks a Kubernetes object (any kind, `List`s included): a Secret's `data` and `stringData`,
 /// and every `env` list's `value`s.
-fn redact_kube(value: &mut Value) {
+fn redact_kube(value: &mut Value, found: &mut Vec<String>) {
     match value {
         Value::Mapping(map) => {
             if is_secret(map) {
                 for key in ["data", "stringData"] {
                     if let Some(data) = map.get_mut(key) {
-                        redact_map_values(data);
+                        redact_map_values(data, found);
                     }
                 }
             }
@@ -212,17 +274,17 @@ fn redact_kube(value: &mut Value) {
                     match var {
                         Value::Mapping(var) => {
                             if let Some(v) = var.get_mut("value") {
-                                *v = marker();
+                                hide(v, found);
                             }
                         }
-                        other => *other = marker(),
+                        other => hide(other, found),
                     }
                 }
             }
-            map.iter_mut().for_each(|(_, v)| redact_kube(v));
+            map.iter_mut().for_each(|(_, v)| redact_kube(v, found));
         }
-        Value::Sequence(items) => items.iter_mut().for_each(redact_kube),
-        Value::Tagged(tagged) => redact_kube(&mut tagged.value),
+        Value::Sequence(items) => items.iter_mut().for_each(|v| redact_kube(v, found)),
+        Value::Tagged(tagged) => redact_kube(&mut tagged.value, found),
         _ => {}
     }
 }

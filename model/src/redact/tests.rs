@@ -152,6 +152,54 @@ fn deep_nesting_does_not_overflow() {
     }
 }
 
+#[test]
+fn secret_values_are_what_redaction_hides() {
+    let mut found = secret_values(NATIVE, "command: [sh]\nenv: {A: s1, B: 2, C: [s3, true]}\n");
+    found.sort();
+    assert_eq!(found, ["2", "s1", "s3", "true"]);
+    let kube = serde_yaml_ng::to_string(&PodmanKubeConfig {
+        manifest: KUBE.into(),
+        ..PodmanKubeConfig::default()
+    })
+    .expect("serializes");
+    let mut found = secret_values(PODMAN_KUBE, &kube);
+    found.sort();
+    assert_eq!(found, ["c2VjcmV0MQ==", "secret2", "secret3", "secret4"]);
+    assert!(secret_values(NATIVE, "env: [").is_empty());
+}
+
+#[test]
+fn podman_args_show_env_names_only() {
+    let args: Vec<String> = [
+        "run",
+        "-e",
+        "A=s1",
+        "--env=B=s2",
+        "-ieC=s3",
+        "--name",
+        "n",
+        "img",
+        "X=y",
+    ]
+    .map(String::from)
+    .into();
+    assert_eq!(
+        redact_podman_args(&args).join(" "),
+        "run -e A=<redacted> --env=B=<redacted> -ieC=<redacted> --name n img X=y"
+    );
+    assert_eq!(podman_env_values(&args), ["s1", "s2", "s3"]);
+}
+
+#[test]
+fn scrub_replaces_every_occurrence_longest_first() {
+    let text = "Error: invalid env \"K=ab\": abc ab é";
+    assert_eq!(
+        scrub(text, &["ab", "abc", ""]),
+        "Error: invalid env \"K=<redacted>\": <redacted> <redacted> é"
+    );
+    assert_eq!(scrub("no secrets", &[] as &[&str]), "no secrets");
+}
+
 /// Hostile strings: brackets, quotes, control characters, non-ASCII, empty, 10 000 chars.
 fn hostile() -> impl Strategy<Value = String> {
     prop_oneof![
@@ -218,6 +266,9 @@ proptest! {
             let out = redact_runtime_config(runtime, &text);
             prop_assert!(!out.contains(PLANT), "{runtime}: {out}");
             prop_assert!(out.contains(&name), "{runtime}: names stay: {out}");
+            let echoed = format!("Error: {text} {secret}");
+            let scrubbed = scrub(&echoed, &secret_values(runtime, &text));
+            prop_assert!(!scrubbed.contains(&secret), "{runtime}: {scrubbed}");
         }
     }
 }
