@@ -12,12 +12,15 @@ mod track;
 pub mod volumes;
 
 #[cfg(test)]
+mod secret_tests;
+#[cfg(test)]
 mod tests;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
+use ank_model::redact::{parse_runtime_config, scrub, secret_values};
 use ank_model::runtime_config::{PodmanKubeConfig, PODMAN_KUBE};
 use ank_model::{File, WorkloadInstanceName};
 use async_trait::async_trait;
@@ -59,8 +62,8 @@ impl PodmanKubeRuntime {
     }
 
     fn parse(runtime_config: &str) -> Result<PodmanKubeConfig, RuntimeError> {
-        let config: PodmanKubeConfig = serde_yaml_ng::from_str(runtime_config)
-            .map_err(|e| RuntimeError::InvalidConfig(e.to_string()))?;
+        let config: PodmanKubeConfig = parse_runtime_config(PODMAN_KUBE, runtime_config)
+            .map_err(RuntimeError::InvalidConfig)?;
         if config.manifest.trim().is_empty() {
             return Err(RuntimeError::InvalidConfig(
                 "manifest must not be empty".into(),
@@ -299,7 +302,9 @@ impl Runtime for PodmanKubeRuntime {
             if let Err(e) = self.take_down(&teardown).await {
                 tracing::warn!(instance = %name, error = %e, "cannot clean up after a failed kube play");
             }
-            return Err(RuntimeError::StartFailed(out.message()));
+            // Podman may quote the manifest line it refused, a Secret's value among them.
+            let secrets = secret_values(PODMAN_KUBE, &spec.runtime_config);
+            return Err(RuntimeError::StartFailed(scrub(&out.message(), &secrets)));
         }
         teardown.pods = pod_ids(&out.stdout);
         self.tracker
