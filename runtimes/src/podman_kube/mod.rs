@@ -34,7 +34,7 @@ pub use volumes::{
 
 use crate::podman_cli::{argv, log_stream, Podman};
 use crate::{LogOptions, LogStream, Runtime, RuntimeError, StateSink, WorkloadSpec};
-use track::{Stopping, Teardown, Tracker};
+use track::{Secrets, Stopping, Teardown, Tracker};
 
 /// The manifest's file in the instance folder.
 const MANIFEST_FILE: &str = "manifest.yaml";
@@ -83,7 +83,8 @@ impl PodmanKubeRuntime {
             if out.success {
                 return Ok(());
             }
-            tracing::debug!(error = %out.message(), "kube down failed; removing the pods directly");
+            let error = scrub(&out.message(), &teardown.secrets.0);
+            tracing::debug!(%error, "kube down failed; removing the pods directly");
         }
         if teardown.pods.is_empty() {
             return Ok(());
@@ -170,6 +171,8 @@ impl PodmanKubeRuntime {
         };
         match found.config().map(Self::parse) {
             Some(Ok(config)) => {
+                let raw = found.config().unwrap_or_default();
+                teardown.secrets = Secrets(secret_values(PODMAN_KUBE, raw));
                 write(scratch, &config.manifest)?;
                 teardown.general_options = config.general_options;
                 teardown.down_options = config.down_options;
@@ -251,6 +254,7 @@ impl Runtime for PodmanKubeRuntime {
             down_options: config.down_options.clone(),
             manifest: Some(manifest_path.clone()),
             pods: Vec::new(),
+            secrets: Secrets(secret_values(PODMAN_KUBE, &spec.runtime_config)),
         };
         let manifest = match (
             &spec.control_interface_dir,
@@ -303,8 +307,8 @@ impl Runtime for PodmanKubeRuntime {
                 tracing::warn!(instance = %name, error = %e, "cannot clean up after a failed kube play");
             }
             // Podman may quote the manifest line it refused, a Secret's value among them.
-            let secrets = secret_values(PODMAN_KUBE, &spec.runtime_config);
-            return Err(RuntimeError::StartFailed(scrub(&out.message(), &secrets)));
+            let message = scrub(&out.message(), &teardown.secrets.0);
+            return Err(RuntimeError::StartFailed(message));
         }
         teardown.pods = pod_ids(&out.stdout);
         self.tracker
