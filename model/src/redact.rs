@@ -7,12 +7,12 @@
 //! what does not parse is redacted whole. `serde_yaml_ng`'s recursion limit bounds the depth of
 //! what the walk below descends into, so hostile input cannot blow the stack.
 
+mod kube;
 #[cfg(test)]
 mod tests;
 
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
-use serde_yaml_ng::{Mapping, Value};
+use serde_yaml_ng::Value;
 
 use crate::runtime_config::{NATIVE, PODMAN, PODMAN_KUBE};
 
@@ -150,7 +150,7 @@ fn redact_value(runtime: &str, value: &mut Value, found: &mut Vec<String>) {
         PODMAN_KUBE => {
             if let Some(manifest) = map.get_mut("manifest") {
                 match manifest {
-                    Value::String(text) => *text = redact_manifest(text, found),
+                    Value::String(text) => *text = kube::redact_manifest(text, found),
                     other => hide(other, found),
                 }
             }
@@ -232,63 +232,4 @@ fn redact_assignment(text: &str, found: &mut Vec<String>) -> String {
         }
         None => text.to_owned(),
     }
-}
-
-/// A multi-document Kubernetes manifest with Secret data and container env values redacted.
-fn redact_manifest(text: &str, found: &mut Vec<String>) -> String {
-    let mut docs = Vec::new();
-    for doc in serde_yaml_ng::Deserializer::from_str(text) {
-        match Value::deserialize(doc) {
-            Ok(value) => docs.push(value),
-            Err(_) => {
-                found.push(text.to_owned());
-                return UNPARSABLE_MANIFEST.to_owned();
-            }
-        }
-    }
-    let mut out = Vec::with_capacity(docs.len());
-    for mut doc in docs {
-        redact_kube(&mut doc, found);
-        match serde_yaml_ng::to_string(&doc) {
-            Ok(text) => out.push(text),
-            Err(_) => return UNPARSABLE_MANIFEST.to_owned(),
-        }
-    }
-    out.join("---\n")
-}
-
-/// Walks a Kubernetes object (any kind, `List`s included): a Secret's `data` and `stringData`,
-/// and every `env` list's `value`s.
-fn redact_kube(value: &mut Value, found: &mut Vec<String>) {
-    match value {
-        Value::Mapping(map) => {
-            if is_secret(map) {
-                for key in ["data", "stringData"] {
-                    if let Some(data) = map.get_mut(key) {
-                        redact_map_values(data, found);
-                    }
-                }
-            }
-            if let Some(Value::Sequence(env)) = map.get_mut("env") {
-                for var in env {
-                    match var {
-                        Value::Mapping(var) => {
-                            if let Some(v) = var.get_mut("value") {
-                                hide(v, found);
-                            }
-                        }
-                        other => hide(other, found),
-                    }
-                }
-            }
-            map.iter_mut().for_each(|(_, v)| redact_kube(v, found));
-        }
-        Value::Sequence(items) => items.iter_mut().for_each(|v| redact_kube(v, found)),
-        Value::Tagged(tagged) => redact_kube(&mut tagged.value, found),
-        _ => {}
-    }
-}
-
-fn is_secret(map: &Mapping) -> bool {
-    matches!(map.get("kind"), Some(Value::String(kind)) if kind.eq_ignore_ascii_case("Secret"))
 }

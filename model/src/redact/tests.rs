@@ -91,6 +91,20 @@ fn podman_kube_secrets_and_env_values_are_redacted_config_maps_kept() {
 }
 
 #[test]
+fn kube_keys_match_regardless_of_case_and_tags() {
+    let manifest = "Kind: !x secret\nData: {a: s1}\nSTRINGDATA: !y {b: s2}\n---\n\
+                    kind: Pod\nspec: {containers: [{name: c, Env: !z [{name: N, VALUE: s3}]}]}\n";
+    let config = serde_yaml_ng::to_string(&PodmanKubeConfig {
+        manifest: manifest.into(),
+        ..PodmanKubeConfig::default()
+    })
+    .expect("serializes");
+    let mut found = secret_values(PODMAN_KUBE, &config);
+    found.sort();
+    assert_eq!(found, ["s1", "s2", "s3"]);
+}
+
+#[test]
 fn what_does_not_parse_or_is_unknown_is_redacted_whole() {
     assert_eq!(
         redact_runtime_config(NATIVE, "env: {A: [secret"),
