@@ -32,6 +32,15 @@ spec:
       valueFrom: {secretKeyRef: {name: creds, key: token}}
 ";
 
+/// A `podman-kube` runtimeConfig of `manifest`.
+fn kube_config(manifest: &str) -> String {
+    serde_yaml_ng::to_string(&PodmanKubeConfig {
+        manifest: manifest.into(),
+        ..PodmanKubeConfig::default()
+    })
+    .expect("serializes")
+}
+
 #[test]
 fn native_env_values_are_redacted_names_kept() {
     let out = redact_runtime_config(NATIVE, "command: [sh]\nenv: {DB_PASS: hunter2, X: y}\n");
@@ -94,11 +103,7 @@ fn podman_kube_secrets_and_env_values_are_redacted_config_maps_kept() {
 fn kube_keys_match_regardless_of_case_and_tags() {
     let manifest = "Kind: !x secret\nData: {a: s1}\nSTRINGDATA: !y {b: s2}\n---\n\
                     kind: Pod\nspec: {containers: [{name: c, Env: !z [{name: N, VALUE: s3}]}]}\n";
-    let config = serde_yaml_ng::to_string(&PodmanKubeConfig {
-        manifest: manifest.into(),
-        ..PodmanKubeConfig::default()
-    })
-    .expect("serializes");
+    let config = kube_config(manifest);
     let mut found = secret_values(PODMAN_KUBE, &config);
     found.sort();
     assert_eq!(found, ["s1", "s2", "s3"]);
@@ -156,11 +161,7 @@ fn deep_nesting_does_not_overflow() {
             "}".repeat(120)
         ),
     ] {
-        let config = serde_yaml_ng::to_string(&PodmanKubeConfig {
-            manifest,
-            ..PodmanKubeConfig::default()
-        })
-        .expect("serializes");
+        let config = kube_config(&manifest);
         let out = redact_runtime_config(PODMAN_KUBE, &config);
         assert!(out.len() < 10_000 && !out.contains(": 1"), "{out}");
     }
@@ -171,11 +172,7 @@ fn secret_values_are_what_redaction_hides() {
     let mut found = secret_values(NATIVE, "command: [sh]\nenv: {A: s1, B: 2, C: [s3, true]}\n");
     found.sort();
     assert_eq!(found, ["2", "s1", "s3", "true"]);
-    let kube = serde_yaml_ng::to_string(&PodmanKubeConfig {
-        manifest: KUBE.into(),
-        ..PodmanKubeConfig::default()
-    })
-    .expect("serializes");
+    let kube = kube_config(KUBE);
     let mut found = secret_values(PODMAN_KUBE, &kube);
     found.sort();
     assert_eq!(found, ["c2VjcmV0MQ==", "secret2", "secret3", "secret4"]);
