@@ -13,6 +13,7 @@
 //! - [`validate`]: the rules the server applies before it accepts a state.
 //! - [`render`]: Handlebars rendering of `agent`, `runtimeConfig` and `files`.
 //! - [`runtime_config`]: the `runtimeConfig` schemas of the `podman`, `podman-kube` and `native` runtimes.
+//! - [`redact`]: secret values of a `runtimeConfig` hidden for describe, logs and errors.
 //! - [`mask`]: field masks (`desiredState.workloads.nginx`, `*` wildcards) over the complete state.
 //! - `proto` / `convert` (feature `grpc`): the wire types and their one conversion layer.
 
@@ -23,6 +24,7 @@ pub mod complete;
 pub mod exec_state;
 pub mod instance;
 pub mod mask;
+pub mod redact;
 pub mod render;
 pub mod runtime_config;
 pub mod state;

@@ -170,4 +170,19 @@ mod tests {
         let err = render_workload(&w, &configs()).expect_err("bad syntax");
         assert!(err.message.contains("invalid template"), "{err}");
     }
+
+    #[test]
+    fn template_errors_quote_no_runtime_config_text() {
+        for config in [
+            "'env: {PASS: s3cret}\n{{#each port}'",
+            "'env: {PASS: s3cret}\n{{#each port}}{{/if}}'",
+            "'env: {PASS: s3cret}\n{{port.nope}}'",
+        ] {
+            let w = workload(&format!(
+                "configs: {{port: web_port}}\nruntimeConfig: {config}\n"
+            ));
+            let err = render_workload(&w, &configs()).expect_err("bad template");
+            assert!(!err.to_string().contains("s3cret"), "{err}");
+        }
+    }
 }

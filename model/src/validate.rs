@@ -4,6 +4,7 @@
 //! not just the first, each with the field path it concerns. Also the [`warnings`]: what is
 //! accepted but will not run as written.
 
+use crate::redact::parse_runtime_config;
 use crate::render::render_workload;
 use crate::runtime_config::{
     NativeConfig, PodmanConfig, PodmanKubeConfig, NATIVE, PODMAN, PODMAN_KUBE,
@@ -173,12 +174,14 @@ fn check_workload(name: &str, w: &Workload, state: &State, errors: &mut Vec<Vali
 }
 
 /// Parses a rendered runtimeConfig with its runtime's schema; unknown runtimes pass (their
-/// agent reports `Pending(StartingFailed)`, as Ankaios does).
+/// agent reports `Pending(StartingFailed)`, as Ankaios does). The message quotes no secret.
 pub fn check_runtime_config(runtime: &str, runtime_config: &str) -> Result<(), String> {
     let result = match runtime {
-        PODMAN => serde_yaml_ng::from_str::<PodmanConfig>(runtime_config).map(|_| ()),
-        PODMAN_KUBE => serde_yaml_ng::from_str::<PodmanKubeConfig>(runtime_config).map(|_| ()),
-        NATIVE => match serde_yaml_ng::from_str::<NativeConfig>(runtime_config) {
+        PODMAN => parse_runtime_config::<PodmanConfig>(runtime, runtime_config).map(|_| ()),
+        PODMAN_KUBE => {
+            parse_runtime_config::<PodmanKubeConfig>(runtime, runtime_config).map(|_| ())
+        }
+        NATIVE => match parse_runtime_config::<NativeConfig>(runtime, runtime_config) {
             Ok(cfg) if cfg.command.is_empty() => {
                 return Err("invalid native runtimeConfig: command must not be empty".into())
             }

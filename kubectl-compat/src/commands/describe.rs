@@ -1,9 +1,10 @@
 //! `ank describe workload NAME…`: a kubectl-like `key: value` block per workload, from its
-//! desired state and the states of its instances.
+//! desired state and the states of its instances, secret values of its runtimeConfig redacted.
 
 use std::fmt::Write;
 use std::process::ExitCode;
 
+use ank_model::redact::redact_runtime_config;
 use ank_model::CompleteState;
 
 use crate::cli::GlobalOptions;
@@ -97,8 +98,9 @@ pub fn describe(state: &CompleteState, name: &str) -> Option<String> {
         }
     }
     if let Some(w) = desired {
+        // Secret values stay hidden here; `get state` prints them, as Ankaios' API does.
         let _ = writeln!(out, "Runtime Config:");
-        for l in w.runtime_config.lines() {
+        for l in redact_runtime_config(&w.runtime, &w.runtime_config).lines() {
             let _ = writeln!(out, "  {l}");
         }
     }
@@ -150,10 +152,47 @@ mod tests {
             "Dependencies:    db=ADD_COND_RUNNING",
             "  web.abc.agent_A",
             "    State:           Running(Ok)",
-            "Runtime Config:\n  command: [sleep, '9']",
+            "Runtime Config:\n  command:\n  - sleep\n  - '9'",
         ] {
             assert!(text.contains(want), "{want:?} missing in\n{text}");
         }
         assert!(describe(&s, "nope").is_none());
+    }
+
+    #[test]
+    fn runtime_config_secrets_are_redacted_names_kept() {
+        let mut s = CompleteState::default();
+        let manifest = "kind: Secret\nstringData: {token: s3cret-a}\n---\nkind: Pod\nspec:\n  \
+                        containers: [{name: c, env: [{name: PASS, value: s3cret-b}]}]\n";
+        let kube = serde_yaml_ng::to_string(&ank_model::runtime_config::PodmanKubeConfig {
+            manifest: manifest.into(),
+            ..Default::default()
+        })
+        .expect("serializes");
+        for (name, runtime, config) in [
+            (
+                "nat",
+                "native",
+                "command: [sh]\nenv: {DB_PASS: s3cret-c}\n".to_owned(),
+            ),
+            (
+                "pod",
+                "podman",
+                "image: x\ncommandOptions: [-e, KEY=s3cret-d]\n".to_owned(),
+            ),
+            ("kube", "podman-kube", kube),
+        ] {
+            let w = Workload {
+                runtime: runtime.into(),
+                runtime_config: config,
+                ..Workload::default()
+            };
+            s.desired_state.workloads.insert(name.into(), w);
+            let text = describe(&s, name).expect("found");
+            assert!(!text.contains("s3cret"), "a secret value in\n{text}");
+            assert!(text.contains("<redacted>"), "{text}");
+        }
+        let text = describe(&s, "pod").expect("found");
+        assert!(text.contains("KEY=<redacted>"), "{text}");
     }
 }

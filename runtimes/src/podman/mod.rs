@@ -14,6 +14,7 @@ mod tests;
 
 use std::sync::Arc;
 
+use ank_model::redact::{parse_runtime_config, podman_env_values, scrub};
 use ank_model::runtime_config::{PodmanConfig, PODMAN};
 use ank_model::WorkloadInstanceName;
 use async_trait::async_trait;
@@ -44,8 +45,8 @@ impl PodmanRuntime {
     }
 
     fn parse(runtime_config: &str) -> Result<PodmanConfig, RuntimeError> {
-        let config: PodmanConfig = serde_yaml_ng::from_str(runtime_config)
-            .map_err(|e| RuntimeError::InvalidConfig(e.to_string()))?;
+        let config: PodmanConfig =
+            parse_runtime_config(PODMAN, runtime_config).map_err(RuntimeError::InvalidConfig)?;
         if config.image.trim().is_empty() {
             return Err(RuntimeError::InvalidConfig(
                 "image must not be empty".into(),
@@ -140,7 +141,9 @@ impl Runtime for PodmanRuntime {
             if let Err(e) = self.remove(&config.general_options, &name).await {
                 tracing::warn!(instance = %name, error = %e, "cannot clean up after a failed start");
             }
-            return Err(RuntimeError::StartFailed(out.message()));
+            // Podman may quote the argument it refused, an `-e K=V` among them.
+            let message = scrub(&out.message(), &podman_env_values(&args));
+            return Err(RuntimeError::StartFailed(message));
         }
         let id = out
             .stdout

@@ -94,6 +94,33 @@ async fn failed_run_is_start_failed_with_podmans_message_and_cleans_up() {
 }
 
 #[tokio::test]
+async fn a_failed_run_echoing_an_env_value_does_not_pass_it_on() {
+    let fake = Arc::new(FakeRunner::default());
+    fake.on(
+        "run -d",
+        false,
+        "Error: invalid argument \"PASS=s3cret\" for \"-e\"\n",
+    );
+    let (rt, _rx) = runtime(&fake);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut spec = spec(dir.path());
+    spec.runtime_config = "image: x\ncommandOptions: [-e, PASS=s3cret]\n".into();
+    let err = rt.start(&spec).await.expect_err("fails").to_string();
+    assert!(
+        err.contains("PASS=<redacted>") && !err.contains("s3cret"),
+        "{err}"
+    );
+    let err = rt
+        .check_config("image: x\ncommandOptions: '-e PASS=s3cret'\n")
+        .expect_err("options are no list")
+        .to_string();
+    assert!(
+        err.contains("invalid type") && !err.contains("s3cret"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
 async fn invalid_config_is_rejected_before_podman_runs() {
     let fake = Arc::new(FakeRunner::default());
     let (rt, _rx) = runtime(&fake);

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 pub use json::{parse_event, parse_ps, EventKind, PodmanEvent, PsContainer, INSTANCE_LABEL};
 pub use logs::{log_args, log_stream};
-pub use runner::{CommandOutput, CommandRunner, LineStream, PodmanCommand};
+pub use runner::{loggable, CommandOutput, CommandRunner, LineStream, PodmanCommand};
 pub use watcher::{ContainerRecord, ContainerState, PodmanWatcher, WatchEvent, REMOVE_GRACE};
 
 use ank_model::validate::{is_valid_agent_name, is_valid_workload_name};

@@ -5,10 +5,13 @@ use std::io;
 use std::pin::Pin;
 use std::process::Stdio;
 
+use ank_model::redact::{redact_podman_args, REDACTED};
 use async_trait::async_trait;
 use futures::{Stream, StreamExt};
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::Command;
+
+use crate::podman_kube::volumes::DATA_LABEL;
 
 /// What a finished command left behind.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -79,7 +82,7 @@ impl PodmanCommand {
 #[async_trait]
 impl CommandRunner for PodmanCommand {
     async fn run(&self, args: &[String]) -> io::Result<CommandOutput> {
-        tracing::debug!(?args, "podman");
+        tracing::debug!(args = ?loggable(args), "podman");
         let out = self.command(args).output().await?;
         Ok(CommandOutput {
             success: out.status.success(),
@@ -89,7 +92,7 @@ impl CommandRunner for PodmanCommand {
     }
 
     fn stream(&self, args: &[String]) -> io::Result<LineStream> {
-        tracing::debug!(?args, "podman (streaming)");
+        tracing::debug!(args = ?loggable(args), "podman (streaming)");
         let mut cmd = self.command(args);
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
         // A streaming podman (`events`, `logs -f`) must not outlive the agent: `kill_on_drop`
@@ -122,6 +125,19 @@ impl CommandRunner for PodmanCommand {
     }
 }
 
+/// `args` as a log may show them: the values of `-e`/`--env` and of a bookkeeping volume's
+/// `data` label (a `podman-kube` runtimeConfig, secrets and all) hidden.
+pub fn loggable(args: &[String]) -> Vec<String> {
+    let mut shown = redact_podman_args(args);
+    for i in 1..shown.len() {
+        let label = shown[i].split_once('=').map(|(key, _)| key.to_owned());
+        if shown[i - 1] == "--label" && label.as_deref() == Some(DATA_LABEL) {
+            shown[i] = format!("{DATA_LABEL}={REDACTED}");
+        }
+    }
+    shown
+}
+
 /// Lines of a pipe, each `Some` so the stdout half can end with a `None` marker.
 fn lines<R: AsyncRead + Send + Unpin + 'static>(
     pipe: R,
@@ -133,4 +149,30 @@ fn lines<R: AsyncRead + Send + Unpin + 'static>(
             Err(e) => Some((Some(Err(e)), reader)),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logged_args_hide_env_values_and_the_config_label() {
+        let args: Vec<String> = [
+            "run",
+            "-e",
+            "PASS=s3cret",
+            "--label",
+            "data=czNjcmV0",
+            "--label",
+            "a=b",
+            "img",
+            "X=1",
+        ]
+        .map(String::from)
+        .into();
+        assert_eq!(
+            loggable(&args).join(" "),
+            "run -e PASS=<redacted> --label data=<redacted> --label a=b img X=1"
+        );
+    }
 }

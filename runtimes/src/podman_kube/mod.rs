@@ -12,12 +12,15 @@ mod track;
 pub mod volumes;
 
 #[cfg(test)]
+mod secret_tests;
+#[cfg(test)]
 mod tests;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
+use ank_model::redact::{parse_runtime_config, scrub, secret_values};
 use ank_model::runtime_config::{PodmanKubeConfig, PODMAN_KUBE};
 use ank_model::{File, WorkloadInstanceName};
 use async_trait::async_trait;
@@ -31,7 +34,7 @@ pub use volumes::{
 
 use crate::podman_cli::{argv, log_stream, Podman};
 use crate::{LogOptions, LogStream, Runtime, RuntimeError, StateSink, WorkloadSpec};
-use track::{Stopping, Teardown, Tracker};
+use track::{Secrets, Stopping, Teardown, Tracker};
 
 /// The manifest's file in the instance folder.
 const MANIFEST_FILE: &str = "manifest.yaml";
@@ -59,8 +62,8 @@ impl PodmanKubeRuntime {
     }
 
     fn parse(runtime_config: &str) -> Result<PodmanKubeConfig, RuntimeError> {
-        let config: PodmanKubeConfig = serde_yaml_ng::from_str(runtime_config)
-            .map_err(|e| RuntimeError::InvalidConfig(e.to_string()))?;
+        let config: PodmanKubeConfig = parse_runtime_config(PODMAN_KUBE, runtime_config)
+            .map_err(RuntimeError::InvalidConfig)?;
         if config.manifest.trim().is_empty() {
             return Err(RuntimeError::InvalidConfig(
                 "manifest must not be empty".into(),
@@ -80,7 +83,8 @@ impl PodmanKubeRuntime {
             if out.success {
                 return Ok(());
             }
-            tracing::debug!(error = %out.message(), "kube down failed; removing the pods directly");
+            let error = scrub(&out.message(), &teardown.secrets.0);
+            tracing::debug!(%error, "kube down failed; removing the pods directly");
         }
         if teardown.pods.is_empty() {
             return Ok(());
@@ -167,6 +171,8 @@ impl PodmanKubeRuntime {
         };
         match found.config().map(Self::parse) {
             Some(Ok(config)) => {
+                let raw = found.config().unwrap_or_default();
+                teardown.secrets = Secrets(secret_values(PODMAN_KUBE, raw));
                 write(scratch, &config.manifest)?;
                 teardown.general_options = config.general_options;
                 teardown.down_options = config.down_options;
@@ -248,6 +254,7 @@ impl Runtime for PodmanKubeRuntime {
             down_options: config.down_options.clone(),
             manifest: Some(manifest_path.clone()),
             pods: Vec::new(),
+            secrets: Secrets(secret_values(PODMAN_KUBE, &spec.runtime_config)),
         };
         let manifest = match (
             &spec.control_interface_dir,
@@ -299,7 +306,9 @@ impl Runtime for PodmanKubeRuntime {
             if let Err(e) = self.take_down(&teardown).await {
                 tracing::warn!(instance = %name, error = %e, "cannot clean up after a failed kube play");
             }
-            return Err(RuntimeError::StartFailed(out.message()));
+            // Podman may quote the manifest line it refused, a Secret's value among them.
+            let message = scrub(&out.message(), &teardown.secrets.0);
+            return Err(RuntimeError::StartFailed(message));
         }
         teardown.pods = pod_ids(&out.stdout);
         self.tracker

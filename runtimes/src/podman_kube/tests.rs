@@ -17,7 +17,7 @@ const INSTANCE: &str = "k.0123456789abcdef0123456789abcdef0123456789abcdef012345
 
 const CONFIG: &str = "generalOptions: [--log-level=error]\nplayOptions: [--quiet]\ndownOptions: [--force]\nmanifest: |\n  kind: Pod\n  metadata: {name: p}\n  spec: {containers: [{name: a, image: x}]}\n";
 
-fn setup() -> (
+pub(super) fn setup() -> (
     Arc<FakeRunner>,
     PodmanKubeRuntime,
     WorkloadSpec,

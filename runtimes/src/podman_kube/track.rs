@@ -21,6 +21,18 @@ pub(super) struct Teardown {
     /// The manifest `kube play` was given, when this agent life wrote or found it.
     pub manifest: Option<PathBuf>,
     pub pods: Vec<String>,
+    /// The runtimeConfig's secret values, scrubbed from what `kube down` prints.
+    pub secrets: Secrets,
+}
+
+/// Secret values kept to scrub them from podman's output; `Debug` shows only their number.
+#[derive(Clone, Default)]
+pub(super) struct Secrets(pub Vec<String>);
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} secret values", self.0.len())
+    }
 }
 
 struct Entry {

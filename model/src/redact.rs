@@ -1,0 +1,235 @@
+//! Secret redaction of a workload's `runtimeConfig`: what `ank describe`, logs and error
+//! messages may show of it. Values of environment variables (`native` `env`, `podman`
+//! `-e`/`--env`, container `env[].value` in a `podman-kube` manifest) and of Kubernetes Secrets
+//! (`data`, `stringData`) become [`REDACTED`]; their names stay visible.
+//!
+//! The config is parsed into YAML values, redacted and written again, never edited as text:
+//! what does not parse is redacted whole. `serde_yaml_ng`'s recursion limit bounds the depth of
+//! what the walk below descends into, so hostile input cannot blow the stack.
+
+mod kube;
+#[cfg(test)]
+mod tests;
+
+use serde::de::DeserializeOwned;
+use serde_yaml_ng::Value;
+
+use crate::runtime_config::{NATIVE, PODMAN, PODMAN_KUBE};
+
+/// What a secret value is replaced with.
+pub const REDACTED: &str = "<redacted>";
+/// The whole text of a runtimeConfig that is not YAML.
+pub const UNPARSABLE: &str = "<unparsable runtimeConfig redacted>";
+/// The whole text of a `podman-kube` manifest that is not YAML.
+pub const UNPARSABLE_MANIFEST: &str = "<unparsable manifest redacted>";
+/// The whole text of a runtimeConfig of a runtime whose schema Anchorage does not know.
+pub const UNKNOWN_RUNTIME: &str = "<runtimeConfig of an unknown runtime redacted>";
+
+/// `config` of a `runtime` workload with every secret value replaced by [`REDACTED`].
+pub fn redact_runtime_config(runtime: &str, config: &str) -> String {
+    if config.trim().is_empty() {
+        return String::new();
+    }
+    if ![PODMAN, PODMAN_KUBE, NATIVE].contains(&runtime) {
+        return UNKNOWN_RUNTIME.to_owned();
+    }
+    let Ok(mut value) = serde_yaml_ng::from_str::<Value>(config) else {
+        return UNPARSABLE.to_owned();
+    };
+    redact_value(runtime, &mut value, &mut Vec::new());
+    serde_yaml_ng::to_string(&value).unwrap_or_else(|_| UNPARSABLE.to_owned())
+}
+
+/// The secret values [`redact_runtime_config`] hides (scalars as text), to [`scrub`] them from
+/// what a runtime's tool prints; none when `config` does not parse (nothing runs it then).
+pub fn secret_values(runtime: &str, config: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    if let Ok(mut value) = serde_yaml_ng::from_str::<Value>(config) {
+        redact_value(runtime, &mut value, &mut found);
+    }
+    found
+}
+
+/// `text` (e.g. a tool's error output) with every occurrence of a non-empty `secrets` value
+/// replaced by [`REDACTED`], the longest first where they overlap.
+pub fn scrub<S: AsRef<str>>(text: &str, secrets: &[S]) -> String {
+    let mut secrets: Vec<&str> = secrets
+        .iter()
+        .map(AsRef::as_ref)
+        .filter(|s| !s.is_empty())
+        .collect();
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if let Some(secret) = secrets.iter().find(|s| rest.starts_with(**s)) {
+            out.push_str(REDACTED);
+            rest = &rest[secret.len()..];
+        } else {
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    out
+}
+
+/// Parses `config` with a runtime's schema; the error quotes no secret value (serde quotes the
+/// offending value, so it is taken from the redacted config).
+pub fn parse_runtime_config<T: DeserializeOwned>(runtime: &str, config: &str) -> Result<T, String> {
+    let original = match serde_yaml_ng::from_str::<T>(config) {
+        Ok(parsed) => return Ok(parsed),
+        Err(e) => e,
+    };
+    if let Err(syntax) = serde_yaml_ng::from_str::<Value>(config) {
+        // Syntax errors name a position and what was expected, never the content.
+        return Err(syntax.to_string());
+    }
+    match serde_yaml_ng::from_str::<T>(&redact_runtime_config(runtime, config)) {
+        Err(redacted) => Err(redacted.to_string()),
+        // The offending value was a secret one: say where, not what.
+        Ok(_) => Err(match original.location() {
+            Some(at) => format!(
+                "a secret value has the wrong form at line {} column {}",
+                at.line(),
+                at.column()
+            ),
+            None => "a secret value has the wrong form".to_owned(),
+        }),
+    }
+}
+
+/// `podman` arguments with the values of `-e`/`--env` replaced (`K=<redacted>`); for logs and
+/// errors that show a command line.
+pub fn redact_podman_args(args: &[String]) -> Vec<String> {
+    let mut value_next = false;
+    args.iter()
+        .map(|arg| redact_arg(arg, &mut value_next, &mut Vec::new()).unwrap_or_else(|| arg.clone()))
+        .collect()
+}
+
+/// The values of `-e`/`--env` in `podman` arguments, to [`scrub`] them from podman's output.
+pub fn podman_env_values(args: &[String]) -> Vec<String> {
+    let (mut value_next, mut found) = (false, Vec::new());
+    for arg in args {
+        redact_arg(arg, &mut value_next, &mut found);
+    }
+    found
+}
+
+/// Replaces `value` by [`REDACTED`], recording the scalars it held in `found`.
+fn hide(value: &mut Value, found: &mut Vec<String>) {
+    collect_scalars(value, found);
+    *value = Value::String(REDACTED.to_owned());
+}
+
+fn collect_scalars(value: &Value, found: &mut Vec<String>) {
+    match value {
+        Value::String(s) => found.push(s.clone()),
+        Value::Number(n) => found.push(n.to_string()),
+        Value::Bool(b) => found.push(b.to_string()),
+        Value::Null => {}
+        Value::Sequence(items) => items.iter().for_each(|v| collect_scalars(v, found)),
+        Value::Mapping(map) => map.iter().for_each(|(_, v)| collect_scalars(v, found)),
+        Value::Tagged(tagged) => collect_scalars(&tagged.value, found),
+    }
+}
+
+/// Redacts a parsed runtimeConfig of a known runtime in place.
+fn redact_value(runtime: &str, value: &mut Value, found: &mut Vec<String>) {
+    let Value::Mapping(map) = value else {
+        // Not the runtime's schema: nothing tells secrets apart.
+        hide(value, found);
+        return;
+    };
+    match runtime {
+        PODMAN => {
+            if let Some(options) = map.get_mut("commandOptions") {
+                redact_options(options, found);
+            }
+        }
+        PODMAN_KUBE => {
+            if let Some(manifest) = map.get_mut("manifest") {
+                match manifest {
+                    Value::String(text) => *text = kube::redact_manifest(text, found),
+                    other => hide(other, found),
+                }
+            }
+        }
+        _ => {
+            if let Some(env) = map.get_mut("env") {
+                redact_map_values(env, found);
+            }
+        }
+    }
+}
+
+/// Every value of a mapping; anything else whole.
+fn redact_map_values(value: &mut Value, found: &mut Vec<String>) {
+    match value {
+        Value::Mapping(map) => map.iter_mut().for_each(|(_, v)| hide(v, found)),
+        other => hide(other, found),
+    }
+}
+
+/// `commandOptions` of `podman run`: the values of its env options.
+fn redact_options(options: &mut Value, found: &mut Vec<String>) {
+    let Value::Sequence(items) = options else {
+        hide(options, found);
+        return;
+    };
+    let mut value_next = false;
+    for item in items {
+        match item {
+            Value::String(arg) => {
+                if let Some(redacted) = redact_arg(arg, &mut value_next, found) {
+                    *arg = redacted;
+                }
+            }
+            other if std::mem::take(&mut value_next) => hide(other, found),
+            _ => {}
+        }
+    }
+}
+
+/// Boolean short flags of `podman run` that may precede `e` in a cluster (`-ite K=V`).
+const SHORT_FLAGS: &str = "diPqt";
+
+/// The redacted form of `arg` when it carries an env value; `value_next` carries "the previous
+/// argument was `-e`/`--env`" from one argument to the next.
+fn redact_arg(arg: &str, value_next: &mut bool, found: &mut Vec<String>) -> Option<String> {
+    if std::mem::take(value_next) {
+        return Some(redact_assignment(arg, found));
+    }
+    if matches!(arg, "--env" | "--env-merge") {
+        *value_next = true;
+        return None;
+    }
+    for long in ["--env=", "--env-merge="] {
+        if let Some(rest) = arg.strip_prefix(long) {
+            return Some(format!("{long}{}", redact_assignment(rest, found)));
+        }
+    }
+    let cluster = arg.strip_prefix('-').filter(|c| !c.starts_with('-'))?;
+    let e = cluster.find(|c: char| !SHORT_FLAGS.contains(c))?;
+    let rest = cluster[e..].strip_prefix('e')?;
+    let (prefix, value) = match rest.strip_prefix('=') {
+        Some(value) => (&arg[..e + 3], value),
+        None => (&arg[..e + 2], rest),
+    };
+    if value.is_empty() && prefix.len() == e + 2 {
+        *value_next = true;
+        return None;
+    }
+    Some(format!("{prefix}{}", redact_assignment(value, found)))
+}
+
+/// `K=V` → `K=<redacted>`; a bare `K` (taken from the host's environment) stays.
+fn redact_assignment(text: &str, found: &mut Vec<String>) -> String {
+    match text.split_once('=') {
+        Some((name, value)) => {
+            found.push(value.to_owned());
+            format!("{name}={REDACTED}")
+        }
+        None => text.to_owned(),
+    }
+}
