@@ -39,6 +39,10 @@ pub struct Server {
 
 impl Server {
     pub async fn start(manifest: &str) -> Server {
+        Server::start_with(manifest, Default::default()).await
+    }
+
+    pub async fn start_with(manifest: &str, options: apiserver::server::Options) -> Server {
         let state: State = serde_yaml_ng::from_str(manifest).expect("manifest");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -46,7 +50,7 @@ impl Server {
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            apiserver::server::run(listener, state, Default::default(), async {
+            apiserver::server::run(listener, state, options, async {
                 let _ = stopped.await;
             })
             .await
