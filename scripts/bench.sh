@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the release binaries and prints the system benchmark figures; see bench/src/main.rs.
-#   scripts/bench.sh [--runs N] [--many N] [--agents N] [--podman] [--only startup|one|many|control|podman]
+#   scripts/bench.sh [--runs N] [--many N] [--agents N] [--podman] [--only startup|tls|one|many|control|podman]
 # The validation throughput benchmark is `cargo bench -p podspec`.
 set -euo pipefail
 cd "$(dirname "$0")/.."

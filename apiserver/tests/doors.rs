@@ -6,9 +6,9 @@ mod support;
 
 use std::time::Duration;
 
+use ank_model::proto::anchorage::from_server::FromServerEnum;
 use apiserver::listener::Limits;
 use apiserver::server::Options;
-use ank_model::proto::anchorage::from_server::FromServerEnum;
 use support::{state_request, update_request, Agent, Server, MANIFEST};
 use tokio::io::AsyncReadExt;
 
@@ -37,7 +37,10 @@ async fn a_silent_connection_is_closed_and_a_working_one_stays() {
     let read = tokio::time::timeout(Duration::from_secs(5), silent.read_to_end(&mut received))
         .await
         .expect("closed within the bound");
-    assert!(received.len() < 100, "only the server's preface: {received:?}");
+    assert!(
+        received.len() < 100,
+        "only the server's preface: {received:?}"
+    );
     drop(read);
     // The agent's session is older than the idle timeout and still carries messages.
     tokio::time::sleep(Duration::from_millis(400)).await;

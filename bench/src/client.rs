@@ -4,7 +4,11 @@
 use ank_model::proto::anchorage::cli_connection_client::CliConnectionClient;
 use ank_model::proto::ank_base as pb;
 use ank_model::{CompleteState, State};
+use ank_transport::{Dialer, Pem, PemSettings, Security};
 use anyhow::{bail, Context};
+use std::time::Duration;
+
+use crate::procs::Transport;
 use tokio_stream::StreamExt;
 use tonic::transport::Channel;
 use tonic::Streaming;
@@ -15,10 +19,24 @@ pub struct Client {
 }
 
 impl Client {
-    /// Connects (no retry).
-    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+    /// Connects as `ank` does, over `transport` (no retry).
+    pub async fn connect_over(url: &str, transport: &Transport) -> anyhow::Result<Self> {
+        let security = match transport {
+            Transport::Plain => Security::Insecure,
+            Transport::Mtls(certs) => Security::Mtls(
+                PemSettings {
+                    ca: Some(Pem::File(certs.ca.clone())),
+                    crt: Some(Pem::File(certs.cli.crt.clone())),
+                    key: Some(Pem::File(certs.cli.key.clone())),
+                }
+                .load()?,
+            ),
+        };
+        let channel = Dialer::new(url, &security, Duration::from_secs(5))?
+            .connect()
+            .await?;
         Ok(Client {
-            inner: CliConnectionClient::connect(url.to_owned()).await?,
+            inner: CliConnectionClient::new(channel),
         })
     }
 

@@ -1,7 +1,8 @@
 //! `anchorage-bench`: measures the running system with the release binaries and prints figures.
 //!
 //! Run it with `scripts/bench.sh` (builds the release binaries first). It reports: server and
-//! agent start-up to first answer, idle RSS/PSS and CPU of both, apply → `Running(Ok)` of one
+//! agent start-up to first answer, idle RSS/PSS and CPU of both, start-up and apply latency
+//! with mTLS as a ratio to `-k`, apply → `Running(Ok)` of one
 //! native workload (p50/p99 over `--runs`), 1 000 native workloads over 10 agents, the control
 //! interface (a get-state round trip through a workload's FIFOs next to the same request over
 //! gRPC, and events per second to one control-interface subscriber), and with `--podman` a
@@ -13,6 +14,7 @@
 //! - [`control`]: the bench process as a control workload, on a workload's FIFOs.
 //! - [`scenarios`]: one function per figure.
 
+mod certs;
 mod client;
 mod control;
 mod procs;
@@ -30,7 +32,7 @@ struct Settings {
     many: usize,
     agents: usize,
     podman: bool,
-    /// Only this scenario (`startup`, `one`, `many`, `control`, `podman`), when given.
+    /// Only this scenario (`startup`, `tls`, `one`, `many`, `control`, `podman`), when given.
     only: Option<String>,
     /// Where the agents' run folders go (a fresh folder inside it); the system's temp dir
     /// by default. Native workloads create files there, so its file system shows in the
@@ -94,6 +96,9 @@ async fn main() -> anyhow::Result<()> {
     let wanted = |name: &str| s.only.as_deref().is_none_or(|only| only == name);
     if wanted("startup") {
         scenarios::startup_and_idle(&s, run_root.path()).await?;
+    }
+    if wanted("tls") {
+        scenarios::tls_ratio(&s, run_root.path()).await?;
     }
     if wanted("one") {
         scenarios::one_workload_latency(&s, run_root.path()).await?;

@@ -1,11 +1,14 @@
 //! Starting `ank-server` and `ank-agent` as child processes, and reading their `/proc` figures.
 
+use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
+
+use crate::certs::{Certs, Identity};
 
 /// A child process killed (SIGKILL) and reaped on drop.
 pub struct Proc {
@@ -26,12 +29,58 @@ impl Drop for Proc {
     }
 }
 
-/// Starts `ank-server -k -a 127.0.0.1:0` and returns it with its bound address, read from its
-/// `ank-server listening on ADDR` line. Its stderr is drained by a thread afterwards.
+/// How the benchmark's processes talk: plain with `-k`, or mTLS.
+#[derive(Debug, Clone)]
+pub enum Transport {
+    /// `-k` everywhere.
+    Plain,
+    /// mTLS with these certificates.
+    Mtls(Certs),
+}
+
+impl Transport {
+    /// The flags that select it, with `identity` as the process's own.
+    fn flags(&self, identity: impl Fn(&Certs) -> &Identity) -> Vec<OsString> {
+        match self {
+            Transport::Plain => vec!["-k".into()],
+            Transport::Mtls(certs) => {
+                let own = identity(certs);
+                vec![
+                    "--ca_pem".into(),
+                    certs.ca.clone().into(),
+                    "--crt_pem".into(),
+                    own.crt.clone().into(),
+                    "--key_pem".into(),
+                    own.key.clone().into(),
+                ]
+            }
+        }
+    }
+
+    /// `http` or `https`.
+    pub fn scheme(&self) -> &'static str {
+        match self {
+            Transport::Plain => "http",
+            Transport::Mtls(_) => "https",
+        }
+    }
+}
+
+/// Starts `ank-server -k -a 127.0.0.1:0`; see [`start_server_over`].
 pub fn start_server(bin_dir: &Path) -> anyhow::Result<(Proc, String, Instant)> {
+    start_server_over(bin_dir, &Transport::Plain)
+}
+
+/// Starts `ank-server -a 127.0.0.1:0` and returns it with its URL, read from its `ank-server
+/// listening on ADDR` line. Its stderr is drained by a thread afterwards.
+pub fn start_server_over(
+    bin_dir: &Path,
+    transport: &Transport,
+) -> anyhow::Result<(Proc, String, Instant)> {
     let started = Instant::now();
     let mut child = Command::new(bin_dir.join("ank-server"))
-        .args(["-k", "-a", "127.0.0.1:0"])
+        .args(transport.flags(|c| &c.server))
+        .args(["-a", "127.0.0.1:0"])
         .env("RUST_LOG", "info")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -50,7 +99,7 @@ pub fn start_server(bin_dir: &Path) -> anyhow::Result<(Proc, String, Instant)> {
         }
     };
     std::thread::spawn(move || lines.for_each(drop));
-    Ok((proc, format!("http://{address}"), started))
+    Ok((proc, format!("{}://{address}", transport.scheme()), started))
 }
 
 /// Starts `ank-agent -k -n NAME -s URL -r RUN_FOLDER`.
@@ -60,9 +109,21 @@ pub fn start_agent(
     url: &str,
     run_folder: &Path,
 ) -> anyhow::Result<Proc> {
+    start_agent_over(bin_dir, name, url, run_folder, &Transport::Plain)
+}
+
+/// Starts `ank-agent -n NAME -s URL -r RUN_FOLDER` with the transport's flags.
+pub fn start_agent_over(
+    bin_dir: &Path,
+    name: &str,
+    url: &str,
+    run_folder: &Path,
+    transport: &Transport,
+) -> anyhow::Result<Proc> {
     std::fs::create_dir_all(run_folder)?;
     let child = Command::new(bin_dir.join("ank-agent"))
-        .args(["-k", "-n", name, "-s", url, "-r"])
+        .args(transport.flags(|c| &c.agent))
+        .args(["-n", name, "-s", url, "-r"])
         .arg(run_folder)
         .stdout(Stdio::null())
         .stderr(Stdio::null())

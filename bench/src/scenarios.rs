@@ -9,7 +9,10 @@ use anyhow::{bail, Context};
 
 use crate::client::{is_gone, is_running, Client};
 use crate::control;
-use crate::procs::{descendants_pss_kib, idle_cpu_percent, rss_pss_kib, start_agent, start_server};
+use crate::procs::{
+    descendants_pss_kib, idle_cpu_percent, rss_pss_kib, start_agent, start_agent_over,
+    start_server, start_server_over, Transport,
+};
 use crate::Settings;
 
 const SERVER_STARTS: usize = 7;
@@ -31,9 +34,14 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 
 /// Retries connecting until the server answers a state request.
 async fn first_answer(url: &str) -> anyhow::Result<Client> {
+    first_answer_over(url, &Transport::Plain).await
+}
+
+/// Retries connecting over `transport` until the server answers a state request.
+async fn first_answer_over(url: &str, transport: &Transport) -> anyhow::Result<Client> {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        if let Ok(mut client) = Client::connect(url).await {
+        if let Ok(mut client) = Client::connect_over(url, transport).await {
             if client.complete_state(&["agents"]).await.is_ok() {
                 return Ok(client);
             }
@@ -56,25 +64,34 @@ fn native_workload(agent: &str) -> ank_model::Workload {
     }
 }
 
+/// One start of a server and an agent: (server start → first answer, listening after, agent
+/// start → registered).
+async fn start_once(
+    s: &Settings,
+    run_folder: &Path,
+    transport: &Transport,
+) -> anyhow::Result<(Duration, Duration, Duration)> {
+    let (_server, url, started) = start_server_over(&s.bin_dir, transport)?;
+    let listening = started.elapsed();
+    let mut client = first_answer_over(&url, transport).await?;
+    let answered = started.elapsed();
+    let mut watch = client.watch(&["agents"]).await?;
+    let started = Instant::now();
+    let _agent = start_agent_over(&s.bin_dir, "agent_A", &url, run_folder, transport)?;
+    watch.until(|st| st.agents.contains_key("agent_A")).await?;
+    Ok((answered, listening, started.elapsed()))
+}
+
 /// Server and agent start-up to first answer, then their idle footprint.
 pub async fn startup_and_idle(s: &Settings, run_root: &Path) -> anyhow::Result<()> {
     let (mut server_times, mut agent_times) = (Vec::new(), Vec::new());
     let mut listening_times = Vec::new();
     for i in 0..SERVER_STARTS {
-        let (_server, url, started) = start_server(&s.bin_dir)?;
-        listening_times.push(started.elapsed());
-        let mut client = first_answer(&url).await?;
-        server_times.push(started.elapsed());
-        let mut watch = client.watch(&["agents"]).await?;
-        let started = Instant::now();
-        let _agent = start_agent(
-            &s.bin_dir,
-            "agent_A",
-            &url,
-            &run_root.join(format!("startup{i}")),
-        )?;
-        watch.until(|st| st.agents.contains_key("agent_A")).await?;
-        agent_times.push(started.elapsed());
+        let folder = run_root.join(format!("startup{i}"));
+        let (answered, listening, agent) = start_once(s, &folder, &Transport::Plain).await?;
+        server_times.push(answered);
+        listening_times.push(listening);
+        agent_times.push(agent);
     }
     println!(
         "server start-up to first answer: median {:.2} ms over {SERVER_STARTS} starts \
@@ -108,15 +125,31 @@ pub async fn startup_and_idle(s: &Settings, run_root: &Path) -> anyhow::Result<(
     Ok(())
 }
 
-/// apply → `Running(Ok)` of one native workload, `s.runs` times.
-pub async fn one_workload_latency(s: &Settings, run_root: &Path) -> anyhow::Result<()> {
-    let (_server, url, _) = start_server(&s.bin_dir)?;
-    let mut client = first_answer(&url).await?;
-    let mut watch = client.watch(&["workloadStates", "agents"]).await?;
-    let _agent = start_agent(&s.bin_dir, "agent_A", &url, &run_root.join("one"))?;
-    watch.until(|st| st.agents.contains_key("agent_A")).await?;
-    let mut samples = Vec::with_capacity(s.runs);
-    for i in 0..s.runs {
+/// A server and an agent with one client watching, for apply latencies.
+struct ApplyRig {
+    _server: crate::procs::Proc,
+    _agent: crate::procs::Proc,
+    client: Client,
+    watch: crate::client::Watch,
+}
+
+impl ApplyRig {
+    async fn start(s: &Settings, run_folder: &Path, transport: &Transport) -> anyhow::Result<Self> {
+        let (server, url, _) = start_server_over(&s.bin_dir, transport)?;
+        let mut client = first_answer_over(&url, transport).await?;
+        let mut watch = client.watch(&["workloadStates", "agents"]).await?;
+        let agent = start_agent_over(&s.bin_dir, "agent_A", &url, run_folder, transport)?;
+        watch.until(|st| st.agents.contains_key("agent_A")).await?;
+        Ok(ApplyRig {
+            _server: server,
+            _agent: agent,
+            client,
+            watch,
+        })
+    }
+
+    /// apply → `Running(Ok)` of workload `one_<i>`, then its delete (not timed).
+    async fn once(&mut self, i: usize) -> anyhow::Result<Duration> {
         let name = format!("one_{i}");
         let mask = vec![format!("desiredState.workloads.{name}")];
         let mut state = State::new();
@@ -124,11 +157,21 @@ pub async fn one_workload_latency(s: &Settings, run_root: &Path) -> anyhow::Resu
             .workloads
             .insert(name.clone(), native_workload("agent_A"));
         let started = Instant::now();
-        client.update(state, mask.clone()).await?;
-        watch.until(|st| is_running(st, &name)).await?;
-        samples.push(started.elapsed());
-        client.update(State::new(), mask).await?;
-        watch.until(|st| is_gone(st, &name)).await?;
+        self.client.update(state, mask.clone()).await?;
+        self.watch.until(|st| is_running(st, &name)).await?;
+        let elapsed = started.elapsed();
+        self.client.update(State::new(), mask).await?;
+        self.watch.until(|st| is_gone(st, &name)).await?;
+        Ok(elapsed)
+    }
+}
+
+/// apply → `Running(Ok)` of one native workload, `s.runs` times.
+pub async fn one_workload_latency(s: &Settings, run_root: &Path) -> anyhow::Result<()> {
+    let mut rig = ApplyRig::start(s, &run_root.join("one"), &Transport::Plain).await?;
+    let mut samples = Vec::with_capacity(s.runs);
+    for i in 0..s.runs {
+        samples.push(rig.once(i).await?);
     }
     samples.sort();
     println!(
@@ -136,6 +179,64 @@ pub async fn one_workload_latency(s: &Settings, run_root: &Path) -> anyhow::Resu
         ms(percentile(&samples, 0.5)),
         ms(percentile(&samples, 0.99)),
         samples.len()
+    );
+    Ok(())
+}
+
+/// Start-up and apply latency with mTLS as a ratio to `-k`: the two alternate, start for
+/// start and apply for apply, so both see the same machine.
+pub async fn tls_ratio(s: &Settings, run_root: &Path) -> anyhow::Result<()> {
+    let mtls = Transport::Mtls(crate::certs::make(&run_root.join("certs"))?);
+    let transports = [Transport::Plain, mtls];
+    let mut starts: [Vec<(Duration, Duration)>; 2] = Default::default();
+    for i in 0..SERVER_STARTS {
+        for (t, transport) in transports.iter().enumerate() {
+            let folder = run_root.join(format!("tls-start{t}-{i}"));
+            let (answered, _, agent) = start_once(s, &folder, transport).await?;
+            starts[t].push((answered, agent));
+        }
+    }
+    let mut rigs = Vec::new();
+    for (t, transport) in transports.iter().enumerate() {
+        rigs.push(ApplyRig::start(s, &run_root.join(format!("tls-one{t}")), transport).await?);
+    }
+    let mut applies: [Vec<Duration>; 2] = Default::default();
+    for i in 0..s.runs {
+        for (t, rig) in rigs.iter_mut().enumerate() {
+            applies[t].push(rig.once(i).await?);
+        }
+    }
+    let pick = |t: usize, f: fn(&(Duration, Duration)) -> Duration| {
+        median(starts[t].iter().map(f).collect())
+    };
+    let figures = [
+        (
+            "server start-up to first answer",
+            pick(0, |x| x.0),
+            pick(1, |x| x.0),
+        ),
+        (
+            "agent start-up to registered",
+            pick(0, |x| x.1),
+            pick(1, |x| x.1),
+        ),
+        (
+            "apply -> Running(Ok)",
+            median(applies[0].clone()),
+            median(applies[1].clone()),
+        ),
+    ];
+    for (what, plain, tls) in figures {
+        println!(
+            "mTLS vs -k, {what}: median {:.2} ms vs {:.2} ms, ratio {:.2}",
+            ms(tls),
+            ms(plain),
+            tls.as_secs_f64() / plain.as_secs_f64()
+        );
+    }
+    println!(
+        "  ({SERVER_STARTS} starts and {} applies each, alternating; ED25519 certificates)",
+        s.runs
     );
     Ok(())
 }
