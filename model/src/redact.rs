@@ -15,6 +15,8 @@ mod pair;
 #[cfg(test)]
 mod tests;
 
+use std::collections::HashMap;
+
 use serde::de::DeserializeOwned;
 use serde_yaml_ng::Value;
 
@@ -128,33 +130,37 @@ pub fn podman_env_values(args: &[String]) -> Vec<String> {
     found.scalars
 }
 
-/// What a walk hid: the scalars (for [`scrub`]) and, by path, each hidden value (for
-/// [`redact_pair`], which also chooses the replacement of each through `marker`).
+/// What a walk hid: the scalars (for [`scrub`]) and, when `by_path` (for [`redact_pair`]
+/// only: the other walks need no paths), each hidden value by its path, whose replacement
+/// `marker` then chooses.
 #[derive(Default)]
 struct Found<'a> {
     scalars: Vec<String>,
+    by_path: bool,
     /// Where the walk is: keys, indices, env names.
     path: Vec<String>,
-    sites: Vec<(String, String)>,
+    /// How often each path was seen, to tell repeats apart.
+    seen: HashMap<String, usize>,
+    sites: HashMap<String, String>,
     marker: Option<&'a dyn Fn(&str) -> &'static str>,
 }
 
 impl Found<'_> {
     /// Records a hidden value at the current path (under `leaf`); returns its replacement.
-    fn site(&mut self, leaf: &str, value: String) -> &'static str {
-        let mut path = self.path.join("/") + "/" + leaf;
-        // A name given twice (`-e K=1 -e K=2`) is told apart by its order.
-        let numbered = format!("{path}#");
-        let same = self
-            .sites
-            .iter()
-            .filter(|(p, _)| *p == path || p.starts_with(&numbered))
-            .count();
-        if same > 0 {
-            path = format!("{path}#{same}");
+    fn site(&mut self, leaf: &str, value: impl FnOnce() -> String) -> &'static str {
+        if !self.by_path {
+            return REDACTED;
         }
+        let base = self.path.join("/") + "/" + leaf;
+        // A name given twice (`-e K=1 -e K=2`) is told apart by its order.
+        let seen = self.seen.entry(base.clone()).or_default();
+        let path = match *seen {
+            0 => base,
+            n => format!("{base}#{n}"),
+        };
+        *seen += 1;
         let marker = self.marker.map_or(REDACTED, |marker| marker(&path));
-        self.sites.push((path, value));
+        self.sites.insert(path, value());
         marker
     }
 
@@ -170,8 +176,8 @@ impl Found<'_> {
 /// Replaces `value` (at `leaf`) by [`REDACTED`], recording the scalars it held in `found`.
 fn hide(leaf: &str, value: &mut Value, found: &mut Found) {
     collect_scalars(value, &mut found.scalars);
-    let text = serde_yaml_ng::to_string(value).unwrap_or_default();
-    *value = Value::String(found.site(leaf, text).to_owned());
+    let marker = found.site(leaf, || serde_yaml_ng::to_string(value).unwrap_or_default());
+    *value = Value::String(marker.to_owned());
 }
 
 /// A mapping key as a path segment.
@@ -295,7 +301,7 @@ fn redact_assignment(text: &str, found: &mut Found) -> String {
     match text.split_once('=') {
         Some((name, value)) => {
             found.scalars.push(value.to_owned());
-            format!("{name}={}", found.site(name, value.to_owned()))
+            format!("{name}={}", found.site(name, || value.to_owned()))
         }
         None => text.to_owned(),
     }

@@ -14,7 +14,7 @@ pub(super) fn redact_manifest(text: &str, found: &mut Found) -> String {
             Ok(value) => docs.push(value),
             Err(_) => {
                 found.scalars.push(text.to_owned());
-                found.site("", text.to_owned());
+                found.site("", || text.to_owned());
                 return UNPARSABLE_MANIFEST.to_owned();
             }
         }

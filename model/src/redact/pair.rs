@@ -52,14 +52,18 @@ pub fn redact_pair(old: (&str, &str), new: (&str, &str)) -> (String, String) {
 
 /// Each hidden value of a config by its path.
 fn sites((runtime, config): (&str, &str)) -> HashMap<String, String> {
-    let mut found = Found::default();
+    let mut found = Found {
+        by_path: true,
+        ..Found::default()
+    };
     redact_config(runtime, config, &mut found);
-    found.sites.into_iter().collect()
+    found.sites
 }
 
 /// [`super::redact_runtime_config`] with each hidden value replaced by `marker` of its path.
 fn redact_with((runtime, config): (&str, &str), marker: &dyn Fn(&str) -> &'static str) -> String {
     let mut found = Found {
+        by_path: true,
         marker: Some(marker),
         ..Found::default()
     };
