@@ -14,6 +14,9 @@ use tonic::transport::Channel;
 
 use crate::config::Settings;
 
+#[cfg(test)]
+mod tests;
+
 /// Why a call to the server failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -120,7 +123,7 @@ impl Client {
             pb::response::ResponseContent::CompleteStateResponse(r) => {
                 complete_from_pb(r.complete_state)
             }
-            other => Err(ClientError::Unexpected(format!("{other:?}"))),
+            other => Err(unexpected(&other, "a CompleteStateResponse")),
         }
     }
 
@@ -141,7 +144,7 @@ impl Client {
                 added: parse_instances(&s.added_workloads),
                 deleted: parse_instances(&s.deleted_workloads),
             }),
-            other => Err(ClientError::Unexpected(format!("{other:?}"))),
+            other => Err(unexpected(&other, "an UpdateStateSuccess")),
         }
     }
 
@@ -157,7 +160,7 @@ impl Client {
         let stream = self.subscribe(content).await?;
         Ok(stream.map(|item| match item? {
             pb::response::ResponseContent::CompleteStateResponse(r) => Ok(r),
-            other => Err(ClientError::Unexpected(format!("{other:?}"))),
+            other => Err(unexpected(&other, "a CompleteStateResponse")),
         }))
     }
 
@@ -206,7 +209,7 @@ impl Client {
                 C::LogsStopResponse(r) => {
                     vec![LogEvent::Stop(r.workload_name.unwrap_or_default().into())]
                 }
-                other => return Err(ClientError::Unexpected(format!("{other:?}"))),
+                other => return Err(unexpected(&other, "a logs response")),
             })
         }))
     }
@@ -244,6 +247,24 @@ impl Client {
             .into_inner()
             .map(|item| content_of(item.map_err(status_error)?)))
     }
+}
+
+/// A response of the wrong kind, named by its kind only: its debug form could hold a complete
+/// state, every runtimeConfig with its secrets included.
+fn unexpected(got: &pb::response::ResponseContent, expected: &str) -> ClientError {
+    use pb::response::ResponseContent as C;
+    // Exhaustive on purpose: a new kind must be named here, never printed.
+    let kind = match got {
+        C::Error(_) => "an Error",
+        C::CompleteStateResponse(_) => "a CompleteStateResponse",
+        C::UpdateStateSuccess(_) => "an UpdateStateSuccess",
+        C::LogsRequestAccepted(_) => "a LogsRequestAccepted",
+        C::LogEntriesResponse(_) => "a LogEntriesResponse",
+        C::LogsStopResponse(_) => "a LogsStopResponse",
+        C::LogsCancelAccepted(_) => "a LogsCancelAccepted",
+        C::EventsCancelAccepted(_) => "an EventsCancelAccepted",
+    };
+    ClientError::Unexpected(format!("{kind} where {expected} was expected"))
 }
 
 fn content_of(response: pb::Response) -> Result<pb::response::ResponseContent> {

@@ -6,15 +6,22 @@
 //! The config is parsed into YAML values, redacted and written again, never edited as text:
 //! what does not parse is redacted whole. `serde_yaml_ng`'s recursion limit bounds the depth of
 //! what the walk below descends into, so hostile input cannot blow the stack.
+//!
+//! `kube` walks a `podman-kube` manifest; `pair` redacts two versions of a config side by
+//! side for `ank diff`, marking the values that changed.
 
 mod kube;
+mod pair;
 #[cfg(test)]
 mod tests;
+
+use std::collections::HashMap;
 
 use serde::de::DeserializeOwned;
 use serde_yaml_ng::Value;
 
 use crate::runtime_config::{NATIVE, PODMAN, PODMAN_KUBE};
+pub use pair::{redact_pair, CHANGED_AFTER, CHANGED_BEFORE};
 
 /// What a secret value is replaced with.
 pub const REDACTED: &str = "<redacted>";
@@ -27,6 +34,11 @@ pub const UNKNOWN_RUNTIME: &str = "<runtimeConfig of an unknown runtime redacted
 
 /// `config` of a `runtime` workload with every secret value replaced by [`REDACTED`].
 pub fn redact_runtime_config(runtime: &str, config: &str) -> String {
+    redact_config(runtime, config, &mut Found::default())
+}
+
+/// [`redact_runtime_config`], recording what it hides (and how) in `found`.
+fn redact_config(runtime: &str, config: &str, found: &mut Found) -> String {
     if config.trim().is_empty() {
         return String::new();
     }
@@ -36,18 +48,18 @@ pub fn redact_runtime_config(runtime: &str, config: &str) -> String {
     let Ok(mut value) = serde_yaml_ng::from_str::<Value>(config) else {
         return UNPARSABLE.to_owned();
     };
-    redact_value(runtime, &mut value, &mut Vec::new());
+    redact_value(runtime, &mut value, found);
     serde_yaml_ng::to_string(&value).unwrap_or_else(|_| UNPARSABLE.to_owned())
 }
 
 /// The secret values [`redact_runtime_config`] hides (scalars as text), to [`scrub`] them from
 /// what a runtime's tool prints; none when `config` does not parse (nothing runs it then).
 pub fn secret_values(runtime: &str, config: &str) -> Vec<String> {
-    let mut found = Vec::new();
+    let mut found = Found::default();
     if let Ok(mut value) = serde_yaml_ng::from_str::<Value>(config) {
         redact_value(runtime, &mut value, &mut found);
     }
-    found
+    found.scalars
 }
 
 /// `text` (e.g. a tool's error output) with every occurrence of a non-empty `secrets` value
@@ -103,23 +115,80 @@ pub fn parse_runtime_config<T: DeserializeOwned>(runtime: &str, config: &str) ->
 pub fn redact_podman_args(args: &[String]) -> Vec<String> {
     let mut value_next = false;
     args.iter()
-        .map(|arg| redact_arg(arg, &mut value_next, &mut Vec::new()).unwrap_or_else(|| arg.clone()))
+        .map(|arg| {
+            redact_arg(arg, &mut value_next, &mut Found::default()).unwrap_or_else(|| arg.clone())
+        })
         .collect()
 }
 
 /// The values of `-e`/`--env` in `podman` arguments, to [`scrub`] them from podman's output.
 pub fn podman_env_values(args: &[String]) -> Vec<String> {
-    let (mut value_next, mut found) = (false, Vec::new());
+    let (mut value_next, mut found) = (false, Found::default());
     for arg in args {
         redact_arg(arg, &mut value_next, &mut found);
     }
-    found
+    found.scalars
 }
 
-/// Replaces `value` by [`REDACTED`], recording the scalars it held in `found`.
-fn hide(value: &mut Value, found: &mut Vec<String>) {
-    collect_scalars(value, found);
-    *value = Value::String(REDACTED.to_owned());
+/// What a walk hid: the scalars (for [`scrub`]) and, when `by_path` (for [`redact_pair`]
+/// only: the other walks need no paths), each hidden value by its path, whose replacement
+/// `marker` then chooses.
+#[derive(Default)]
+struct Found<'a> {
+    scalars: Vec<String>,
+    by_path: bool,
+    /// Where the walk is: keys, indices, env names.
+    path: Vec<String>,
+    /// How often each path was seen, to tell repeats apart.
+    seen: HashMap<String, usize>,
+    sites: HashMap<String, String>,
+    marker: Option<&'a dyn Fn(&str) -> &'static str>,
+}
+
+impl Found<'_> {
+    /// Records a hidden value at the current path (under `leaf`); returns its replacement.
+    fn site(&mut self, leaf: &str, value: impl FnOnce() -> String) -> &'static str {
+        if !self.by_path {
+            return REDACTED;
+        }
+        let base = self.path.join("/") + "/" + leaf;
+        // A name given twice (`-e K=1 -e K=2`) is told apart by its order.
+        let seen = self.seen.entry(base.clone()).or_default();
+        let path = match *seen {
+            0 => base,
+            n => format!("{base}#{n}"),
+        };
+        *seen += 1;
+        let marker = self.marker.map_or(REDACTED, |marker| marker(&path));
+        self.sites.insert(path, value());
+        marker
+    }
+
+    /// Runs `walk` one level down, under `key`.
+    fn under<T>(&mut self, key: impl Into<String>, walk: impl FnOnce(&mut Self) -> T) -> T {
+        self.path.push(key.into());
+        let out = walk(self);
+        self.path.pop();
+        out
+    }
+}
+
+/// Replaces `value` (at `leaf`) by [`REDACTED`], recording the scalars it held in `found`.
+fn hide(leaf: &str, value: &mut Value, found: &mut Found) {
+    collect_scalars(value, &mut found.scalars);
+    let marker = found.site(leaf, || serde_yaml_ng::to_string(value).unwrap_or_default());
+    *value = Value::String(marker.to_owned());
+}
+
+/// A mapping key as a path segment.
+fn key_text(key: &Value) -> String {
+    match key {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Tagged(tagged) => key_text(&tagged.value),
+        _ => "?".to_owned(),
+    }
 }
 
 fn collect_scalars(value: &Value, found: &mut Vec<String>) {
@@ -135,57 +204,61 @@ fn collect_scalars(value: &Value, found: &mut Vec<String>) {
 }
 
 /// Redacts a parsed runtimeConfig of a known runtime in place.
-fn redact_value(runtime: &str, value: &mut Value, found: &mut Vec<String>) {
+fn redact_value(runtime: &str, value: &mut Value, found: &mut Found) {
     let Value::Mapping(map) = value else {
         // Not the runtime's schema: nothing tells secrets apart.
-        hide(value, found);
+        hide("", value, found);
         return;
     };
     match runtime {
         PODMAN => {
             if let Some(options) = map.get_mut("commandOptions") {
-                redact_options(options, found);
+                found.under("commandOptions", |found| redact_options(options, found));
             }
         }
         PODMAN_KUBE => {
             if let Some(manifest) = map.get_mut("manifest") {
                 match manifest {
-                    Value::String(text) => *text = kube::redact_manifest(text, found),
-                    other => hide(other, found),
+                    Value::String(text) => {
+                        *text = found.under("manifest", |found| kube::redact_manifest(text, found));
+                    }
+                    other => hide("manifest", other, found),
                 }
             }
         }
         _ => {
             if let Some(env) = map.get_mut("env") {
-                redact_map_values(env, found);
+                found.under("env", |found| redact_map_values(env, found));
             }
         }
     }
 }
 
 /// Every value of a mapping; anything else whole.
-fn redact_map_values(value: &mut Value, found: &mut Vec<String>) {
+fn redact_map_values(value: &mut Value, found: &mut Found) {
     match value {
-        Value::Mapping(map) => map.iter_mut().for_each(|(_, v)| hide(v, found)),
-        other => hide(other, found),
+        Value::Mapping(map) => map
+            .iter_mut()
+            .for_each(|(k, v)| hide(&key_text(k), v, found)),
+        other => hide("", other, found),
     }
 }
 
 /// `commandOptions` of `podman run`: the values of its env options.
-fn redact_options(options: &mut Value, found: &mut Vec<String>) {
+fn redact_options(options: &mut Value, found: &mut Found) {
     let Value::Sequence(items) = options else {
-        hide(options, found);
+        hide("", options, found);
         return;
     };
     let mut value_next = false;
-    for item in items {
+    for (i, item) in items.iter_mut().enumerate() {
         match item {
             Value::String(arg) => {
                 if let Some(redacted) = redact_arg(arg, &mut value_next, found) {
                     *arg = redacted;
                 }
             }
-            other if std::mem::take(&mut value_next) => hide(other, found),
+            other if std::mem::take(&mut value_next) => hide(&i.to_string(), other, found),
             _ => {}
         }
     }
@@ -196,7 +269,7 @@ const SHORT_FLAGS: &str = "diPqt";
 
 /// The redacted form of `arg` when it carries an env value; `value_next` carries "the previous
 /// argument was `-e`/`--env`" from one argument to the next.
-fn redact_arg(arg: &str, value_next: &mut bool, found: &mut Vec<String>) -> Option<String> {
+fn redact_arg(arg: &str, value_next: &mut bool, found: &mut Found) -> Option<String> {
     if std::mem::take(value_next) {
         return Some(redact_assignment(arg, found));
     }
@@ -224,11 +297,11 @@ fn redact_arg(arg: &str, value_next: &mut bool, found: &mut Vec<String>) -> Opti
 }
 
 /// `K=V` → `K=<redacted>`; a bare `K` (taken from the host's environment) stays.
-fn redact_assignment(text: &str, found: &mut Vec<String>) -> String {
+fn redact_assignment(text: &str, found: &mut Found) -> String {
     match text.split_once('=') {
         Some((name, value)) => {
-            found.push(value.to_owned());
-            format!("{name}={REDACTED}")
+            found.scalars.push(value.to_owned());
+            format!("{name}={}", found.site(name, || value.to_owned()))
         }
         None => text.to_owned(),
     }

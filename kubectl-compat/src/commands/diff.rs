@@ -1,9 +1,14 @@
 //! `ank diff [-f] FILE…`: the unified diff between the server's desired state and the files',
 //! limited to the workloads and configs the files declare. Exit 1 when they differ, 0 when equal
 //! (kubectl's convention), and a refusal of the files is an error like `ank apply`'s.
+//!
+//! Secret values of the runtimeConfigs are never printed: like `kubectl diff` masks Secrets,
+//! each shows as `<redacted>`, or as `<redacted (before)>`/`<redacted (after)>` where it
+//! changed (see [`ank_model::redact::redact_pair`]).
 
 use std::process::ExitCode;
 
+use ank_model::redact::{redact_pair, redact_runtime_config};
 use ank_model::State;
 use similar::TextDiff;
 
@@ -45,12 +50,13 @@ pub fn run(global: &GlobalOptions, args: Args) -> anyhow::Result<ExitCode> {
             .complete_state(&["desiredState".to_owned()])
             .await?
             .desired_state;
-        let (old, new) = (yaml(&counterpart(&server, &wanted))?, yaml(&wanted)?);
-        if old == new {
-            return Ok(ExitCode::SUCCESS);
+        match render(&server, wanted, &label)? {
+            None => Ok(ExitCode::SUCCESS),
+            Some(diff) => {
+                print!("{diff}");
+                Ok(ExitCode::FAILURE)
+            }
         }
-        print!("{}", unified(&old, &new, &label));
-        Ok(ExitCode::FAILURE)
     })
 }
 
@@ -68,6 +74,33 @@ pub fn counterpart(server: &State, wanted: &State) -> State {
         }
     }
     out
+}
+
+/// The diff to print, secrets hidden; `None` when the files change nothing (compared with the
+/// secrets, so a change of a secret value alone is a difference too).
+fn render(server: &State, wanted: State, label: &str) -> anyhow::Result<Option<String>> {
+    let old = counterpart(server, &wanted);
+    if yaml(&old)? == yaml(&wanted)? {
+        return Ok(None);
+    }
+    let (old, new) = redacted(old, wanted);
+    Ok(Some(unified(&yaml(&old)?, &yaml(&new)?, label)))
+}
+
+/// Both sides with the secret values of each workload's runtimeConfig hidden, changes marked.
+fn redacted(mut old: State, mut new: State) -> (State, State) {
+    for (name, w) in &mut new.workloads {
+        match old.workloads.get_mut(name) {
+            Some(o) => {
+                (o.runtime_config, w.runtime_config) = redact_pair(
+                    (&o.runtime, &o.runtime_config),
+                    (&w.runtime, &w.runtime_config),
+                );
+            }
+            None => w.runtime_config = redact_runtime_config(&w.runtime, &w.runtime_config),
+        }
+    }
+    (old, new)
 }
 
 fn yaml(state: &State) -> anyhow::Result<String> {
@@ -116,5 +149,55 @@ mod tests {
         assert!(diff.starts_with("--- server\n+++ f.yaml\n"), "{diff}");
         assert!(diff.contains("-    agent: x\n+    agent: y\n"), "{diff}");
         assert!(!diff.contains("other"), "{diff}");
+    }
+
+    fn native(agent: &str, env: &str) -> Workload {
+        Workload {
+            agent: agent.into(),
+            runtime: "native".into(),
+            runtime_config: format!("command: [a]\nenv: {{{env}}}\n"),
+            ..Workload::default()
+        }
+    }
+
+    #[test]
+    fn secret_values_are_hidden_and_their_changes_marked() {
+        let mut server = State::new();
+        server
+            .workloads
+            .insert("web".into(), native("x", "TOKEN: old1, USER: u1"));
+        let mut wanted = State::new();
+        wanted
+            .workloads
+            .insert("web".into(), native("x", "TOKEN: new1, USER: u1"));
+        wanted.workloads.insert("db".into(), native("x", "PW: pw1"));
+        let diff = render(&server, wanted, "f.yaml")
+            .expect("yaml")
+            .expect("differs");
+        for secret in ["old1", "new1", "u1", "pw1"] {
+            assert!(!diff.contains(secret), "{secret}: {diff}");
+        }
+        assert!(
+            diff.contains(
+                "\n-        TOKEN: <redacted (before)>\n+        TOKEN: <redacted (after)>\n"
+            ),
+            "{diff}"
+        );
+        assert!(
+            diff.contains("\n         USER: <redacted>\n"),
+            "unchanged: {diff}"
+        );
+        assert!(
+            diff.contains("\n+        PW: <redacted>\n"),
+            "added: {diff}"
+        );
+    }
+
+    #[test]
+    fn equal_secrets_are_no_difference() {
+        let mut server = State::new();
+        server.workloads.insert("web".into(), native("x", "T: s"));
+        let wanted = server.clone();
+        assert_eq!(render(&server, wanted, "f.yaml").expect("yaml"), None);
     }
 }

@@ -280,6 +280,10 @@ proptest! {
             let echoed = format!("Error: {text} {secret}");
             let scrubbed = scrub(&echoed, &secret_values(runtime, &text));
             prop_assert!(!scrubbed.contains(&secret), "{runtime}: {scrubbed}");
+            let changed = text.replace(PLANT, "PLANTEDCHANGED");
+            let (old, new) = redact_pair((runtime, &text), (runtime, &changed));
+            prop_assert!(!old.contains("PLANTED") && !new.contains("PLANTED"), "{old}{new}");
+            prop_assert!(old != new, "{runtime}: the change shows: {new}");
         }
     }
 }

@@ -34,6 +34,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use ank_model::exec_state::{ExecState, Failed};
+use ank_model::redact::parse_runtime_config;
 use ank_model::runtime_config::{NativeConfig, NATIVE};
 use ank_model::{ExecutionState, WorkloadInstanceName};
 use async_trait::async_trait;
@@ -148,8 +149,9 @@ pub fn exit_state(code: Option<i32>) -> ExecutionState {
 }
 
 fn parse_config(runtime_config: &str) -> Result<NativeConfig, RuntimeError> {
-    let config: NativeConfig = serde_yaml_ng::from_str(runtime_config)
-        .map_err(|e| RuntimeError::InvalidConfig(e.to_string()))?;
+    // Not serde's own error: it may quote an env value, and it reaches additionalInfo.
+    let config: NativeConfig =
+        parse_runtime_config(NATIVE, runtime_config).map_err(RuntimeError::InvalidConfig)?;
     if config.command.is_empty() {
         return Err(RuntimeError::InvalidConfig(
             "command must not be empty".into(),

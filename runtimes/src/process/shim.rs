@@ -19,6 +19,7 @@ use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
 use rustix::event::{PollFd, PollFlags, Timespec};
 use rustix::process::PidfdFlags;
+use serde_json::error::Category;
 
 use super::files::{self, Pids, ShimSpec};
 use super::identity;
@@ -54,8 +55,7 @@ fn start(dir: &Path) -> Result<(), String> {
     let mut spec = Vec::new();
     lock.read_to_end(&mut spec)
         .map_err(|e| format!("cannot read {}: {e}", files::SPEC))?;
-    let spec: ShimSpec =
-        serde_json::from_slice(&spec).map_err(|e| format!("cannot read {}: {e}", files::SPEC))?;
+    let spec: ShimSpec = serde_json::from_slice(&spec).map_err(|e| spec_error(&e))?;
     let log = private::open_append(&dir, files::LOG)
         .map_err(|e| format!("cannot open {}: {e}", files::LOG))?;
     let (program, args) = spec.argv.split_first().ok_or("empty command")?;
@@ -112,6 +112,23 @@ fn start(dir: &Path) -> Result<(), String> {
         .map_err(|e| format!("cannot write {}: {e}", files::EXIT_CODE))?;
     drop(lock);
     Ok(())
+}
+
+/// A spec that does not parse, by position and kind only: serde's message quotes the offending
+/// value, which in a corrupted file may be an env value, and this message reaches the agent.
+fn spec_error(e: &serde_json::Error) -> String {
+    let kind = match e.classify() {
+        Category::Io => "a read error",
+        Category::Syntax => "invalid JSON",
+        Category::Data => "a value of the wrong type",
+        Category::Eof => "an unexpected end",
+    };
+    format!(
+        "cannot read {}: {kind} at line {} column {}",
+        files::SPEC,
+        e.line(),
+        e.column()
+    )
 }
 
 /// Opens a pidfd of the workload (how the shim learns of its end) and writes `pids`, with both
@@ -253,4 +270,34 @@ fn write_line(log: &mut File, line: &[u8]) {
         String::from_utf8_lossy(line)
     );
     let _ = log.write_all(text.as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error_of(json: &str) -> String {
+        spec_error(&serde_json::from_str::<ShimSpec>(json).expect_err("corrupt spec"))
+    }
+
+    #[test]
+    fn a_corrupt_spec_is_named_by_file_and_position_never_content() {
+        // serde_json would say `invalid type: string "hunter2", expected a sequence`.
+        let err = error_of(r#"{"argv":["a"],"env":"hunter2","working_dir":"/"}"#);
+        assert_eq!(
+            err,
+            "cannot read native.json: a value of the wrong type \
+             at line 1 column 29"
+        );
+        let err = error_of("{\"argv\":[\"a\"],\n\"env\":[[\"K\",\"hunter2");
+        assert_eq!(
+            err,
+            "cannot read native.json: an unexpected end at line 2 column 20"
+        );
+        let err = error_of(r#"{"env":[["K",hunter2]]}"#);
+        assert!(
+            err.contains("invalid JSON at line 1") && !err.contains("hunter2"),
+            "{err}"
+        );
+    }
 }

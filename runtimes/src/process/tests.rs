@@ -162,6 +162,21 @@ async fn invalid_config_is_refused() {
 }
 
 #[tokio::test]
+async fn invalid_config_quotes_no_env_value() {
+    let node = Node::new();
+    let (rt, _rx) = node.runtime(DEFAULT_GRACE_PERIOD);
+    // serde's own message would be `invalid type: string "K=hunter2", expected a map`.
+    let err = rt
+        .check_config("command: [true]\nenv: 'K=hunter2'\n")
+        .expect_err("env is no map");
+    let err = err.to_string();
+    assert!(
+        err.contains("invalid type") && !err.contains("hunter2"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
 async fn stop_terminates_the_group_without_reporting_an_exit() {
     let node = Node::new();
     let (rt, mut rx) = node.runtime(DEFAULT_GRACE_PERIOD);
