@@ -272,7 +272,7 @@ fn status_error(status: tonic::Status) -> ClientError {
     // refusal arrives as a failed call whose cause is a TLS alert.
     if let Some(tls) = ank_transport::explain::tls_cause(&status) {
         return ClientError::Rpc(ank_transport::explain::tls_failure(
-            tls,
+            &tls,
             ank_transport::explain::Peer::Server,
         ));
     }
