@@ -8,7 +8,7 @@ use ank_model::mask::AlteredFields;
 use ank_model::proto::anchorage::cli_connection_client::CliConnectionClient;
 use ank_model::proto::ank_base as pb;
 use ank_model::{CompleteState, WorkloadInstanceName};
-use ank_transport::{client_security, ConnectError, Dialer};
+use ank_transport::{client_security, ConnectError, Dialer, Refusal};
 use futures::{Stream, StreamExt};
 use tonic::transport::Channel;
 
@@ -84,6 +84,8 @@ pub struct StateEvent {
 pub struct Client {
     inner: CliConnectionClient<Channel>,
     timeout: Duration,
+    /// A TLS failure after the handshake (the server refusing our certificate).
+    refusal: Refusal,
 }
 
 impl Client {
@@ -99,14 +101,13 @@ impl Client {
             url: choice.url.clone(),
             message: e.to_string(),
         };
-        let channel = Dialer::new(&choice.url, &choice.security, settings.response_timeout)
-            .map_err(connect_err)?
-            .connect()
-            .await
+        let dialer = Dialer::new(&choice.url, &choice.security, settings.response_timeout)
             .map_err(connect_err)?;
+        let channel = dialer.connect().await.map_err(connect_err)?;
         Ok(Client {
             inner: CliConnectionClient::new(channel),
             timeout: settings.response_timeout,
+            refusal: dialer.refusal(),
         })
     }
 
@@ -223,7 +224,7 @@ impl Client {
         let response = tokio::time::timeout(self.timeout, call)
             .await
             .map_err(|_| ClientError::Timeout(self.timeout.as_millis()))?
-            .map_err(status_error)?;
+            .map_err(|s| status_error(s, &self.refusal))?;
         content_of(response.into_inner())
     }
 
@@ -239,10 +240,11 @@ impl Client {
         let response = tokio::time::timeout(self.timeout, call)
             .await
             .map_err(|_| ClientError::Timeout(self.timeout.as_millis()))?
-            .map_err(status_error)?;
+            .map_err(|s| status_error(s, &self.refusal))?;
+        let refusal = self.refusal.clone();
         Ok(response
             .into_inner()
-            .map(|item| content_of(item.map_err(status_error)?)))
+            .map(move |item| content_of(item.map_err(|s| status_error(s, &refusal))?)))
     }
 }
 
@@ -267,14 +269,18 @@ fn parse_instances(names: &[String]) -> Vec<WorkloadInstanceName> {
         .collect()
 }
 
-fn status_error(status: tonic::Status) -> ClientError {
+fn status_error(status: tonic::Status, refusal: &Refusal) -> ClientError {
     // Under TLS 1.3 the server refuses a client certificate after the handshake: the
-    // refusal arrives as a failed call whose cause is a TLS alert.
+    // refusal arrives as a failed call whose cause is a TLS alert, or as a cancelled call
+    // while the connection saw the alert.
     if let Some(tls) = ank_transport::explain::tls_cause(&status) {
         return ClientError::Rpc(ank_transport::explain::tls_failure(
             &tls,
             ank_transport::explain::Peer::Server,
         ));
+    }
+    if let Some(why) = refusal.take() {
+        return ClientError::Rpc(format!("{why} ({:?}: {})", status.code(), status.message()));
     }
     match status.code() {
         tonic::Code::Unavailable => {
