@@ -84,8 +84,16 @@ pub struct StateEvent {
 pub struct Client {
     inner: CliConnectionClient<Channel>,
     timeout: Duration,
-    /// A TLS failure after the handshake (the server refusing our certificate).
+    /// What explains a failed call beyond its status.
+    diagnosis: Diagnosis,
+}
+
+/// What a failed call's status does not say: a TLS failure after the handshake (the server
+/// refusing our certificate), or that we speak plain HTTP/2 (`-k`) to a server that may not.
+#[derive(Debug, Clone)]
+struct Diagnosis {
     refusal: Refusal,
+    plain: bool,
 }
 
 impl Client {
@@ -107,7 +115,10 @@ impl Client {
         Ok(Client {
             inner: CliConnectionClient::new(channel),
             timeout: settings.response_timeout,
-            refusal: dialer.refusal(),
+            diagnosis: Diagnosis {
+                refusal: dialer.refusal(),
+                plain: matches!(choice.security, ank_transport::Security::Insecure),
+            },
         })
     }
 
@@ -224,7 +235,7 @@ impl Client {
         let response = tokio::time::timeout(self.timeout, call)
             .await
             .map_err(|_| ClientError::Timeout(self.timeout.as_millis()))?
-            .map_err(|s| status_error(s, &self.refusal))?;
+            .map_err(|s| self.diagnosis.status_error(s))?;
         content_of(response.into_inner())
     }
 
@@ -240,11 +251,11 @@ impl Client {
         let response = tokio::time::timeout(self.timeout, call)
             .await
             .map_err(|_| ClientError::Timeout(self.timeout.as_millis()))?
-            .map_err(|s| status_error(s, &self.refusal))?;
-        let refusal = self.refusal.clone();
+            .map_err(|s| self.diagnosis.status_error(s))?;
+        let diagnosis = self.diagnosis.clone();
         Ok(response
             .into_inner()
-            .map(move |item| content_of(item.map_err(|s| status_error(s, &refusal))?)))
+            .map(move |item| content_of(item.map_err(|s| diagnosis.status_error(s))?)))
     }
 }
 
@@ -269,18 +280,42 @@ fn parse_instances(names: &[String]) -> Vec<WorkloadInstanceName> {
         .collect()
 }
 
-fn status_error(status: tonic::Status, refusal: &Refusal) -> ClientError {
+impl Diagnosis {
+    fn status_error(&self, status: tonic::Status) -> ClientError {
+        if let Some(why) = self.refusal.take() {
+            if ank_transport::explain::tls_cause(&status).is_none() {
+                return ClientError::Rpc(format!(
+                    "{why} ({:?}: {})",
+                    status.code(),
+                    status.message()
+                ));
+            }
+        }
+        // An mTLS server answers an HTTP/2 preface with a TLS alert, which h2 cannot parse.
+        if self.plain
+            && status.code() == tonic::Code::Internal
+            && status.message().contains("h2 protocol error")
+        {
+            return ClientError::Rpc(format!(
+                "the server does not speak plain HTTP/2 here (is it running with mTLS? then drop \
+                 -k/--insecure and give --ca_pem, --crt_pem and --key_pem): {:?}: {}",
+                status.code(),
+                status.message()
+            ));
+        }
+        status_error(status)
+    }
+}
+
+fn status_error(status: tonic::Status) -> ClientError {
     // Under TLS 1.3 the server refuses a client certificate after the handshake: the
-    // refusal arrives as a failed call whose cause is a TLS alert, or as a cancelled call
-    // while the connection saw the alert.
+    // refusal arrives as a failed call whose cause is a TLS alert (or as a cancelled call
+    // while the connection saw the alert: see `Diagnosis`).
     if let Some(tls) = ank_transport::explain::tls_cause(&status) {
         return ClientError::Rpc(ank_transport::explain::tls_failure(
             &tls,
             ank_transport::explain::Peer::Server,
         ));
-    }
-    if let Some(why) = refusal.take() {
-        return ClientError::Rpc(format!("{why} ({:?}: {})", status.code(), status.message()));
     }
     match status.code() {
         tonic::Code::Unavailable => {

@@ -420,7 +420,14 @@ fn no_silent_downgrade_to_plain_http2() {
     // Plain HTTP/2 against the mTLS server fails; the server says why.
     let out = run_ank_as_is(home, &["-k", "-s", &http, "get", "workloads"], &[], None);
     let stderr = failed(&out);
-    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(
+        stderr.starts_with(
+            "error: request to ank-server failed: the server does not speak plain HTTP/2 here \
+             (is it running with mTLS? then drop -k/--insecure and give --ca_pem, --crt_pem and \
+             --key_pem): Internal: h2 protocol error"
+        ),
+        "{stderr}"
+    );
     assert!(out.stdout.is_empty(), "{}", describe(&out));
     wait_for_line(
         &c.server_log(),
