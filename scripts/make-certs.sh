@@ -8,7 +8,7 @@
 #   ca.pem, ca-key.pem          the CA (CN ankaios-ca)
 #   server.pem, server-key.pem  CN ank-server, SAN DNS:ank-server, EKU serverAuth
 #                               (clients verify the name ank-server whatever address they dial)
-#   cli.pem, cli-key.pem        CN cli, EKU clientAuth
+#   cli.pem, cli-key.pem        CN cli, SAN DNS:cli, EKU clientAuth
 #   AGENT.pem, AGENT-key.pem    per AGENT_NAME: CN AGENT, SAN DNS:AGENT, EKU clientAuth
 #   NAME.pem, NAME-key.pem      per --any-agent NAME: CN NAME, SAN DNS:*, admitted as any agent
 #   NAME.pem, NAME-key.pem      per --expired NAME: an agent certificate valid only in 2020
@@ -109,10 +109,10 @@ sign server ank-server "$(printf '%s\n' \
 
 client_ext() { # SAN
   printf '%s\n' 'basicConstraints=CA:FALSE' 'keyUsage=critical,digitalSignature' \
-    'extendedKeyUsage=clientAuth' ${1:+"subjectAltName=$1"}
+    'extendedKeyUsage=clientAuth' "subjectAltName=$1"
 }
 
-sign cli cli "$(client_ext '')"
+sign cli cli "$(client_ext DNS:cli)"
 for name in "${agents[@]}"; do
   sign "$name" "$name" "$(client_ext "DNS:$name")"
 done
