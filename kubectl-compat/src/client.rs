@@ -117,7 +117,7 @@ impl Client {
             timeout: settings.response_timeout,
             diagnosis: Diagnosis {
                 refusal: dialer.refusal(),
-                plain: matches!(choice.security, ank_transport::Security::Insecure),
+                plain: dialer.is_plain(),
             },
         })
     }
@@ -291,14 +291,10 @@ impl Diagnosis {
                 ));
             }
         }
-        // An mTLS server answers an HTTP/2 preface with a TLS alert, which h2 cannot parse.
-        if self.plain
-            && status.code() == tonic::Code::Internal
-            && status.message().contains("h2 protocol error")
-        {
+        if self.plain && ank_transport::explain::is_tls_server(&status) {
             return ClientError::Rpc(format!(
-                "the server does not speak plain HTTP/2 here (is it running with mTLS? then drop \
-                 -k/--insecure and give --ca_pem, --crt_pem and --key_pem): {:?}: {}",
+                "{}: {:?}: {}",
+                ank_transport::explain::PLAIN_TO_TLS,
                 status.code(),
                 status.message()
             ));

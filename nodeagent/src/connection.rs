@@ -57,11 +57,12 @@ pub enum ConnError {
     /// The stream failed (a refused certificate shows here under TLS 1.3).
     #[error("stream to the server failed: {}", ank_transport::explain::describe(.0))]
     Stream(#[from] tonic::Status),
-    /// The server refused our certificate after the handshake (TLS 1.3), and the call in
-    /// flight only saw the connection go.
+    /// What the status does not say: the server refused our certificate after the handshake
+    /// (TLS 1.3) and the call in flight only saw the connection go, or we speak plain HTTP/2
+    /// to an mTLS server.
     #[error("stream to the server failed: {why} ({})", ank_transport::explain::chain(.status))]
-    Certificate {
-        /// The refusal in words.
+    Explained {
+        /// The reason in words.
         why: String,
         /// The call's status.
         status: tonic::Status,
@@ -122,7 +123,13 @@ async fn session(
     let _stale = refusal.take();
     let stream_error = |status: tonic::Status| match refusal.take() {
         Some(why) if ank_transport::explain::tls_cause(&status).is_none() => {
-            ConnError::Certificate { why, status }
+            ConnError::Explained { why, status }
+        }
+        _ if dialer.is_plain() && ank_transport::explain::is_tls_server(&status) => {
+            ConnError::Explained {
+                why: ank_transport::explain::PLAIN_TO_TLS.to_owned(),
+                status,
+            }
         }
         _ => ConnError::Stream(status),
     };

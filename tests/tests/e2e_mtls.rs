@@ -385,10 +385,12 @@ fn refused_agents_expired_or_misnamed_and_the_san_star() {
 fn no_silent_downgrade_to_plain_http2() {
     let certs_root = tempfile::tempdir().expect("tempdir");
     let certs = make_certs(certs_root.path(), "down", &[], &[]);
-    let c = mtls_cluster(&certs);
-    let home = c.dir.path();
+    let mut c = mtls_cluster(&certs);
     let https = c.url.clone();
     let http = https.replacen("https://", "http://", 1);
+    // An agent with -k and an http:// URL is not admitted; its log says why.
+    let plain_agent = c.spawn_agent("agent_A", &["-k", "-n", "agent_A", "-s", &http], &[]);
+    let home = c.dir.path();
 
     let out = run_ank_as_is(home, &["-k", "-s", &https, "get", "workloads"], &[], None);
     assert_eq!(
@@ -433,6 +435,17 @@ fn no_silent_downgrade_to_plain_http2() {
         &c.server_log(),
         "the client does not speak TLS here (is it running with -k/--insecure?)",
     );
+    let line = wait_for_line(&plain_agent, "does not speak plain HTTP/2");
+    assert!(
+        line.contains(
+            "stream to the server failed: the server does not speak plain HTTP/2 here (is it \
+             running with mTLS? then drop -k/--insecure and give --ca_pem, --crt_pem and \
+             --key_pem) ("
+        ),
+        "{line}"
+    );
+    let agents = c.ank_ok(&["get", "agents"]);
+    assert_eq!(agents.lines().count(), 1, "only the header: {agents}");
 
     let run = c.path("run_downgrade");
     let out = run_bounded(

@@ -111,6 +111,11 @@ impl Dialer {
         self
     }
 
+    /// Whether this dialler speaks plain HTTP/2 (`-k`).
+    pub fn is_plain(&self) -> bool {
+        self.tls.is_none()
+    }
+
     /// Where this dialler's connections record a TLS failure after the handshake.
     pub fn refusal(&self) -> Refusal {
         self.refusal.clone()

@@ -75,6 +75,17 @@ fn alert_in_text(text: &str) -> Option<rustls::Error> {
         .map(rustls::Error::AlertReceived)
 }
 
+/// What a client speaking plain HTTP/2 (`-k`) is told when [`is_tls_server`] says so.
+pub const PLAIN_TO_TLS: &str = "the server does not speak plain HTTP/2 here (is it running with \
+                                mTLS? then drop -k/--insecure and give --ca_pem, --crt_pem and \
+                                --key_pem)";
+
+/// Whether a call over plain HTTP/2 failed the way it does against an mTLS server, whose TLS
+/// alert h2 reads as a broken frame.
+pub fn is_tls_server(status: &tonic::Status) -> bool {
+    status.code() == tonic::Code::Internal && status.message().contains("h2 protocol error")
+}
+
 /// A client's account of a failed call: the TLS reason in words when there is one, then
 /// the whole chain.
 pub fn describe(err: &(dyn Error + 'static)) -> String {
