@@ -131,6 +131,10 @@ async fn session(
                 status,
             }
         }
+        // The server's own refusal (e.g. a name the certificate does not allow) is its words.
+        _ if status.code() == tonic::Code::PermissionDenied => {
+            ConnError::Refused(status.message().to_owned())
+        }
         _ => ConnError::Stream(status),
     };
     let channel = dialer
