@@ -2,7 +2,8 @@
 # Makes real Podman usable for Anchorage on a Debian machine (root, no systemd, cgroup v1 hybrid,
 # no registry). Idempotent and quiet; writes nothing to /etc.
 #
-#   1. installs podman, runc, catatonit and busybox-static with apt-get when missing;
+#   1. installs podman, runc, catatonit and busybox-static with apt-get when missing (and
+#      openssl, with which the mTLS system tests make certificates: scripts/make-certs.sh);
 #   2. points Podman at the project's scripts/containers.conf through CONTAINERS_CONF;
 #   3. builds the local test image localhost/busybox:latest when it does not exist;
 #   4. builds the images of Ankaios' SDK clients with scripts/sdk-images.sh (cached; a failure
@@ -25,6 +26,8 @@ _anchorage_podman_setup() {
     # Debian's dynamic `busybox` also installs /bin/busybox; the image needs the static one.
     dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' \
         || missing+=(busybox-static)
+    # Not Podman's: the project's one apt-get place, for the mTLS tests' scripts/make-certs.sh.
+    command -v openssl >/dev/null 2>&1 || missing+=(openssl)
     if [ "${#missing[@]}" -gt 0 ]; then
         echo "podman-setup: installing ${missing[*]}" >&2
         export DEBIAN_FRONTEND=noninteractive

@@ -217,15 +217,19 @@ pub async fn accept_loop(
         }
         let (acceptor, ready, limits) = (acceptor.clone(), ready.clone(), limits.clone());
         handshakes.spawn(async move {
-            let handshake = tokio::time::timeout(limits.handshake_timeout, acceptor.accept(stream));
+            let handshake = tokio::time::timeout(
+                limits.handshake_timeout,
+                acceptor.accept(stream).into_fallible(),
+            );
             let tls = match handshake.await {
                 Ok(Ok(tls)) => tls,
-                Ok(Err(e)) => {
+                Ok(Err((e, tcp))) => {
                     let why = match tls_cause(&e) {
-                        Some(cause) => tls_failure(cause, Peer::Client),
+                        Some(cause) => tls_failure(&cause, Peer::Client),
                         None => e.to_string(),
                     };
                     tracing::warn!("refused a TLS connection from {addr}: {why}");
+                    close_after_alert(tcp).await;
                     return;
                 }
                 Err(_) => {
@@ -249,6 +253,27 @@ pub async fn accept_loop(
             let _ = ready.send(conn).await;
         });
     }
+}
+
+/// Closes a refused connection so that the client reads our alert. Under TLS 1.3 a client
+/// sends its first request right after its certificate; closing with that request unread
+/// would make the kernel send a reset, which can overtake the alert and leave the client with
+/// "connection reset" instead of "the server refused our certificate". So: FIN after the
+/// alert, then read and drop what the client still sends, briefly.
+async fn close_after_alert(mut tcp: TcpStream) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let _ = tcp.shutdown().await;
+    let drain = async {
+        let mut scratch = [0u8; 4096];
+        let mut left: usize = 64 * 1024;
+        while left > 0 {
+            match tcp.read(&mut scratch).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => left = left.saturating_sub(n),
+            }
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(1), drain).await;
 }
 
 enum Io {

@@ -8,7 +8,7 @@ use ank_model::mask::AlteredFields;
 use ank_model::proto::anchorage::cli_connection_client::CliConnectionClient;
 use ank_model::proto::ank_base as pb;
 use ank_model::{CompleteState, WorkloadInstanceName};
-use ank_transport::{client_security, ConnectError, Dialer};
+use ank_transport::{client_security, ConnectError, Dialer, Refusal};
 use futures::{Stream, StreamExt};
 use tonic::transport::Channel;
 
@@ -87,6 +87,16 @@ pub struct StateEvent {
 pub struct Client {
     inner: CliConnectionClient<Channel>,
     timeout: Duration,
+    /// What explains a failed call beyond its status.
+    diagnosis: Diagnosis,
+}
+
+/// What a failed call's status does not say: a TLS failure after the handshake (the server
+/// refusing our certificate), or that we speak plain HTTP/2 (`-k`) to a server that may not.
+#[derive(Debug, Clone)]
+struct Diagnosis {
+    refusal: Refusal,
+    plain: bool,
 }
 
 impl Client {
@@ -102,14 +112,16 @@ impl Client {
             url: choice.url.clone(),
             message: e.to_string(),
         };
-        let channel = Dialer::new(&choice.url, &choice.security, settings.response_timeout)
-            .map_err(connect_err)?
-            .connect()
-            .await
+        let dialer = Dialer::new(&choice.url, &choice.security, settings.response_timeout)
             .map_err(connect_err)?;
+        let channel = dialer.connect().await.map_err(connect_err)?;
         Ok(Client {
             inner: CliConnectionClient::new(channel),
             timeout: settings.response_timeout,
+            diagnosis: Diagnosis {
+                refusal: dialer.refusal(),
+                plain: dialer.is_plain(),
+            },
         })
     }
 
@@ -226,7 +238,7 @@ impl Client {
         let response = tokio::time::timeout(self.timeout, call)
             .await
             .map_err(|_| ClientError::Timeout(self.timeout.as_millis()))?
-            .map_err(status_error)?;
+            .map_err(|s| self.diagnosis.status_error(s))?;
         content_of(response.into_inner())
     }
 
@@ -242,10 +254,11 @@ impl Client {
         let response = tokio::time::timeout(self.timeout, call)
             .await
             .map_err(|_| ClientError::Timeout(self.timeout.as_millis()))?
-            .map_err(status_error)?;
+            .map_err(|s| self.diagnosis.status_error(s))?;
+        let diagnosis = self.diagnosis.clone();
         Ok(response
             .into_inner()
-            .map(|item| content_of(item.map_err(status_error)?)))
+            .map(move |item| content_of(item.map_err(|s| diagnosis.status_error(s))?)))
     }
 }
 
@@ -288,12 +301,36 @@ fn parse_instances(names: &[String]) -> Vec<WorkloadInstanceName> {
         .collect()
 }
 
+impl Diagnosis {
+    fn status_error(&self, status: tonic::Status) -> ClientError {
+        if let Some(why) = self.refusal.take() {
+            if ank_transport::explain::tls_cause(&status).is_none() {
+                return ClientError::Rpc(format!(
+                    "{why} ({:?}: {})",
+                    status.code(),
+                    status.message()
+                ));
+            }
+        }
+        if self.plain && ank_transport::explain::is_tls_server(&status) {
+            return ClientError::Rpc(format!(
+                "{}: {:?}: {}",
+                ank_transport::explain::PLAIN_TO_TLS,
+                status.code(),
+                status.message()
+            ));
+        }
+        status_error(status)
+    }
+}
+
 fn status_error(status: tonic::Status) -> ClientError {
     // Under TLS 1.3 the server refuses a client certificate after the handshake: the
-    // refusal arrives as a failed call whose cause is a TLS alert.
+    // refusal arrives as a failed call whose cause is a TLS alert (or as a cancelled call
+    // while the connection saw the alert: see `Diagnosis`).
     if let Some(tls) = ank_transport::explain::tls_cause(&status) {
         return ClientError::Rpc(ank_transport::explain::tls_failure(
-            tls,
+            &tls,
             ank_transport::explain::Peer::Server,
         ));
     }

@@ -57,6 +57,16 @@ pub enum ConnError {
     /// The stream failed (a refused certificate shows here under TLS 1.3).
     #[error("stream to the server failed: {}", ank_transport::explain::describe(.0))]
     Stream(#[from] tonic::Status),
+    /// What the status does not say: the server refused our certificate after the handshake
+    /// (TLS 1.3) and the call in flight only saw the connection go, or we speak plain HTTP/2
+    /// to an mTLS server.
+    #[error("stream to the server failed: {why} ({})", ank_transport::explain::chain(.status))]
+    Explained {
+        /// The reason in words.
+        why: String,
+        /// The call's status.
+        status: tonic::Status,
+    },
     /// The server refused this agent.
     #[error("the server refused the agent: {0}")]
     Refused(String),
@@ -109,6 +119,24 @@ async fn session(
     events: &mpsc::Sender<ConnEvent>,
     established: &mut bool,
 ) -> Result<(), ConnError> {
+    let refusal = dialer.refusal();
+    let _stale = refusal.take();
+    let stream_error = |status: tonic::Status| match refusal.take() {
+        Some(why) if ank_transport::explain::tls_cause(&status).is_none() => {
+            ConnError::Explained { why, status }
+        }
+        _ if dialer.is_plain() && ank_transport::explain::is_tls_server(&status) => {
+            ConnError::Explained {
+                why: ank_transport::explain::PLAIN_TO_TLS.to_owned(),
+                status,
+            }
+        }
+        // The server's own refusal (e.g. a name the certificate does not allow) is its words.
+        _ if status.code() == tonic::Code::PermissionDenied => {
+            ConnError::Refused(status.message().to_owned())
+        }
+        _ => ConnError::Stream(status),
+    };
     let channel = dialer
         .connect()
         .await
@@ -124,9 +152,11 @@ async fn session(
         .map_err(|_| ConnError::Protocol("outbound stream closed"))?;
     let mut inbound = client
         .session(ReceiverStream::new(outbound))
-        .await?
+        .await
+        .map_err(stream_error)?
         .into_inner();
-    let server_hello = match inbound.message().await?.and_then(|m| m.from_server_enum) {
+    let first = inbound.message().await.map_err(stream_error)?;
+    let server_hello = match first.and_then(|m| m.from_server_enum) {
         Some(FromServerEnum::ServerHello(h)) => {
             let (hello, skipped) = server_hello_from_pb(h);
             log_skipped(&skipped);
@@ -145,7 +175,7 @@ async fn session(
         .await
         .map_err(|_| ConnError::AgentGone)?;
     *established = true;
-    while let Some(message) = inbound.message().await? {
+    while let Some(message) = inbound.message().await.map_err(stream_error)? {
         let Some(message) = message.from_server_enum else {
             continue;
         };

@@ -40,30 +40,57 @@ pub fn chain(err: &(dyn Error + 'static)) -> String {
     text
 }
 
-/// The rustls error somewhere in `err`'s chain.
-pub fn tls_cause<'a>(err: &'a (dyn Error + 'static)) -> Option<&'a rustls::Error> {
+/// The rustls error somewhere in `err`'s chain. A TLS alert that reached us through HTTP/2
+/// (as a refused client certificate does under TLS 1.3, after the handshake) survives only as
+/// the text of an `io::Error`, since `h2` keeps an I/O error's kind and message, not its source:
+/// that text is read back into the alert.
+pub fn tls_cause(err: &(dyn Error + 'static)) -> Option<rustls::Error> {
     let mut next = Some(err);
     while let Some(e) = next {
         if let Some(tls) = e.downcast_ref::<rustls::Error>() {
-            return Some(tls);
+            return Some(tls.clone());
         }
-        if let Some(tls) = e
+        if let Some(inner) = e
             .downcast_ref::<std::io::Error>()
             .and_then(|io| io.get_ref())
-            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
         {
-            return Some(tls);
+            if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
+                return Some(tls.clone());
+            }
+            if let Some(alert) = alert_in_text(&inner.to_string()) {
+                return Some(alert);
+            }
         }
         next = e.source();
     }
     None
 }
 
+/// `received fatal alert: CertificateExpired` (rustls' words for an alert) as the alert.
+fn alert_in_text(text: &str) -> Option<rustls::Error> {
+    let name = text.strip_prefix("received fatal alert: ")?;
+    (0..=u8::MAX)
+        .map(AlertDescription::from)
+        .find(|alert| format!("{alert:?}") == name)
+        .map(rustls::Error::AlertReceived)
+}
+
+/// What a client speaking plain HTTP/2 (`-k`) is told when [`is_tls_server`] says so.
+pub const PLAIN_TO_TLS: &str = "the server does not speak plain HTTP/2 here (is it running with \
+                                mTLS? then drop -k/--insecure and give --ca_pem, --crt_pem and \
+                                --key_pem)";
+
+/// Whether a call over plain HTTP/2 failed the way it does against an mTLS server, whose TLS
+/// alert h2 reads as a broken frame.
+pub fn is_tls_server(status: &tonic::Status) -> bool {
+    status.code() == tonic::Code::Internal && status.message().contains("h2 protocol error")
+}
+
 /// A client's account of a failed call: the TLS reason in words when there is one, then
 /// the whole chain.
 pub fn describe(err: &(dyn Error + 'static)) -> String {
     match tls_cause(err) {
-        Some(tls) => format!("{} ({})", tls_failure(tls, Peer::Server), chain(err)),
+        Some(tls) => format!("{} ({})", tls_failure(&tls, Peer::Server), chain(err)),
         None => chain(err),
     }
 }
@@ -92,14 +119,17 @@ fn certificate(reason: &CertificateError) -> String {
         CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
             "it is not valid yet".into()
         }
-        CertificateError::UnknownIssuer => "it is not signed by the CA in --ca_pem".into(),
+        // A foreign CA with the same name as ours (both made by the same script) shows as a
+        // bad signature, not as an unknown issuer: either way, our CA did not sign it.
+        CertificateError::UnknownIssuer | CertificateError::BadSignature => {
+            "it is not signed by the CA in --ca_pem".into()
+        }
         CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
             format!("it is not issued for the name '{}'", crate::SERVER_NAME)
         }
         CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
             "its extended key usage does not allow this use".into()
         }
-        CertificateError::BadSignature => "its signature is not valid".into(),
         other => other.to_string(),
     }
 }
@@ -107,9 +137,10 @@ fn certificate(reason: &CertificateError) -> String {
 fn alert_text(alert: AlertDescription) -> String {
     match alert {
         AlertDescription::CertificateExpired => "our certificate: it has expired".into(),
-        AlertDescription::UnknownCA | AlertDescription::BadCertificate => {
-            "our certificate: it is not signed by its CA".into()
-        }
+        // rustls answers a chain whose signature does not verify with DecryptError.
+        AlertDescription::UnknownCA
+        | AlertDescription::BadCertificate
+        | AlertDescription::DecryptError => "our certificate: it is not signed by its CA".into(),
         AlertDescription::CertificateRequired => "the connection: it requires a certificate".into(),
         AlertDescription::CertificateUnknown | AlertDescription::UnsupportedCertificate => {
             "our certificate".into()
@@ -148,6 +179,27 @@ mod tests {
             ),
             "the server refused our certificate: it is not signed by its CA"
         );
+    }
+
+    #[test]
+    fn an_alert_flattened_to_text_by_h2_is_found() {
+        let io = std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "received fatal alert: CertificateExpired",
+        );
+        assert_eq!(
+            tls_cause(&io),
+            Some(rustls::Error::AlertReceived(
+                AlertDescription::CertificateExpired
+            ))
+        );
+        assert_eq!(
+            describe(&io),
+            "the server refused our certificate: it has expired \
+             (received fatal alert: CertificateExpired)"
+        );
+        let other = std::io::Error::new(std::io::ErrorKind::InvalidData, "received fatal alert");
+        assert_eq!(tls_cause(&other), None);
     }
 
     #[test]

@@ -10,7 +10,7 @@ mod pem;
 mod security;
 mod tls;
 
-pub use client::{ConnectError, Dialer};
+pub use client::{ConnectError, Dialer, Refusal};
 pub use pem::{Pem, PemError, PemRole, PemSettings, TlsMaterial};
 pub use security::{client_security, server_security, ClientChoice, Security, SecurityError};
 pub use tls::{server_config, PeerIdentity, TlsConfigError, SERVER_NAME};

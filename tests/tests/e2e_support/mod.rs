@@ -77,8 +77,10 @@ impl Drop for Proc {
 
 /// A server with agents, a scratch folder and the PID files of the workloads started in it.
 pub struct Cluster {
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT` (`https://` under mTLS).
     pub url: String,
+    /// What `ank` gets before `-s URL`: `-k`, or the CLI's PEMs.
+    pub ank_args: Vec<String>,
     /// Scratch space: manifests, PID files, agents' run folders, a HOME without ank.conf.
     pub dir: tempfile::TempDir,
     server: Proc,
@@ -86,12 +88,25 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    /// Starts `ank-server -a 127.0.0.1:0` and reads the address it bound from stderr.
+    /// Starts `ank-server -a 127.0.0.1:0 -k` and reads the address it bound from stderr.
     pub fn start() -> Cluster {
+        Cluster::start_server(&["-k"], &[], "http", &["-k"])
+    }
+
+    /// Starts `ank-server -a 127.0.0.1:0 SERVER_ARGS…` with `env`; `scheme` (`http`, `https`)
+    /// makes [`Cluster::url`] and `ank_args` go before `-s URL` in every [`Cluster::ank`].
+    pub fn start_server(
+        server_args: &[&str],
+        env: &[(&str, &str)],
+        scheme: &str,
+        ank_args: &[&str],
+    ) -> Cluster {
         let dir = tempfile::tempdir().expect("tempdir");
         let log = std::fs::File::create(dir.path().join("server.log")).expect("server log");
         let mut child = Command::new(bin_dir().join("ank-server"))
-            .args(["-a", "127.0.0.1:0", "-k"])
+            .args(["-a", "127.0.0.1:0"])
+            .args(server_args)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -114,7 +129,8 @@ impl Cluster {
             panic!("ank-server did not print 'ank-server listening on ADDR' within {DEADLINE:?}")
         });
         Cluster {
-            url: format!("http://{addr}"),
+            url: format!("{scheme}://{addr}"),
+            ank_args: ank_args.iter().map(|a| (*a).to_owned()).collect(),
             dir,
             server,
             agents: Vec::new(),
@@ -130,15 +146,24 @@ impl Cluster {
     /// [`Cluster::start_agent`] with extra environment for the agent (e.g. `CONTAINERS_CONF`).
     /// Starting an agent again after [`Cluster::kill_agent`] reuses its run folder.
     pub fn start_agent_with_env(&mut self, name: &str, tag: &str, env: &[(&str, &str)]) {
+        let url = self.url.clone();
+        self.spawn_agent(name, &["-k", "-n", name, "-t", tag, "-s", &url], env);
+        self.wait_agent(name);
+    }
+
+    /// Starts `ank-agent ARGS… -r <dir>/run_<NAME>` with `env`, its output in `<dir>/NAME.log`
+    /// (returned), without waiting for it to connect.
+    pub fn spawn_agent(&mut self, name: &str, args: &[&str], env: &[(&str, &str)]) -> PathBuf {
         let run = self.dir.path().join(format!("run_{name}"));
         std::fs::create_dir_all(&run).expect("run folder");
+        let path = self.dir.path().join(format!("{name}.log"));
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .open(self.dir.path().join(format!("{name}.log")))
+            .open(&path)
             .expect("agent log");
         let child = Command::new(bin_dir().join("ank-agent"))
-            .args(["-k", "-n", name, "-t", tag, "-s", &self.url])
+            .args(args)
             .arg("-r")
             .arg(&run)
             .envs(env.iter().copied())
@@ -148,6 +173,11 @@ impl Cluster {
             .spawn()
             .expect("start ank-agent");
         self.agents.push((name.to_owned(), Proc { child }));
+        path
+    }
+
+    /// Waits until `ank get agents` lists the agent.
+    pub fn wait_agent(&self, name: &str) {
         self.eventually(
             &format!("agent {name} connected"),
             &["get", "agents"],
@@ -178,14 +208,22 @@ impl Cluster {
             .expect("known agent")
     }
 
-    /// Runs `ank -k -s URL ARGS…` and returns its output (killed after [`DEADLINE`]).
+    /// Runs `ank ANK_ARGS… -s URL ARGS…` and returns its output (killed after [`DEADLINE`]).
     pub fn ank(&self, args: &[&str]) -> Output {
         self.ank_with_stdin(args, None)
     }
 
     /// Runs `ank` feeding `stdin`.
     pub fn ank_with_stdin(&self, args: &[&str], stdin: Option<&str>) -> Output {
-        run_ank(&self.url, self.dir.path(), args, stdin)
+        let mut all: Vec<&str> = self.ank_args.iter().map(String::as_str).collect();
+        all.extend(["-s", &self.url]);
+        all.extend(args);
+        run_ank_as_is(self.dir.path(), &all, &[], stdin)
+    }
+
+    /// The server's stderr so far.
+    pub fn server_log(&self) -> PathBuf {
+        self.dir.path().join("server.log")
     }
 
     /// Runs `ank` and asserts exit 0; returns stdout.
@@ -274,11 +312,23 @@ impl Drop for Cluster {
 
 /// Runs `ank -k -s URL ARGS…` with HOME in `home` (so no user ank.conf is read).
 pub fn run_ank(url: &str, home: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut all = vec!["-k", "-s", url];
+    all.extend(args);
+    run_ank_as_is(home, &all, &[], stdin)
+}
+
+/// Runs `ank ARGS…` with `env` and HOME in `home`.
+pub fn run_ank_as_is(
+    home: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    stdin: Option<&str>,
+) -> Output {
     let mut child = Command::new(bin_dir().join("ank"))
-        .args(["-k", "-s", url])
         .args(args)
         .env("HOME", home)
         .env_remove("ANK_SERVER_URL")
+        .envs(env.iter().copied())
         .stdin(if stdin.is_some() {
             Stdio::piped()
         } else {
@@ -291,6 +341,22 @@ pub fn run_ank(url: &str, home: &Path, args: &[&str], stdin: Option<&str>) -> Ou
     if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
         pipe.write_all(text.as_bytes()).expect("write stdin");
     }
+    output_within(child, &format!("ank {args:?}"))
+}
+
+/// Runs a command that must end by itself (it is killed after [`DEADLINE`]); its output.
+pub fn run_bounded(command: &mut Command) -> Output {
+    let child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the command");
+    output_within(child, &format!("{command:?}"))
+}
+
+/// Waits for `child` at most [`DEADLINE`], then collects its output.
+fn output_within(mut child: Child, what: &str) -> Output {
     let start = Instant::now();
     while start.elapsed() < DEADLINE {
         if child.try_wait().expect("poll ank").is_some() {
@@ -301,9 +367,26 @@ pub fn run_ank(url: &str, home: &Path, args: &[&str], stdin: Option<&str>) -> Ou
     let _ = child.kill();
     let out = child.wait_with_output().expect("ank output");
     panic!(
-        "ank {args:?} did not finish within {DEADLINE:?}: {}",
+        "{what} did not finish within {DEADLINE:?}: {}",
         describe(&out)
     );
+}
+
+/// Polls a log file until a line contains `needle` (at most 10 s); returns that line.
+pub fn wait_for_line(log: &Path, needle: &str) -> String {
+    let start = Instant::now();
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if let Some(line) = text.lines().find(|l| l.contains(needle)) {
+            return line.to_owned();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "no line with {needle:?} in {} within 10 s:\n{text}",
+            log.display()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 /// Exit status, stdout and stderr of an `ank` run.
