@@ -254,6 +254,7 @@ fn hello(workloads: Vec<pb::AddedWorkload>) -> pb::ServerHello {
     pb::ServerHello {
         added_workloads: workloads,
         workload_states: Vec::new(),
+        ..Default::default()
     }
 }
 
