@@ -19,6 +19,8 @@ use tokio::time::Instant;
 use crate::agent::{Agent, AgentSettings};
 use crate::connection::ConnEvent;
 
+mod grace;
+
 const AGENT: &str = "agent_A";
 
 #[derive(Default)]
