@@ -49,6 +49,7 @@ impl Durability {
         let Some(path) = &self.state_file else {
             return Ok((seeded, false));
         };
+        state_file::remove_leftovers(path);
         match state_file::load(path)? {
             Some(saved) if !saved.is_empty() => {
                 tracing::info!(

@@ -128,21 +128,6 @@ async fn serve(args: Args) -> Result<()> {
         bail!("invalid startup manifest {}: {e}", path.display());
     }
 
-    let address = args
-        .address
-        .or(config.address)
-        .unwrap_or_else(|| DEFAULT_ADDRESS.to_owned());
-    let listener = tokio::net::TcpListener::bind(&address)
-        .await
-        .with_context(|| format!("cannot listen on {address}"))?;
-    let local = listener.local_addr()?;
-    eprintln!("ank-server listening on {local}");
-    if tls.is_none() && !local.ip().is_loopback() {
-        tracing::warn!(
-            "listening on {local} without TLS (-k): anyone who reaches this address controls \
-             every workload; give --ca_pem, --crt_pem and --key_pem for mTLS"
-        );
-    }
     let state_file = args.state_file.or(config.state_file);
     let grace = args
         .startup_grace
@@ -154,7 +139,25 @@ async fn serve(args: Args) -> Result<()> {
         state_file,
         startup_grace: std::time::Duration::from_secs(grace),
     };
-    Ok(apiserver::server::run(listener, startup, options, shutdown).await?)
+    // Before listening: a corrupt state file stops the start before any agent connects.
+    let actor = apiserver::server::prepare(startup, &options)?;
+
+    let address = args
+        .address
+        .or(config.address)
+        .unwrap_or_else(|| DEFAULT_ADDRESS.to_owned());
+    let listener = tokio::net::TcpListener::bind(&address)
+        .await
+        .with_context(|| format!("cannot listen on {address}"))?;
+    let local = listener.local_addr()?;
+    eprintln!("ank-server listening on {local}");
+    if options.tls.is_none() && !local.ip().is_loopback() {
+        tracing::warn!(
+            "listening on {local} without TLS (-k): anyone who reaches this address controls \
+             every workload; give --ca_pem, --crt_pem and --key_pem for mTLS"
+        );
+    }
+    Ok(apiserver::server::serve(listener, actor, options, shutdown).await?)
 }
 
 /// The `-x` file, or the default one if it exists, or nothing.

@@ -75,7 +75,14 @@ pub async fn run(
     options: Options,
     shutdown: impl Future,
 ) -> Result<(), Error> {
-    let (events, inbox) = mpsc::unbounded_channel();
+    let actor = prepare(startup, &options)?;
+    serve(listener, actor, options, shutdown).await
+}
+
+/// The state actor: the state file's content (a corrupt or unreadable file is an error, never
+/// a partial load), else `startup`, which then seeds the state file. Called before listening,
+/// so a server that cannot start never accepts a connection.
+pub fn prepare(startup: State, options: &Options) -> Result<Actor, Error> {
     let durability = Durability::new(options.state_file.clone(), options.startup_grace);
     let (saved, loaded) = durability.initial(startup)?;
     let actor = Actor::start(saved, durability).map_err(|problem| match &options.state_file {
@@ -89,6 +96,17 @@ pub async fn run(
         // Seeds the file, and finds an unwritable one now rather than at the first update.
         actor.persist_current()?;
     }
+    Ok(actor)
+}
+
+/// Serves on `listener` with a prepared actor until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    actor: Actor,
+    options: Options,
+    shutdown: impl Future,
+) -> Result<(), Error> {
+    let (events, inbox) = mpsc::unbounded_channel();
     let stop = CancellationToken::new();
     let actor_task = tokio::spawn(actor.run(inbox, stop.clone()));
     let (ready, incoming) = mpsc::channel(16);

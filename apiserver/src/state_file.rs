@@ -232,6 +232,28 @@ pub fn store(
     File::open(dir).and_then(|d| d.sync_all()).map_err(failed)
 }
 
+/// Removes the temp files a killed server left beside the state file (never complete, never
+/// read): called at start, before anything writes.
+pub fn remove_leftovers(path: &Path) {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return;
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let prefix = format!(".{}.", name.to_string_lossy());
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let file = entry.file_name();
+        let file = file.to_string_lossy();
+        if file.starts_with(&prefix) && file.ends_with(".tmp") {
+            tracing::info!(leftover = %entry.path().display(), "removing a torn write");
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// A new temp file beside the state file, named after this process so that a leftover of a
 /// killed one never collides for long.
 fn create_temp(dir: &Path, name: &str) -> std::io::Result<(PathBuf, File)> {

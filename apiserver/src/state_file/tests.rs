@@ -108,6 +108,22 @@ fn store_then_load_and_replace() {
 }
 
 #[test]
+fn leftovers_of_a_killed_write_are_removed_and_nothing_else() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("state");
+    put(&path, &saved(1)).expect("writes");
+    std::fs::write(dir.path().join(".state.4242.0.tmp"), b"ANCHORAGE-STATE v1").expect("torn");
+    std::fs::write(dir.path().join(".other.1.0.tmp"), b"x").expect("someone else's");
+    remove_leftovers(&path);
+    let mut names: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, [".other.1.0.tmp", "state"]);
+}
+
+#[test]
 fn a_corrupt_file_names_itself_and_the_way_out() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("state");
