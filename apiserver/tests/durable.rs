@@ -89,6 +89,10 @@ async fn a_failed_write_refuses_the_update_and_changes_nothing() {
     std::fs::create_dir(&folder).expect("folder");
     let path = folder.join("state");
     let server = Server::start_with(MANIFEST, durable(&path)).await;
+    let mut agent = Agent::connect(&server, "agent_A").await;
+    let FromServerEnum::ServerHello(_) = agent.next().await else {
+        panic!("hello first")
+    };
     let before = desired(&server).await;
     std::fs::remove_dir_all(&folder).expect("remove the folder");
 
@@ -107,6 +111,53 @@ async fn a_failed_write_refuses_the_update_and_changes_nothing() {
         error.message
     );
     assert_eq!(desired(&server).await, before);
+    // Nor did the agent hear of it.
+    let quiet = tokio::time::timeout(Duration::from_millis(300), async {
+        loop {
+            match agent.rx.message().await {
+                Ok(Some(m))
+                    if matches!(m.from_server_enum, Some(FromServerEnum::UpdateWorkload(_))) =>
+                {
+                    return m
+                }
+                Ok(Some(_)) => continue,
+                _ => std::future::pending::<()>().await,
+            }
+        }
+    })
+    .await;
+    assert!(quiet.is_err(), "the agent got {quiet:?}");
+    server.shutdown().await;
+}
+
+/// A nodeSelector placement is part of the state: after a restart the workload stays on its
+/// agent even when another matching agent connects first.
+#[tokio::test]
+async fn placements_survive_a_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("state");
+    let selected = "apiVersion: v1\nworkloads:\n  any:\n    runtime: podman\n    nodeSelector: {zone: front}\n    runtimeConfig: 'image: any'\n";
+    let server = Server::start_with(selected, durable(&path)).await;
+    let mut a = Agent::connect(&server, "agent_A").await;
+    let FromServerEnum::ServerHello(_) = a.next().await else {
+        panic!("hello first")
+    };
+    let placed = get_state(&mut server.cli().await, &[]).await;
+    let any = &placed.effective_state.expect("effective").workloads["any"];
+    assert_eq!(any.agent, "agent_A");
+    server.shutdown().await;
+
+    let server = Server::start_with(selected, durable(&path)).await;
+    let mut b = Agent::connect(&server, "agent_B").await;
+    let FromServerEnum::ServerHello(hello) = b.next().await else {
+        panic!("hello first")
+    };
+    assert!(hello.added_workloads.is_empty(), "{hello:?}");
+    let mut a = Agent::connect(&server, "agent_A").await;
+    let FromServerEnum::ServerHello(hello) = a.next().await else {
+        panic!("hello first")
+    };
+    assert_eq!(hello.added_workloads.len(), 1);
     server.shutdown().await;
 }
 
