@@ -19,9 +19,11 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::agents::{AgentTx, Agents};
+use crate::durability::Durability;
 use crate::events::{AgentMessage, AgentReader, Event, Subscriptions};
 use crate::logs::Logs;
 use crate::state::{Desired, Plan, UpdateError};
+use crate::state_file::Saved;
 
 /// The server's state and its connections.
 pub struct Actor {
@@ -45,11 +47,23 @@ pub struct Actor {
     pub(crate) dirty: BTreeSet<String>,
     /// The tasks reading the agents' request streams; aborted when the actor ends.
     readers: JoinSet<()>,
+    /// The state file, or the grace agents get without one.
+    pub(crate) durability: Durability,
 }
 
 impl Actor {
     /// An actor holding the startup manifest (rejected like an invalid update).
     pub fn new(startup: State) -> Result<Actor, UpdateError> {
+        let saved = Saved {
+            desired_state: startup,
+            ..Saved::default()
+        };
+        Actor::start(saved, Durability::default())
+    }
+
+    /// An actor holding `saved` (a loaded state file or the startup manifest), rejected like
+    /// an invalid update.
+    pub fn start(saved: Saved, durability: Durability) -> Result<Actor, UpdateError> {
         let mut actor = Actor {
             desired: Desired::default(),
             states: WorkloadStates::new(),
@@ -61,8 +75,10 @@ impl Actor {
             published: None,
             dirty: BTreeSet::new(),
             readers: JoinSet::new(),
+            durability,
         };
-        let plan = actor.desired.plan(startup, &actor.attrs)?;
+        actor.desired.placements = saved.placements;
+        let plan = actor.desired.plan(saved.desired_state, &actor.attrs)?;
         actor.apply(plan);
         actor.changed.clear();
         Ok(actor)
@@ -291,11 +307,21 @@ impl Actor {
         let hello = apb::ServerHello {
             added_workloads: mine.iter().map(|i| i.to_added().into()).collect(),
             workload_states: self.all_states(),
+            keep_unlisted_ms: self.durability.keep_unlisted_ms(),
         };
         self.agents.send(&name, FromServerEnum::ServerHello(hello));
         // Workloads waiting for a matching agent may now be placed.
         match self.desired.plan(self.desired.state.clone(), &self.attrs) {
-            Ok(plan) => self.apply(plan),
+            Ok(plan) => {
+                // New placements are kept on a best effort: a workload placed again after a
+                // restart is no error.
+                if plan.placements != self.desired.placements {
+                    if let Err(e) = self.persist(&plan) {
+                        tracing::warn!("placements not saved: {e}");
+                    }
+                }
+                self.apply(plan)
+            }
             Err(e) => tracing::error!("rescheduling failed: {e}"),
         }
     }

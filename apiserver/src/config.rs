@@ -60,6 +60,10 @@ pub struct ServerConfig {
     pub crt_pem_content: Option<String>,
     /// The server key itself.
     pub key_pem_content: Option<String>,
+    /// `--state-file` (Anchorage).
+    pub state_file: Option<PathBuf>,
+    /// `--startup-grace`, in seconds (Anchorage).
+    pub startup_grace: Option<u64>,
 }
 
 impl ServerConfig {
@@ -112,6 +116,15 @@ mod tests {
         assert_eq!(config.address.as_deref(), Some("0.0.0.0:1"));
         assert_eq!(config.insecure, Some(true));
         assert!(!config.has_pem());
+    }
+
+    #[test]
+    fn reads_the_durability_keys() {
+        let config =
+            parse("version = 'v1'\nstate_file = '/var/lib/ank/state'\nstartup_grace = 5\n")
+                .expect("parses");
+        assert_eq!(config.state_file, Some(PathBuf::from("/var/lib/ank/state")));
+        assert_eq!(config.startup_grace, Some(5));
     }
 
     #[test]

@@ -12,12 +12,15 @@
 //! - [`logs`]: routing of log requests to agents and their answers back.
 //! - [`cli_service`] / [`agent_service`]: the gRPC handlers (translate and forward only).
 //! - [`config`]: the `ank-server.conf` TOML file.
+//! - [`durability`]: the state file's commit point, or the agents' grace without one.
+//! - [`state_file`]: the durable desired state (`--state-file`): format and atomic write.
 
 pub mod actor;
 pub mod agent_service;
 pub mod agents;
 pub mod cli_service;
 pub mod config;
+pub mod durability;
 pub mod events;
 pub mod listener;
 pub mod logs;
@@ -25,4 +28,5 @@ pub mod requests;
 pub mod schedule;
 pub mod server;
 pub mod state;
+pub mod state_file;
 pub mod workload_states;

@@ -16,6 +16,10 @@ use tracing_subscriber::util::SubscriberInitExt;
 
 /// Where Ankaios looks for the server config when `-x` is not given.
 const DEFAULT_CONFIG: &str = "/etc/ankaios/ank-server.conf";
+/// Without a state file, how long after start agents keep what the server does not list:
+/// long enough for a boot script or an operator to re-apply after a crash, short enough that
+/// a workload deleted while the server was down does not linger for minutes.
+const DEFAULT_STARTUP_GRACE_SECS: u64 = 30;
 /// The address Ankaios listens on by default.
 const DEFAULT_ADDRESS: &str = "127.0.0.1:25551";
 
@@ -45,6 +49,14 @@ struct Args {
     /// Server key (PEM).
     #[arg(long = "key_pem", env = "ANKSERVER_KEY_PEM")]
     key_pem: Option<PathBuf>,
+    /// Keep the desired state in this file across restarts (written atomically on every
+    /// update; off by default to spare flash).
+    #[arg(long, env = "ANKSERVER_STATE_FILE")]
+    state_file: Option<PathBuf>,
+    /// Without --state-file: seconds after start during which agents keep the workloads the
+    /// server does not list, so they can be re-applied (0: stop them at once) [default: 30]
+    #[arg(long, env = "ANKSERVER_STARTUP_GRACE", value_name = "SECONDS")]
+    startup_grace: Option<u64>,
 }
 
 /// Errors are printed as one `ank-server: <cause chain>` line with a non-zero exit.
@@ -116,6 +128,20 @@ async fn serve(args: Args) -> Result<()> {
         bail!("invalid startup manifest {}: {e}", path.display());
     }
 
+    let state_file = args.state_file.or(config.state_file);
+    let grace = args
+        .startup_grace
+        .or(config.startup_grace)
+        .unwrap_or(DEFAULT_STARTUP_GRACE_SECS);
+    let options = apiserver::server::Options {
+        tls,
+        limits: Default::default(),
+        state_file,
+        startup_grace: std::time::Duration::from_secs(grace),
+    };
+    // Before listening: a corrupt state file stops the start before any agent connects.
+    let actor = apiserver::server::prepare(startup, &options)?;
+
     let address = args
         .address
         .or(config.address)
@@ -125,17 +151,13 @@ async fn serve(args: Args) -> Result<()> {
         .with_context(|| format!("cannot listen on {address}"))?;
     let local = listener.local_addr()?;
     eprintln!("ank-server listening on {local}");
-    if tls.is_none() && !local.ip().is_loopback() {
+    if options.tls.is_none() && !local.ip().is_loopback() {
         tracing::warn!(
             "listening on {local} without TLS (-k): anyone who reaches this address controls \
              every workload; give --ca_pem, --crt_pem and --key_pem for mTLS"
         );
     }
-    let options = apiserver::server::Options {
-        tls,
-        limits: Default::default(),
-    };
-    Ok(apiserver::server::run(listener, startup, options, shutdown).await?)
+    Ok(apiserver::server::serve(listener, actor, options, shutdown).await?)
 }
 
 /// The `-x` file, or the default one if it exists, or nothing.

@@ -150,6 +150,11 @@ impl Actor {
             deleted: plan.deleted.iter().map(|i| i.name.to_string()).collect(),
         };
         if !update.dry_run {
+            // The commit point: written before it is acknowledged or forwarded to agents.
+            if let Err(e) = self.persist(&plan) {
+                tracing::error!("update refused: {e}");
+                return Response::error(id, format!("Update rejected: '{e}'"));
+            }
             if let Some(attrs) = attrs {
                 self.attrs = attrs;
             }

@@ -2,6 +2,7 @@
 //! with a grace period. The actor task, the accept loop and the tonic server are all owned here.
 
 use std::future::Future;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,8 +21,10 @@ use tonic::service::interceptor::InterceptedService;
 use crate::actor::Actor;
 use crate::agent_service::AgentService;
 use crate::cli_service::CliService;
+use crate::durability::Durability;
 use crate::listener::{accept_loop, door, Limits};
 use crate::state::UpdateError;
+use crate::state_file::StateFileError;
 
 /// How long open streams may take to finish after shutdown was asked for.
 pub const GRACE_PERIOD: Duration = Duration::from_secs(5);
@@ -32,6 +35,20 @@ pub enum Error {
     /// The startup manifest is rejected.
     #[error("invalid startup manifest: {0}")]
     StartupManifest(#[source] UpdateError),
+    /// The state file cannot be read, is corrupt, or cannot be written.
+    #[error(transparent)]
+    StateFile(#[from] StateFileError),
+    /// The state file holds a desired state this server rejects.
+    #[error(
+        "state file {path} holds a desired state this server rejects: {problem}; move it \
+         away to start empty"
+    )]
+    SavedState {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        problem: UpdateError,
+    },
     /// The gRPC server failed.
     #[error("gRPC server failed: {0}")]
     Serve(#[source] tonic::transport::Error),
@@ -44,6 +61,11 @@ pub struct Options {
     pub tls: Option<Arc<ServerConfig>>,
     /// Connection limits and timeouts.
     pub limits: Limits,
+    /// `--state-file`: the desired state survives restarts.
+    pub state_file: Option<PathBuf>,
+    /// `--startup-grace`: without a state file, how long after start agents keep the
+    /// workloads the server does not list (zero: stop them at once, as Ankaios does).
+    pub startup_grace: Duration,
 }
 
 /// Serves on `listener` with `startup` as the initial desired state until `shutdown` completes.
@@ -53,8 +75,38 @@ pub async fn run(
     options: Options,
     shutdown: impl Future,
 ) -> Result<(), Error> {
+    let actor = prepare(startup, &options)?;
+    serve(listener, actor, options, shutdown).await
+}
+
+/// The state actor: the state file's content (a corrupt or unreadable file is an error, never
+/// a partial load), else `startup`, which then seeds the state file. Called before listening,
+/// so a server that cannot start never accepts a connection.
+pub fn prepare(startup: State, options: &Options) -> Result<Actor, Error> {
+    let durability = Durability::new(options.state_file.clone(), options.startup_grace);
+    let (saved, loaded) = durability.initial(startup)?;
+    let actor = Actor::start(saved, durability).map_err(|problem| match &options.state_file {
+        Some(path) if loaded => Error::SavedState {
+            path: path.clone(),
+            problem,
+        },
+        _ => Error::StartupManifest(problem),
+    })?;
+    if !loaded {
+        // Seeds the file, and finds an unwritable one now rather than at the first update.
+        actor.persist_current()?;
+    }
+    Ok(actor)
+}
+
+/// Serves on `listener` with a prepared actor until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    actor: Actor,
+    options: Options,
+    shutdown: impl Future,
+) -> Result<(), Error> {
     let (events, inbox) = mpsc::unbounded_channel();
-    let actor = Actor::new(startup).map_err(Error::StartupManifest)?;
     let stop = CancellationToken::new();
     let actor_task = tokio::spawn(actor.run(inbox, stop.clone()));
     let (ready, incoming) = mpsc::channel(16);

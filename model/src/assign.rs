@@ -49,6 +49,10 @@ pub struct ServerHello {
     pub added: Vec<AddedWorkload>,
     /// The execution states the server knows (for dependencies).
     pub states: Vec<InstanceState>,
+    /// Set by a server that started without a durable desired state, within its startup
+    /// grace: how much longer the agent keeps the workloads it runs that are not listed
+    /// (an operator may still re-apply them). `None`: stop them now, as Ankaios does.
+    pub keep_unlisted: Option<std::time::Duration>,
 }
 
 /// A message of the server to an agent after its hello, as the agent's loop handles it.

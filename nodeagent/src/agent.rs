@@ -25,6 +25,7 @@ use crate::convert;
 use crate::load::LoadMeter;
 use crate::logs::{self, LogStreams};
 use crate::workload::dependencies::Known;
+use crate::workload::grace::Grace;
 use crate::workload::Instance;
 use ank_model::assign::{AddedWorkload, ServerMessage};
 
@@ -80,6 +81,8 @@ pub enum Timer {
     Launch(WorkloadInstanceName, u64),
     /// Stop again after a failed stop.
     Stop(WorkloadInstanceName, u64),
+    /// The startup grace granted in the session numbered is over.
+    GraceOver(u64),
 }
 
 /// The agent's state; see the module docs.
@@ -102,6 +105,8 @@ pub struct Agent {
     /// Runtimes whose listing of the node is still running, with the desired instances that
     /// wait for it (see `workload::adopt`).
     pub(crate) listing: BTreeMap<&'static str, Vec<AddedWorkload>>,
+    /// What a server's startup grace keeps, while it lasts.
+    pub(crate) grace: Option<Grace>,
     pub(crate) ops: JoinSet<OpDone>,
     pub(crate) timers: JoinSet<Timer>,
     logs: LogStreams,
@@ -155,6 +160,7 @@ impl Agent {
             outbox: Vec::new(),
             session: 0,
             listing: BTreeMap::new(),
+            grace: None,
             ops: JoinSet::new(),
             timers: JoinSet::new(),
             logs: LogStreams::default(),

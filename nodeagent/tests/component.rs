@@ -167,6 +167,7 @@ async fn native_workload_runs_logs_survives_an_agent_restart_and_is_removed() {
     let hello = pb::ServerHello {
         added_workloads: vec![added],
         workload_states: Vec::new(),
+        ..Default::default()
     };
 
     // First agent: starts the workload.
@@ -355,6 +356,7 @@ async fn native_control_interface_forwards_allowed_requests_and_denies_the_rest(
         .send(FromServerEnum::ServerHello(pb::ServerHello {
             added_workloads: vec![added],
             workload_states: Vec::new(),
+            ..Default::default()
         }))
         .await;
     let request = loop {

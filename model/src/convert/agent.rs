@@ -121,6 +121,8 @@ pub fn server_hello_from_pb(hello: apb::ServerHello) -> (ServerHello, Vec<Conver
     let hello = ServerHello {
         added: each(hello.added_workloads, AddedWorkload::try_from, &mut errors),
         states: each(hello.workload_states, instance_state_from_pb, &mut errors),
+        keep_unlisted: (hello.keep_unlisted_ms > 0)
+            .then(|| std::time::Duration::from_millis(hello.keep_unlisted_ms)),
     };
     (hello, errors)
 }

@@ -5,8 +5,9 @@
 //! listing arrives, its desired instances wait in [`Agent::listing`]; then instances found and
 //! desired are adopted (their current state reported, nothing restarted), those found but not
 //! desired are stopped, and the rest are started. Instances the agent manages that left the
-//! set are deleted at once, and every state is reported again, since the server showed them
-//! as AgentDisconnected meanwhile.
+//! set are deleted at once (or, within the startup grace of a server without a durable state,
+//! kept: see `grace`), and every state is reported again, since the server showed them as
+//! AgentDisconnected meanwhile.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -46,13 +47,19 @@ impl Agent {
             .filter(|i| !desired.contains_key(*i))
             .cloned()
             .collect();
-        for instance in gone {
-            self.delete(DeletedWorkload {
-                instance,
-                dependents: BTreeMap::new(),
-            });
-        }
         self.session += 1;
+        self.grace = None;
+        if let Some(keep) = hello.keep_unlisted {
+            self.begin_grace(keep);
+        }
+        for instance in gone {
+            if !self.keep_unlisted(&instance) {
+                self.delete(DeletedWorkload {
+                    instance,
+                    dependents: BTreeMap::new(),
+                });
+            }
+        }
         self.listing.clear();
         // Nothing of an earlier life can be on a node whose agent folder holds no instance
         // folder: then a runtime none of whose workloads is wanted is not asked (on a fresh
@@ -83,9 +90,10 @@ impl Agent {
 
     /// Adds an instance now, or once its runtime's listing of the node has arrived.
     pub(crate) fn add_when_listed(&mut self, desired: AddedWorkload) {
+        let runs = self.listed_in_grace(&desired);
         match self.listing.get_mut(desired.runtime.as_str()) {
             Some(waiting) => waiting.push(desired),
-            None => self.add(desired, false),
+            None => self.add(desired, runs),
         }
     }
 
@@ -129,7 +137,13 @@ impl Agent {
                     .flatten()
                     .any(|d| d.instance == *instance);
             if !desired && !self.instances.contains_key(instance) {
-                self.stop_orphan(runtime, instance.clone());
+                // Within a startup grace it stays, unless its workload is listed otherwise.
+                let spoken = waiting
+                    .iter()
+                    .any(|d| d.instance.workload_name == instance.workload_name);
+                if spoken || !self.keep_found(runtime, instance) {
+                    self.stop_orphan(runtime, instance.clone());
+                }
             }
         }
         for d in waiting {
@@ -141,7 +155,7 @@ impl Agent {
         }
     }
 
-    fn stop_orphan(&mut self, runtime: &str, instance: WorkloadInstanceName) {
+    pub(crate) fn stop_orphan(&mut self, runtime: &str, instance: WorkloadInstanceName) {
         let Some(runtime) = self.runtimes.get(runtime).cloned() else {
             return;
         };

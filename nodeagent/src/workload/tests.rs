@@ -19,6 +19,8 @@ use tokio::time::Instant;
 use crate::agent::{Agent, AgentSettings};
 use crate::connection::ConnEvent;
 
+mod grace;
+
 const AGENT: &str = "agent_A";
 
 #[derive(Default)]
@@ -254,6 +256,7 @@ fn hello(workloads: Vec<pb::AddedWorkload>) -> pb::ServerHello {
     pb::ServerHello {
         added_workloads: workloads,
         workload_states: Vec::new(),
+        ..Default::default()
     }
 }
 

@@ -93,6 +93,13 @@ impl Cluster {
         Cluster::start_server(&["-k"], &[], "http", &["-k"])
     }
 
+    /// [`Cluster::start`] with more server flags (e.g. `--state-file PATH`).
+    pub fn start_with(args: &[&str]) -> Cluster {
+        let mut all = vec!["-k"];
+        all.extend(args);
+        Cluster::start_server(&all, &[], "http", &["-k"])
+    }
+
     /// Starts `ank-server -a 127.0.0.1:0 SERVER_ARGS…` with `env`; `scheme` (`http`, `https`)
     /// makes [`Cluster::url`] and `ank_args` go before `-s URL` in every [`Cluster::ank`].
     pub fn start_server(
@@ -102,32 +109,7 @@ impl Cluster {
         ank_args: &[&str],
     ) -> Cluster {
         let dir = tempfile::tempdir().expect("tempdir");
-        let log = std::fs::File::create(dir.path().join("server.log")).expect("server log");
-        let mut child = Command::new(bin_dir().join("ank-server"))
-            .args(["-a", "127.0.0.1:0"])
-            .args(server_args)
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start ank-server");
-        let stderr = child.stderr.take().expect("stderr piped");
-        let server = Proc { child };
-        let (tx, rx) = mpsc::channel();
-        // Drains the server's stderr into server.log for its whole life, reporting the address.
-        std::thread::spawn(move || {
-            let mut log = log;
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(addr) = line.split("ank-server listening on ").nth(1) {
-                    let _ = tx.send(addr.trim().to_owned());
-                }
-                let _ = writeln!(log, "{line}");
-            }
-        });
-        let addr = rx.recv_timeout(DEADLINE).unwrap_or_else(|_| {
-            panic!("ank-server did not print 'ank-server listening on ADDR' within {DEADLINE:?}")
-        });
+        let (server, addr) = spawn_server(dir.path(), "127.0.0.1:0", server_args, env);
         Cluster {
             url: format!("{scheme}://{addr}"),
             ank_args: ank_args.iter().map(|a| (*a).to_owned()).collect(),
@@ -135,6 +117,17 @@ impl Cluster {
             server,
             agents: Vec::new(),
         }
+    }
+
+    /// Kills the server with SIGKILL and starts it again on the same address with `-k ARGS…`;
+    /// the agents reconnect on their own.
+    pub fn restart_server(&mut self, args: &[&str]) {
+        self.server.kill();
+        let address = self.url.trim_start_matches("http://").to_owned();
+        let mut all = vec!["-k"];
+        all.extend(args);
+        let (server, _) = spawn_server(self.dir.path(), &address, &all, &[]);
+        self.server = server;
     }
 
     /// Starts `ank-agent -n NAME -t TAG` with run folder `<dir>/run_<NAME>` and waits until the
@@ -308,6 +301,42 @@ impl Drop for Cluster {
             }
         }
     }
+}
+
+/// Starts `ank-server -a ADDRESS ARGS…` with `env`, its stderr appended to `<dir>/server.log`,
+/// and returns it with the address it printed.
+fn spawn_server(dir: &Path, address: &str, args: &[&str], env: &[(&str, &str)]) -> (Proc, String) {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("server.log"))
+        .expect("server log");
+    let mut child = Command::new(bin_dir().join("ank-server"))
+        .args(["-a", address])
+        .args(args)
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start ank-server");
+    let stderr = child.stderr.take().expect("stderr piped");
+    let server = Proc { child };
+    let (tx, rx) = mpsc::channel();
+    // Drains the server's stderr into server.log for its whole life, reporting the address.
+    std::thread::spawn(move || {
+        let mut log = log;
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(addr) = line.split("ank-server listening on ").nth(1) {
+                let _ = tx.send(addr.trim().to_owned());
+            }
+            let _ = writeln!(log, "{line}");
+        }
+    });
+    let addr = rx.recv_timeout(DEADLINE).unwrap_or_else(|_| {
+        panic!("ank-server did not print 'ank-server listening on ADDR' within {DEADLINE:?}")
+    });
+    (server, addr)
 }
 
 /// Runs `ank -k -s URL ARGS…` with HOME in `home` (so no user ank.conf is read).
