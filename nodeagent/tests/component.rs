@@ -106,8 +106,8 @@ fn start_agent(settings: &AgentSettings) -> Agent {
         run_folder: settings.run_folder.clone(),
         shim,
         grace_period: Duration::from_secs(2),
-        // Cgroups are node-wide and these tests run the same instances in parallel.
-        containment: runtimes::process::contain::Containment::Subreaper,
+        // Each test has its own run folder, which keeps its cgroups apart from the others'.
+        containment: runtimes::process::contain::detect(),
     };
     let mut runtimes = RuntimeRegistry::new();
     runtimes.register(Arc::new(ProcessRuntime::new(config, sink)));

@@ -96,12 +96,17 @@ impl ProcessRuntime {
 }
 
 impl ProcessRuntime {
+    /// The cgroup of `instance`; `None` without cgroups.
+    pub(super) fn cgroup_of(&self, instance: &WorkloadInstanceName) -> Option<Cgroup> {
+        self.config.containment.cgroup(instance, &self.cgroup_scope)
+    }
+
     /// The instance's cgroup, emptied (see the module docs) and created; `None` without cgroups.
     async fn fresh_cgroup(
         &self,
         instance: &WorkloadInstanceName,
     ) -> Result<Option<Cgroup>, ContainError> {
-        let Some(cgroup) = self.config.containment.cgroup(instance) else {
+        let Some(cgroup) = self.cgroup_of(instance) else {
             return Ok(None);
         };
         let name = instance.to_string();
@@ -123,7 +128,7 @@ impl ProcessRuntime {
         instance: &WorkloadInstanceName,
         remove: bool,
     ) -> Result<(), ContainError> {
-        let Some(cgroup) = self.config.containment.cgroup(instance) else {
+        let Some(cgroup) = self.cgroup_of(instance) else {
             return Ok(());
         };
         blocking(move || {
@@ -138,7 +143,11 @@ impl ProcessRuntime {
 
     /// The instances of `agent` whose cgroup has processes in it.
     pub(super) async fn contained_instances(&self, agent: &str) -> Vec<WorkloadInstanceName> {
-        let Some((folder, kind)) = self.config.containment.agent_folder(agent) else {
+        let Some((folder, kind)) = self
+            .config
+            .containment
+            .agent_folder(agent, &self.cgroup_scope)
+        else {
             return Vec::new();
         };
         let agent = agent.to_owned();

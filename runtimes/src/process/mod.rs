@@ -81,12 +81,16 @@ pub struct ProcessRuntime {
     /// The shim watchers; cancelled on shutdown (the workloads keep running).
     tasks: Mutex<JoinSet<()>>,
     cancel: CancellationToken,
+    /// The run folder, canonical: what names this agent's cgroups (see [`contain`]).
+    cgroup_scope: PathBuf,
 }
 
 impl ProcessRuntime {
     /// A runtime that reports into `sink`.
     pub fn new(config: ProcessConfig, sink: StateSink) -> Self {
         ProcessRuntime {
+            cgroup_scope: std::fs::canonicalize(&config.run_folder)
+                .unwrap_or_else(|_| config.run_folder.clone()),
             config,
             sink,
             instances: Mutex::default(),

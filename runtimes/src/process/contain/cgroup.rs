@@ -55,10 +55,17 @@ impl Cgroup {
 
     /// Creates the cgroup (and the agent's folder above it); an existing one is fine.
     pub fn create(&self) -> Result<(), ContainError> {
-        if let Some(agent) = self.path.parent() {
-            mkdir(agent).map_err(self.err("create its parent"))?;
+        let mut tries = 3;
+        loop {
+            if let Some(agent) = self.path.parent() {
+                mkdir(agent).map_err(self.err("create its parent"))?;
+            }
+            match mkdir(&self.path) {
+                // The agent's folder was removed by the stop of its last other instance.
+                Err(e) if e.kind() == io::ErrorKind::NotFound && tries > 0 => tries -= 1,
+                done => return done.map_err(self.err("create it")),
+            }
         }
-        mkdir(&self.path).map_err(self.err("create it"))
     }
 
     /// Moves the process `pid` (0: the caller) into the cgroup; its later children are born in it.
@@ -148,13 +155,20 @@ impl Cgroup {
         }
     }
 
-    /// Kills what is left and removes the cgroup; a missing one is fine.
+    /// Kills what is left and removes the cgroup, and the agent's folder above it when that
+    /// was its last; a missing one is fine.
     pub fn remove(&self) -> Result<(), ContainError> {
         self.kill()?;
         let deadline = Instant::now() + KILL_TIMEOUT;
         loop {
             match std::fs::remove_dir(&self.path) {
-                Ok(()) => return Ok(()),
+                Ok(()) => {
+                    // Busy while another instance (or a shim that left its own) is in it.
+                    if let Some(agent) = self.path.parent() {
+                        let _ = std::fs::remove_dir(agent);
+                    }
+                    return Ok(());
+                }
                 Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
                 // Members that just died may still be leaving it.
                 Err(_) if Instant::now() < deadline => std::thread::sleep(STEP),

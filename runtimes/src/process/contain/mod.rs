@@ -4,7 +4,7 @@
 //!
 //! Three mechanisms, the first the node offers is used (detected once at agent start, see
 //! [`detect`]):
-//! - **cgroup v2**: `<agent's own cgroup>/ankaios/<agent>/<workload>.<id>` on the cgroup2
+//! - **cgroup v2**: `<agent's own cgroup>/ankaios/<agent>.<run>/<workload>.<id>` on the cgroup2
 //!   mount (`/sys/fs/cgroup`, or `/sys/fs/cgroup/unified` on a hybrid node), killed with
 //!   `cgroup.kill`, else by freezing it and SIGKILLing each member until it is empty;
 //! - **cgroup v1**: the same path in the `freezer` hierarchy (frozen while its members are
@@ -23,7 +23,8 @@ mod cgroup;
 mod detect;
 pub mod reaper;
 
-use std::path::PathBuf;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
 
 use ank_model::WorkloadInstanceName;
 use serde::{Deserialize, Serialize};
@@ -88,23 +89,35 @@ impl Containment {
         }
     }
 
-    /// The folder of `agent`'s instance cgroups; `None` without cgroups or for a bad name.
-    pub(crate) fn agent_folder(&self, agent: &str) -> Option<(PathBuf, Kind)> {
+    /// The folder of the instance cgroups of `agent` on `run_folder`: `<base>/<agent>.<run>`;
+    /// `None` without cgroups or for a bad name.
+    pub fn agent_folder(&self, agent: &str, run_folder: &Path) -> Option<(PathBuf, Kind)> {
         match self {
-            Containment::Cgroups { base, kind } => Some((base.join(component(agent)?), *kind)),
+            Containment::Cgroups { base, kind } => {
+                let name = format!("{agent}.{:016x}", fnv1a(run_folder.as_os_str().as_bytes()));
+                Some((base.join(component(&name)?), *kind))
+            }
             Containment::Subreaper => None,
         }
     }
 
-    /// The cgroup of `instance`: `<base>/<agent>/<workload>.<id>`.
-    pub(crate) fn cgroup(&self, instance: &WorkloadInstanceName) -> Option<Cgroup> {
-        let (folder, kind) = self.agent_folder(&instance.agent_name)?;
+    /// The cgroup of `instance`: `<base>/<agent>.<run>/<workload>.<id>`.
+    pub fn cgroup(&self, instance: &WorkloadInstanceName, run_folder: &Path) -> Option<Cgroup> {
+        let (folder, kind) = self.agent_folder(&instance.agent_name, run_folder)?;
         let name = instance.folder_name();
         Some(Cgroup {
             path: folder.join(component(&name)?),
             kind,
         })
     }
+}
+
+/// FNV-1a, 64 bits: a stable short name for a run folder (not a security boundary: the
+/// cgroups are root's, and the name only keeps unrelated agents apart).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
+        (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// `name` if it is usable as one path component: `[A-Za-z0-9_.-]`, not starting with a dot

@@ -39,20 +39,34 @@ fn an_instance_cgroup_is_below_the_agent_folder() {
         kind: Kind::V2 { kill: true },
     };
     let instance = WorkloadInstanceName::new("web", "agent_A", "cfg");
-    let cgroup = c.cgroup(&instance).expect("cgroup");
-    assert_eq!(
-        cgroup.path,
-        Path::new("/cg/ankaios/agent_A").join(instance.folder_name())
+    let run = Path::new("/run/ank");
+    let cgroup = c.cgroup(&instance, run).expect("cgroup");
+    let folder = cgroup.path.parent().expect("agent folder");
+    assert_eq!(folder.parent(), Some(Path::new("/cg/ankaios")));
+    let agent = folder.file_name().and_then(|n| n.to_str()).expect("name");
+    assert!(
+        agent.starts_with("agent_A.") && agent.len() == 8 + 16,
+        "{agent}"
+    );
+    assert_eq!(cgroup.path, folder.join(instance.folder_name()));
+    assert_eq!(c.cgroup(&instance, run), Some(cgroup.clone()), "stable");
+    let other = c
+        .cgroup(&instance, Path::new("/run/other"))
+        .expect("cgroup");
+    assert_ne!(
+        other.path.parent(),
+        Some(folder),
+        "another run folder, another folder"
     );
     let mut evil = instance.clone();
     evil.agent_name = "..".into();
-    assert_eq!(c.cgroup(&evil), None);
+    assert_eq!(c.cgroup(&evil, run), None);
     evil.agent_name = "a/../../etc".into();
-    assert_eq!(c.cgroup(&evil), None);
+    assert_eq!(c.cgroup(&evil, run), None);
     let mut evil = instance;
     evil.workload_name = "../x".into();
-    assert_eq!(c.cgroup(&evil), None);
-    assert_eq!(Containment::Subreaper.cgroup(&evil), None);
+    assert_eq!(c.cgroup(&evil, run), None);
+    assert_eq!(Containment::Subreaper.cgroup(&evil, run), None);
 }
 
 #[test]

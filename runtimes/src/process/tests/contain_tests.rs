@@ -84,10 +84,6 @@ async fn escaped_pid(file: &Path) -> i32 {
     panic!("no pid in {}", file.display());
 }
 
-fn cgroup_of(node: &Node, spec: &WorkloadSpec) -> Option<contain::Cgroup> {
-    node.containment.cgroup(&spec.instance)
-}
-
 #[tokio::test]
 async fn stop_kills_a_setsid_child_whatever_the_mechanism() {
     let node = Node::new();
@@ -100,12 +96,12 @@ async fn stop_kills_a_setsid_child_whatever_the_mechanism() {
         .expect("stat")
         .session;
     assert_eq!(session, escaped, "the child left the workload's session");
-    if let Some(cgroup) = cgroup_of(&node, &spec) {
+    if let Some(cgroup) = rt.cgroup_of(&spec.instance) {
         assert!(cgroup.procs().contains(&escaped), "born in the cgroup");
     }
     rt.stop(&spec.instance).await.expect("stops");
     assert!(gone(escaped).await, "the setsid child survived the stop");
-    if let Some(cgroup) = cgroup_of(&node, &spec) {
+    if let Some(cgroup) = rt.cgroup_of(&spec.instance) {
         assert!(!cgroup.path.exists(), "the cgroup is removed");
     }
 }
@@ -142,11 +138,11 @@ async fn what_a_killed_shim_left_goes_on_stop() {
 async fn a_start_never_runs_beside_a_previous_life_in_the_cgroup() {
     let node = Node::new();
     let (spec, file) = escaping(&node, "twice");
-    let Some(cgroup) = cgroup_of(&node, &spec) else {
+    let (first, mut rx) = node.runtime(DEFAULT_GRACE_PERIOD);
+    let Some(cgroup) = first.cgroup_of(&spec.instance) else {
         eprintln!("skipped: no usable cgroup (not root?)");
         return;
     };
-    let (first, mut rx) = node.runtime(DEFAULT_GRACE_PERIOD);
     first.start(&spec).await.expect("starts");
     assert_eq!(next_state(&mut rx).await, ExecutionState::running());
     let old_escaped = escaped_pid(&file).await;
