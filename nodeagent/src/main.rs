@@ -62,6 +62,13 @@ fn run_main() -> anyhow::Result<()> {
         None => FileConfig::default(),
     };
     let settings = config::settings(flags, file)?;
+    // Held until the process ends.
+    let _lock = nodeagent::lock::AgentLock::acquire(
+        &settings.run_folder,
+        &settings.name,
+        &settings.server_url,
+        Path::new(nodeagent::lock::NODE_LOCK_DIR),
+    )?;
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -177,3 +177,43 @@ fn a_killed_shim_leaves_nothing_after_delete_restart_or_agent_restart() {
         "the last life survived the delete"
     );
 }
+
+/// Runs a second `ank-agent -n agent_A` for the cluster's server on `run` and returns its
+/// stderr; it must exit with an error at once.
+fn second_agent(c: &Cluster, run: &Path) -> String {
+    let out = std::process::Command::new(e2e_support::bin_dir().join("ank-agent"))
+        .args(["-k", "-n", "agent_A", "-s", &c.url])
+        .arg("-r")
+        .arg(run)
+        .output()
+        .expect("run a second agent");
+    assert!(!out.status.success(), "a second agent_A started");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn a_second_agent_of_the_same_name_is_refused_on_the_node() {
+    let mut c = Cluster::start();
+    c.start_agent("agent_A", "zone=a");
+    let pid = c.agent_pid("agent_A");
+    let run = c.dir.path().join("run_agent_A");
+    let err = second_agent(&c, &run);
+    assert!(
+        err.contains(&format!("another ank-agent named 'agent_A' (pid {pid}"))
+            && err.contains(&format!("on run folder {}", run.display())),
+        "{err}"
+    );
+    if rustix::process::geteuid().is_root() {
+        // Another run folder, the same server: still the same agent twice.
+        let other = c.dir.path().join("run_other");
+        std::fs::create_dir(&other).expect("run folder");
+        let err = second_agent(&c, &other);
+        assert!(
+            err.contains(&format!("(pid {pid}, run folder {})", run.display()))
+                && err.contains(&format!("on this node for server {}", c.url)),
+            "{err}"
+        );
+    }
+    let agents = c.ank_ok(&["get", "agents"]);
+    assert_eq!(agents.lines().count(), 2, "one agent_A: {agents}");
+}

@@ -112,9 +112,9 @@ impl Containment {
     }
 }
 
-/// FNV-1a, 64 bits: a stable short name for a run folder (not a security boundary: the
-/// cgroups are root's, and the name only keeps unrelated agents apart).
-fn fnv1a(bytes: &[u8]) -> u64 {
+/// FNV-1a, 64 bits: a stable short name for a run folder or server URL (not a security
+/// boundary: it only keeps unrelated agents apart).
+pub fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
         (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
     })
