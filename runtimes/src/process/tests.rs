@@ -339,9 +339,3 @@ async fn control_interface_folder_is_in_the_environment_only_when_given() {
 
 mod contain_tests;
 mod safety;
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        contain_tests::cleanup(&self.containment);
-    }
-}

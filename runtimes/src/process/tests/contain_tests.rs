@@ -24,9 +24,12 @@ pub(super) fn private_containment() -> contain::Containment {
     }
 }
 
-/// Removes the node's (by now empty) cgroup folders.
-pub(super) fn cleanup(containment: &contain::Containment) {
-    if let contain::Containment::Cgroups { base, .. } = containment {
+impl Drop for Node {
+    /// Removes the node's (by now empty) cgroup folders.
+    fn drop(&mut self) {
+        let contain::Containment::Cgroups { base, .. } = &self.containment else {
+            return;
+        };
         for agent in std::fs::read_dir(base).into_iter().flatten().flatten() {
             for instance in std::fs::read_dir(agent.path())
                 .into_iter()
@@ -175,4 +178,49 @@ async fn a_start_never_runs_beside_a_previous_life_in_the_cgroup() {
     );
     second.stop(&spec.instance).await.expect("stops");
     assert!(gone(new_escaped).await);
+}
+
+/// Every way of killing a cgroup this node offers (v2 with and without `cgroup.kill`, v1
+/// freezer) empties a real one holding a `setsid` child, and removes it.
+#[test]
+fn each_kill_path_empties_a_real_cgroup() {
+    let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
+    let (mounts, own) = (read("/proc/self/mountinfo"), read("/proc/self/cgroup"));
+    let mut kinds = Vec::new();
+    for prefer in [contain::Preference::V2, contain::Preference::V1] {
+        if let contain::Containment::Cgroups { base, kind } =
+            contain::detect_in(Path::new("/"), &mounts, &own, prefer)
+        {
+            kinds.push((base.clone(), kind));
+            if kind == (contain::Kind::V2 { kill: true }) {
+                kinds.push((base, contain::Kind::V2 { kill: false }));
+            }
+        }
+    }
+    if kinds.is_empty() {
+        eprintln!("skipped: no usable cgroup (not root?)");
+    }
+    for (n, (base, kind)) in kinds.into_iter().enumerate() {
+        let cgroup = contain::Cgroup {
+            // One level down: removing it also removes its (then empty) parent.
+            path: base
+                .join(format!("test-kill-{}", std::process::id()))
+                .join(n.to_string()),
+            kind,
+        };
+        cgroup.create().expect("create");
+        let mut sh = std::process::Command::new("sh")
+            .args(["-c", "sleep 0.2; setsid sleep 1000 & sleep 1000"])
+            .spawn()
+            .expect("sh");
+        cgroup.join(sh.id()).expect("join");
+        let start = std::time::Instant::now();
+        while cgroup.procs().len() < 3 && start.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(cgroup.procs().len(), 3, "{kind:?}: sh and both sleeps");
+        cgroup.remove().expect("killed and removed");
+        assert!(!cgroup.path.exists(), "{kind:?}");
+        let _ = sh.wait();
+    }
 }
