@@ -217,3 +217,41 @@ fn a_second_agent_of_the_same_name_is_refused_on_the_node() {
     let agents = c.ank_ok(&["get", "agents"]);
     assert_eq!(agents.lines().count(), 2, "one agent_A: {agents}");
 }
+
+/// Kills the agent, removes its run folder, runs `meanwhile`, starts the agent again.
+fn restart_without_run_folder(c: &mut Cluster, meanwhile: impl FnOnce(&Cluster)) {
+    c.kill_agent("agent_A");
+    std::fs::remove_dir_all(c.dir.path().join("run_agent_A")).expect("remove run folder");
+    meanwhile(c);
+    c.start_agent("agent_A", "zone=a");
+}
+
+#[test]
+fn a_live_instance_whose_run_folder_was_removed_is_found_by_its_cgroup() {
+    if !root() {
+        return;
+    }
+    let mut c = Cluster::start();
+    c.start_agent("agent_A", "zone=a");
+    // Deleted while the agent was down, with no native workload left to run: still found
+    // (by its cgroup) and stopped.
+    let dropped = start(&c, "dropped", "NEVER");
+    restart_without_run_folder(&mut c, |c| {
+        c.ank_ok(&["delete", "workload", "dropped"]);
+    });
+    assert!(
+        gone(dropped.0) && gone(dropped.1),
+        "a deleted workload still runs"
+    );
+
+    // Still wanted: runs once, its earlier life (no folder vouches for it) replaced.
+    let kept = start(&c, "kept", "NEVER");
+    restart_without_run_folder(&mut c, |_| {});
+    let new = running(&c, "kept", Some(kept));
+    assert!(gone(kept.0) && gone(kept.1), "two lives of one workload");
+    assert!(alive(new.0) && alive(new.1));
+    c.eventually("kept running", &["get", "workloads"], |t| {
+        t.lines()
+            .any(|l| l.starts_with("kept") && l.contains("Running(Ok)"))
+    });
+}

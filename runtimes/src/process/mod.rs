@@ -215,6 +215,13 @@ impl Runtime for ProcessRuntime {
         Ok(found)
     }
 
+    fn finds_instances_without_folders(&self) -> bool {
+        matches!(
+            self.config.containment,
+            contain::Containment::Cgroups { .. }
+        )
+    }
+
     async fn start(&self, spec: &WorkloadSpec) -> Result<(), RuntimeError> {
         let config = parse_config(&spec.runtime_config)?;
         match self.handle(&spec.instance) {
