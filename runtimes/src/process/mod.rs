@@ -251,16 +251,18 @@ impl Runtime for ProcessRuntime {
         let handle = self
             .handle(instance)
             .or_else(|| self.adopt(instance, &dir, false));
-        if let Some(handle) = handle {
-            handle
-                .terminate(self.config.grace_period)
-                .await
-                .map_err(RuntimeError::StopFailed)?;
-        }
-        // What outlived the shim (one killed with SIGKILL, say) goes with the instance.
+        let ended = match handle {
+            Some(handle) => handle.terminate(self.config.grace_period).await,
+            None => Ok(()),
+        };
+        // What outlived the shim (one killed with SIGKILL, say) goes with the instance; a shim
+        // that hangs goes with its cgroup too.
         self.empty_cgroup(instance, true)
             .await
             .map_err(|e| RuntimeError::StopFailed(e.to_string()))?;
+        if self.cgroup_of(instance).is_none() {
+            ended.map_err(RuntimeError::StopFailed)?;
+        }
         files::remove_all(&dir);
         if let Ok(mut map) = self.instances.lock() {
             map.remove(instance);

@@ -45,9 +45,9 @@ pub fn run(dir: &Path) -> i32 {
     }
 }
 
-fn start(dir: &Path) -> Result<(), String> {
+fn start(dir_path: &Path) -> Result<(), String> {
     // The instance folder and every file in it without following symlinks (see `private`).
-    let dir = private::open_dir(dir).map_err(|e| e.to_string())?;
+    let dir = private::open_dir(dir_path).map_err(|e| e.to_string())?;
     let mut lock = private::open_read(&dir, files::SPEC)
         .map_err(|e| format!("cannot open {}: {e}", files::SPEC))?;
     lock.try_lock()
@@ -62,6 +62,12 @@ fn start(dir: &Path) -> Result<(), String> {
     let (program, args) = spec.argv.split_first().ok_or("empty command")?;
     // Joined before the workload exists: everything it ever starts is born in the cgroup.
     if let Some(cgroup) = &spec.cgroup {
+        if !cgroup.is_for(dir_path) {
+            return Err(format!(
+                "{} is not this instance's cgroup",
+                cgroup.path.display()
+            ));
+        }
         cgroup.join(0).map_err(|e| e.to_string())?;
     }
     let mut child = Command::new(program)

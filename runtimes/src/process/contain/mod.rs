@@ -70,6 +70,21 @@ pub struct Cgroup {
     pub kind: Kind,
 }
 
+impl Cgroup {
+    /// Whether this is a cgroup the runtime could have named for the instance folder `dir`:
+    /// an absolute path of plain components whose last is the folder's name. The shim checks
+    /// it before it joins (and later kills) the cgroup `native.json` names.
+    pub fn is_for(&self, dir: &Path) -> bool {
+        use std::path::Component;
+        let plain = self.path.is_absolute()
+            && self
+                .path
+                .components()
+                .all(|c| matches!(c, Component::RootDir | Component::Normal(_)));
+        plain && self.path.file_name().is_some() && self.path.file_name() == dir.file_name()
+    }
+}
+
 impl Containment {
     /// One line for the agent's log.
     pub fn describe(&self) -> String {

@@ -50,6 +50,16 @@ fn an_instance_cgroup_is_below_the_agent_folder() {
     );
     assert_eq!(cgroup.path, folder.join(instance.folder_name()));
     assert_eq!(c.cgroup(&instance, run), Some(cgroup.clone()), "stable");
+    let dir = Path::new("/run/ank/agent_A_io").join(instance.folder_name());
+    assert!(cgroup.is_for(&dir));
+    assert!(!cgroup.is_for(Path::new("/run/ank/agent_A_io/other.00")));
+    for bad in ["relative/x", "/cg/../x", "../x"] {
+        let planted = Cgroup {
+            path: Path::new(bad).join(instance.folder_name()),
+            kind: cgroup.kind,
+        };
+        assert!(!planted.is_for(&dir), "{bad}");
+    }
     let other = c
         .cgroup(&instance, Path::new("/run/other"))
         .expect("cgroup");
