@@ -93,9 +93,7 @@ impl ProcessRuntime {
         self.insert(&spec.instance, handle);
         Ok(())
     }
-}
 
-impl ProcessRuntime {
     /// The cgroup of `instance`; `None` without cgroups.
     pub(super) fn cgroup_of(&self, instance: &WorkloadInstanceName) -> Option<Cgroup> {
         self.config.containment.cgroup(instance, &self.cgroup_scope)

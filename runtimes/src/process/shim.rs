@@ -2,9 +2,10 @@
 //!
 //! The agent runs its own executable with a hidden subcommand (`ank-agent __shim <dir>`); the
 //! shim leaves the agent's session, locks `native.json`, joins the instance's cgroup (see
-//! `contain`) and starts the workload it describes in a new process group, writes `pids`, tells the agent `ok <pid>` or `err <message>` on stdout
-//! (its only output there), copies each stdout/stderr line to `output.log` with an RFC 3339
-//! timestamp, and writes `exit_code` when the workload has ended. One thread, blocking `poll`
+//! `contain`) and starts the workload it describes in a new process group, writes `pids`,
+//! tells the agent `ok <pid>` or `err <message>` on stdout (its only output there), copies
+//! each stdout/stderr line to `output.log` with an RFC 3339 timestamp, kills what the workload
+//! left when it ends, and writes `exit_code`. One thread, blocking `poll`
 //! on the pipes and a pidfd, no async runtime: it is tiny and must not depend on the agent.
 
 use std::fs::File;
@@ -79,7 +80,10 @@ fn start(dir_path: &Path) -> Result<(), String> {
         .stderr(Stdio::piped())
         .process_group(0)
         .spawn()
-        .map_err(|e| format!("cannot start '{program}': {e}"))?;
+        .map_err(|e| {
+            reaper::kill_leftovers(spec.cgroup.as_ref());
+            format!("cannot start '{program}': {e}")
+        })?;
     let pid = child.id();
     // Until the agent hears `ok`, nobody else knows of the workload: on a failure here it is
     // killed, not left running unsupervised.

@@ -74,10 +74,12 @@ impl Cgroup {
             .map_err(self.err("join it"))
     }
 
-    /// Moves the process `pid` (0: the caller) out, into the agent's folder above the cgroup.
+    /// Moves the process `pid` (0: the caller) out, back into the agent's own cgroup (where
+    /// the shim was born: `<own>/ankaios/<agent>.<run>/<instance>`), so that the agent's
+    /// folder can go with its last instance.
     pub fn leave(&self, pid: u32) -> Result<(), ContainError> {
-        let parent = self.path.parent().unwrap_or(&self.path);
-        std::fs::write(parent.join("cgroup.procs"), pid.to_string()).map_err(self.err("leave it"))
+        let own = self.path.ancestors().nth(3).unwrap_or(&self.path);
+        std::fs::write(own.join("cgroup.procs"), pid.to_string()).map_err(self.err("leave it"))
     }
 
     /// The members' pids; empty if the cgroup is gone.

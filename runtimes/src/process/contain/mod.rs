@@ -14,8 +14,8 @@
 //!   of reach (only its process group is, see `identity`).
 //!
 //! The shim moves itself into the cgroup before it starts the workload, so nothing the workload
-//! starts is ever outside it; when the workload ends the shim moves back out, kills what is
-//! left and removes the cgroup. The runtime kills and removes it too on stop and before a fresh
+//! starts is ever outside it; when the workload ends the shim moves back to the agent's own
+//! cgroup, kills what is left and removes the cgroup. The runtime kills and removes it too on stop and before a fresh
 //! start, which covers a shim that was itself killed. Paths are built from single components
 //! checked by [`component`]; no `/` or `..` can reach them.
 
