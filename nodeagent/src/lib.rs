@@ -10,6 +10,7 @@
 //! - [`logs`]: log requests from the server, streamed from the runtimes.
 //! - [`load`]: CPU usage and free memory from `/proc`.
 //! - [`runfolder`]: the run folder and instance folders.
+//! - [`lock`]: the locks that keep a second agent of the same name from starting.
 //! - [`config`]: flags, the TOML agent config, and their checks.
 //! - [`convert`]: agent wire messages to and from domain values.
 
@@ -19,6 +20,7 @@ pub mod connection;
 pub mod control_interface;
 pub mod convert;
 pub mod load;
+pub mod lock;
 pub mod logs;
 pub mod runfolder;
 pub mod workload;

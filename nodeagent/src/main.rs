@@ -13,7 +13,9 @@ use nodeagent::config::{self, FileConfig, Flags};
 use runtimes::podman::PodmanRuntime;
 use runtimes::podman_cli::{Podman, PodmanOptions};
 use runtimes::podman_kube::PodmanKubeRuntime;
-use runtimes::process::{ProcessConfig, ProcessRuntime, ShimCommand, DEFAULT_GRACE_PERIOD};
+use runtimes::process::{
+    contain, ProcessConfig, ProcessRuntime, ShimCommand, DEFAULT_GRACE_PERIOD,
+};
 use runtimes::RuntimeRegistry;
 use tokio::signal::unix::{signal, SignalKind};
 use tracing_subscriber::filter::Targets;
@@ -60,6 +62,13 @@ fn run_main() -> anyhow::Result<()> {
         None => FileConfig::default(),
     };
     let settings = config::settings(flags, file)?;
+    // Held until the process ends.
+    let _lock = nodeagent::lock::AgentLock::acquire(
+        &settings.run_folder,
+        &settings.name,
+        &settings.server_url,
+        Path::new(nodeagent::lock::NODE_LOCK_DIR),
+    )?;
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -70,11 +79,14 @@ fn run_main() -> anyhow::Result<()> {
 async fn run(settings: nodeagent::AgentSettings) -> anyhow::Result<()> {
     let (sink, states) = tokio::sync::mpsc::unbounded_channel();
     let shim = ShimCommand::current_exe(SHIM).context("cannot find the agent executable")?;
+    let containment = contain::detect();
+    tracing::info!("native workloads contained by {}", containment.describe());
     let native = ProcessRuntime::new(
         ProcessConfig {
             run_folder: settings.run_folder.clone(),
             shim,
             grace_period: DEFAULT_GRACE_PERIOD,
+            containment,
         },
         sink.clone(),
     );

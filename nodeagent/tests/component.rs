@@ -106,6 +106,8 @@ fn start_agent(settings: &AgentSettings) -> Agent {
         run_folder: settings.run_folder.clone(),
         shim,
         grace_period: Duration::from_secs(2),
+        // Each test has its own run folder, which keeps its cgroups apart from the others'.
+        containment: runtimes::process::contain::detect(),
     };
     let mut runtimes = RuntimeRegistry::new();
     runtimes.register(Arc::new(ProcessRuntime::new(config, sink)));

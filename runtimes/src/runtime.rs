@@ -118,6 +118,13 @@ pub trait Runtime: Send + Sync + 'static {
     /// removed), so that a restarted agent adopts them instead of starting them twice.
     async fn list_instances(&self, agent: &str) -> Result<Vec<WorkloadInstanceName>, RuntimeError>;
 
+    /// Whether [`Runtime::list_instances`] can find instances without the run folder's
+    /// instance folders (the native runtime's cgroups): then the agent lists it even on a node
+    /// whose run folder is empty, so a removed run folder never hides a live instance.
+    fn finds_instances_without_folders(&self) -> bool {
+        false
+    }
+
     /// Starts an instance, or adopts it when [`Runtime::list_instances`] found it. Returns once
     /// the runtime has accepted it; `Running(Ok)` and later states arrive through the sink.
     async fn start(&self, spec: &WorkloadSpec) -> Result<(), RuntimeError>;

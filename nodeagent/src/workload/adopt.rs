@@ -62,11 +62,15 @@ impl Agent {
         }
         self.listing.clear();
         // Nothing of an earlier life can be on a node whose agent folder holds no instance
-        // folder: then a runtime none of whose workloads is wanted is not asked (on a fresh
-        // node with Podman, no `podman ps` competes with the agent's start).
+        // folder, unless a runtime finds instances without them: else a runtime none of whose
+        // workloads is wanted is not asked (on a fresh node with Podman, no `podman ps`
+        // competes with the agent's start).
         let fresh = !self.has_instance_folders();
         for runtime in self.runtimes.iter() {
-            if fresh && !desired.values().any(|d| d.runtime == runtime.name()) {
+            if fresh
+                && !runtime.finds_instances_without_folders()
+                && !desired.values().any(|d| d.runtime == runtime.name())
+            {
                 continue;
             }
             let (runtime, agent, session) = (runtime.clone(), self.name.clone(), self.session);

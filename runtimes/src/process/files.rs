@@ -14,6 +14,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::contain::Cgroup;
 pub use super::identity::Pids;
 use crate::private;
 
@@ -57,6 +58,9 @@ pub struct ShimSpec {
     pub env: Vec<(String, String)>,
     /// The working directory.
     pub working_dir: String,
+    /// The cgroup the shim joins before starting the workload; `None`: the node has none.
+    #[serde(default)]
+    pub cgroup: Option<Cgroup>,
 }
 
 /// Reads a file holding one decimal number.

@@ -10,7 +10,12 @@
 //! A workload with a control interface finds its folder (the FIFOs `input` and `output`) in
 //! the environment variable [`CONTROL_INTERFACE_ENV`], `ANKAIOS_CONTROL_INTERFACE`.
 //!
+//! Each instance is contained (see [`contain`]): delete and restart stop every process it
+//! started, `setsid` children included. A workload is started only when no live instance of it
+//! exists (see `launch`).
+//!
 //! # Layout
+//! - [`contain`]: the instance's cgroup (or the shim as subreaper), detected at start.
 //! - [`files`]: the instance folder's bookkeeping files, shared with the shim.
 //! - [`shim`]: the shim's logic (the agent binary dispatches `__shim` to it).
 //! - `identity`: telling the shim a `pids` file names from any other process.
@@ -18,6 +23,7 @@
 //! - `logs`: reading and following `output.log`.
 //! - `watch`: spawning and watching shims.
 
+pub mod contain;
 pub mod files;
 mod identity;
 mod launch;
@@ -62,6 +68,8 @@ pub struct ProcessConfig {
     pub shim: ShimCommand,
     /// Time between SIGTERM and SIGKILL on stop.
     pub grace_period: Duration,
+    /// How instances are contained ([`contain::detect`] finds the node's).
+    pub containment: contain::Containment,
 }
 
 /// The `native` runtime.
@@ -74,12 +82,16 @@ pub struct ProcessRuntime {
     /// The shim watchers; cancelled on shutdown (the workloads keep running).
     tasks: Mutex<JoinSet<()>>,
     cancel: CancellationToken,
+    /// The run folder, canonical: what names this agent's cgroups (see [`contain`]).
+    cgroup_scope: PathBuf,
 }
 
 impl ProcessRuntime {
     /// A runtime that reports into `sink`.
     pub fn new(config: ProcessConfig, sink: StateSink) -> Self {
         ProcessRuntime {
+            cgroup_scope: std::fs::canonicalize(&config.run_folder)
+                .unwrap_or_else(|_| config.run_folder.clone()),
             config,
             sink,
             instances: Mutex::default(),
@@ -148,6 +160,16 @@ pub fn exit_state(code: Option<i32>) -> ExecutionState {
     }
 }
 
+/// The instance a folder (or cgroup) named `<workload>.<id>` of `agent` holds.
+fn instance_of(agent: &str, name: &str) -> Option<WorkloadInstanceName> {
+    let (workload, id) = name.split_once('.')?;
+    Some(WorkloadInstanceName {
+        workload_name: workload.to_owned(),
+        agent_name: agent.to_owned(),
+        id: id.to_owned(),
+    })
+}
+
 fn parse_config(runtime_config: &str) -> Result<NativeConfig, RuntimeError> {
     // Not serde's own error: it may quote an env value, and it reaches additionalInfo.
     let config: NativeConfig =
@@ -171,10 +193,12 @@ impl Runtime for ProcessRuntime {
     }
 
     async fn list_instances(&self, agent: &str) -> Result<Vec<WorkloadInstanceName>, RuntimeError> {
+        // A live cgroup is an instance even if its folder is gone: it is adopted or stopped.
+        let mut found = self.contained_instances(agent).await;
         let dir = self.config.run_folder.join(format!("{agent}_io"));
         let entries = match std::fs::read_dir(&dir) {
             Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(found),
             Err(e) => {
                 return Err(RuntimeError::io(
                     format!("cannot read {}", dir.display()),
@@ -182,22 +206,22 @@ impl Runtime for ProcessRuntime {
                 ))
             }
         };
-        let mut found = Vec::new();
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            let Some((workload, id)) = name.split_once('.') else {
-                continue;
-            };
             if files::exists(&entry.path(), files::SPEC) {
-                found.push(WorkloadInstanceName {
-                    workload_name: workload.to_owned(),
-                    agent_name: agent.to_owned(),
-                    id: id.to_owned(),
-                });
+                found.extend(instance_of(agent, &name));
             }
         }
         found.sort();
+        found.dedup();
         Ok(found)
+    }
+
+    fn finds_instances_without_folders(&self) -> bool {
+        matches!(
+            self.config.containment,
+            contain::Containment::Cgroups { .. }
+        )
     }
 
     async fn start(&self, spec: &WorkloadSpec) -> Result<(), RuntimeError> {
@@ -229,11 +253,17 @@ impl Runtime for ProcessRuntime {
         let handle = self
             .handle(instance)
             .or_else(|| self.adopt(instance, &dir, false));
-        if let Some(handle) = handle {
-            handle
-                .terminate(self.config.grace_period)
-                .await
-                .map_err(RuntimeError::StopFailed)?;
+        let ended = match handle {
+            Some(handle) => handle.terminate(self.config.grace_period).await,
+            None => Ok(()),
+        };
+        // What outlived the shim (one killed with SIGKILL, say) goes with the instance; a shim
+        // that hangs goes with its cgroup too.
+        self.empty_cgroup(instance, true)
+            .await
+            .map_err(|e| RuntimeError::StopFailed(e.to_string()))?;
+        if self.cgroup_of(instance).is_none() {
+            ended.map_err(RuntimeError::StopFailed)?;
         }
         files::remove_all(&dir);
         if let Ok(mut map) = self.instances.lock() {

@@ -1,10 +1,11 @@
 //! The shim: the parent of one native workload, so that the workload outlives the agent.
 //!
 //! The agent runs its own executable with a hidden subcommand (`ank-agent __shim <dir>`); the
-//! shim leaves the agent's session, locks `native.json` and starts the workload it describes in
-//! a new process group, writes `pids`, tells the agent `ok <pid>` or `err <message>` on stdout
-//! (its only output there), copies each stdout/stderr line to `output.log` with an RFC 3339
-//! timestamp, and writes `exit_code` when the workload has ended. One thread, blocking `poll`
+//! shim leaves the agent's session, locks `native.json`, joins the instance's cgroup (see
+//! `contain`) and starts the workload it describes in a new process group, writes `pids`,
+//! tells the agent `ok <pid>` or `err <message>` on stdout (its only output there), copies
+//! each stdout/stderr line to `output.log` with an RFC 3339 timestamp, kills what the workload
+//! left when it ends, and writes `exit_code`. One thread, blocking `poll`
 //! on the pipes and a pidfd, no async runtime: it is tiny and must not depend on the agent.
 
 use std::fs::File;
@@ -21,6 +22,7 @@ use rustix::event::{PollFd, PollFlags, Timespec};
 use rustix::process::PidfdFlags;
 use serde_json::error::Category;
 
+use super::contain::reaper;
 use super::files::{self, Pids, ShimSpec};
 use super::identity;
 use crate::private;
@@ -45,9 +47,9 @@ pub fn run(dir: &Path) -> i32 {
     }
 }
 
-fn start(dir: &Path) -> Result<(), String> {
+fn start(dir_path: &Path) -> Result<(), String> {
     // The instance folder and every file in it without following symlinks (see `private`).
-    let dir = private::open_dir(dir).map_err(|e| e.to_string())?;
+    let dir = private::open_dir(dir_path).map_err(|e| e.to_string())?;
     let mut lock = private::open_read(&dir, files::SPEC)
         .map_err(|e| format!("cannot open {}: {e}", files::SPEC))?;
     lock.try_lock()
@@ -59,6 +61,16 @@ fn start(dir: &Path) -> Result<(), String> {
     let log = private::open_append(&dir, files::LOG)
         .map_err(|e| format!("cannot open {}: {e}", files::LOG))?;
     let (program, args) = spec.argv.split_first().ok_or("empty command")?;
+    // Joined before the workload exists: everything it ever starts is born in the cgroup.
+    if let Some(cgroup) = &spec.cgroup {
+        if !cgroup.is_for(dir_path) {
+            return Err(format!(
+                "{} is not this instance's cgroup",
+                cgroup.path.display()
+            ));
+        }
+        cgroup.join(0).map_err(|e| e.to_string())?;
+    }
     let mut child = Command::new(program)
         .args(args)
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
@@ -68,7 +80,10 @@ fn start(dir: &Path) -> Result<(), String> {
         .stderr(Stdio::piped())
         .process_group(0)
         .spawn()
-        .map_err(|e| format!("cannot start '{program}': {e}"))?;
+        .map_err(|e| {
+            reaper::kill_leftovers(spec.cgroup.as_ref());
+            format!("cannot start '{program}': {e}")
+        })?;
     let pid = child.id();
     // Until the agent hears `ok`, nobody else knows of the workload: on a failure here it is
     // killed, not left running unsupervised.
@@ -77,6 +92,7 @@ fn start(dir: &Path) -> Result<(), String> {
         Err(message) => {
             let _ = child.kill();
             let _ = child.wait();
+            reaper::kill_leftovers(spec.cgroup.as_ref());
             return Err(message);
         }
     };
@@ -95,11 +111,11 @@ fn start(dir: &Path) -> Result<(), String> {
     // One thread does it all: poll the pipes and the pidfd, so a shim costs no threads.
     pump(&mut outputs, Some(&pidfd), None, &mut log);
     let status = child.wait().map_err(|e| format!("cannot wait: {e}"))?;
-    // The workload is its process group: when its leader ends, nothing of it stays behind.
+    // When its leader ends, nothing of the workload stays behind: its process group, and
+    // what left the group (`setsid`) through the cgroup or as the shim's descendants.
     #[allow(clippy::cast_possible_wrap)] // pids fit in i32
-    let group = Pid::from_raw(pid as i32);
-    let _ = killpg(group, Signal::SIGKILL);
-    reap_group(group);
+    let _ = killpg(Pid::from_raw(pid as i32), Signal::SIGKILL);
+    reaper::kill_leftovers(spec.cgroup.as_ref());
     pump(&mut outputs, None, Some(DRAIN_TIMEOUT), &mut log);
     for output in &mut outputs {
         output.finish(&mut log);
@@ -154,12 +170,6 @@ fn supervise(dir: &OwnedFd, pid: u32) -> Result<OwnedFd, String> {
     private::write_atomic(dir, files::PIDS, &pids.render())
         .map_err(|e| format!("cannot write {}: {e}", files::PIDS))?;
     Ok(pidfd)
-}
-
-/// Reaps the killed members of the workload's group that were re-parented to the shim.
-fn reap_group(group: Pid) {
-    let members = Pid::from_raw(-group.as_raw());
-    while nix::sys::wait::waitpid(members, None).is_ok() {}
 }
 
 /// One output pipe of the workload (`None` after its end) and its unfinished last line.

@@ -25,15 +25,18 @@ fn shim_entry() {
 struct Node {
     _tmp: tempfile::TempDir,
     run_folder: PathBuf,
+    containment: contain::Containment,
 }
 
 impl Node {
     fn new() -> Self {
         let tmp = tempfile::tempdir().expect("tempdir");
         let run_folder = tmp.path().to_owned();
+        let containment = contain_tests::private_containment();
         Node {
             _tmp: tmp,
             run_folder,
+            containment,
         }
     }
 
@@ -50,6 +53,7 @@ impl Node {
             run_folder: self.run_folder.clone(),
             shim,
             grace_period: grace,
+            containment: self.containment.clone(),
         };
         (ProcessRuntime::new(config, tx), rx)
     }
@@ -348,4 +352,5 @@ async fn control_interface_folder_is_in_the_environment_only_when_given() {
     assert_eq!(lines, ["ci=unset"]);
 }
 
+mod contain_tests;
 mod safety;
