@@ -282,8 +282,10 @@ impl Agent {
                 self.control_interfaces
                     .route(response, self.server.as_ref());
             }
-            // The connection ends the session on a refusal; it never gets here.
-            ServerMessage::Refused(_) => tracing::warn!("unexpected session message"),
+            // The connection ends the session on a refusal and keeps heartbeats to itself.
+            ServerMessage::Refused(_) | ServerMessage::Heartbeat => {
+                tracing::warn!("unexpected session message")
+            }
         }
     }
 
