@@ -60,6 +60,8 @@ pub struct ServerConfig {
     pub crt_pem_content: Option<String>,
     /// The server key itself.
     pub key_pem_content: Option<String>,
+    /// Anchorage: `--dead-link-timeout` (e.g. `"5s"`).
+    pub dead_link_timeout: Option<String>,
 }
 
 impl ServerConfig {

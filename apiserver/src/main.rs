@@ -4,6 +4,7 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use ank_transport::{server_security, PemSettings, Security};
 use anyhow::{bail, Context, Result};
@@ -45,6 +46,21 @@ struct Args {
     /// Server key (PEM).
     #[arg(long = "key_pem", env = "ANKSERVER_KEY_PEM")]
     key_pem: Option<PathBuf>,
+    /// Anchorage: drop an agent's session after this long without a message (500ms, 5s, …;
+    /// agents send a heartbeat every second at most, so keep it at 2s or more) [default: 5s]
+    #[arg(long = "dead-link-timeout", value_parser = parse_dead_link)]
+    dead_link_timeout: Option<Duration>,
+}
+
+/// A dead-link time: a manifest-style duration, not zero.
+fn parse_dead_link(text: &str) -> Result<Duration, String> {
+    match ank_model::disconnect::parse_duration(text) {
+        Ok(d) if d.is_zero() => Err("the dead-link timeout must not be zero".to_owned()),
+        Ok(d) => Ok(d),
+        Err(_) => Err(format!(
+            "'{text}' is not a duration: expected a whole number with ms, s, m or h (e.g. 5s)"
+        )),
+    }
 }
 
 /// Errors are printed as one `ank-server: <cause chain>` line with a non-zero exit.
@@ -131,9 +147,17 @@ async fn serve(args: Args) -> Result<()> {
              every workload; give --ca_pem, --crt_pem and --key_pem for mTLS"
         );
     }
+    let dead_link = match (args.dead_link_timeout, &config.dead_link_timeout) {
+        (Some(d), _) => d,
+        (None, Some(text)) => parse_dead_link(text)
+            .map_err(anyhow::Error::msg)
+            .context("invalid dead_link_timeout in the server config")?,
+        (None, None) => apiserver::server::DeadLink::default().0,
+    };
     let options = apiserver::server::Options {
         tls,
         limits: Default::default(),
+        dead_link: apiserver::server::DeadLink(dead_link),
     };
     Ok(apiserver::server::run(listener, startup, options, shutdown).await?)
 }

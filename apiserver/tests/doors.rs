@@ -20,6 +20,7 @@ fn options(per_peer: usize, idle: Duration) -> Options {
             idle_timeout: idle,
             ..Limits::default()
         },
+        ..Options::default()
     }
 }
 
