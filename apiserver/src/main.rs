@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use ank_model::disconnect::parse_timeout;
 use ank_transport::{server_security, PemSettings, Security};
 use anyhow::{bail, Context, Result};
 use apiserver::config::ServerConfig;
@@ -48,19 +49,8 @@ struct Args {
     key_pem: Option<PathBuf>,
     /// Anchorage: drop an agent's session after this long without a message (500ms, 5s, …;
     /// agents send a heartbeat every second at most, so keep it at 2s or more) [default: 5s]
-    #[arg(long = "dead-link-timeout", value_parser = parse_dead_link)]
+    #[arg(long = "dead-link-timeout", value_parser = parse_timeout)]
     dead_link_timeout: Option<Duration>,
-}
-
-/// A dead-link time: a manifest-style duration, not zero.
-fn parse_dead_link(text: &str) -> Result<Duration, String> {
-    match ank_model::disconnect::parse_duration(text) {
-        Ok(d) if d.is_zero() => Err("the dead-link timeout must not be zero".to_owned()),
-        Ok(d) => Ok(d),
-        Err(_) => Err(format!(
-            "'{text}' is not a duration: expected a whole number with ms, s, m or h (e.g. 5s)"
-        )),
-    }
 }
 
 /// Errors are printed as one `ank-server: <cause chain>` line with a non-zero exit.
@@ -149,7 +139,7 @@ async fn serve(args: Args) -> Result<()> {
     }
     let dead_link = match (args.dead_link_timeout, &config.dead_link_timeout) {
         (Some(d), _) => d,
-        (None, Some(text)) => parse_dead_link(text)
+        (None, Some(text)) => parse_timeout(text)
             .map_err(anyhow::Error::msg)
             .context("invalid dead_link_timeout in the server config")?,
         (None, None) => apiserver::server::DeadLink::default().0,

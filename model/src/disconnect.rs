@@ -83,6 +83,18 @@ pub fn parse_duration(text: &str) -> Result<Duration, DisconnectPolicyError> {
     millis.map(Duration::from_millis).ok_or_else(bad)
 }
 
+/// A timeout flag's value (`--dead-link-timeout 5s`): a duration as above, not zero; the
+/// error in words, for clap and config files.
+pub fn parse_timeout(text: &str) -> Result<Duration, String> {
+    match parse_duration(text) {
+        Ok(d) if d.is_zero() => Err("the timeout must not be zero".to_owned()),
+        Ok(d) => Ok(d),
+        Err(_) => Err(format!(
+            "'{text}' is not a duration: expected a whole number with ms, s, m or h (e.g. 5s)"
+        )),
+    }
+}
+
 fn format_duration(d: Duration) -> String {
     if d.subsec_millis() == 0 {
         format!("{}s", d.as_secs())
@@ -136,6 +148,9 @@ mod tests {
         assert_eq!(yaml(&text), Ok(stop));
         let ms = DisconnectPolicy::StopAfter(Duration::from_millis(1500));
         assert_eq!(ms.parts().1.as_deref(), Some("1500ms"));
+        assert_eq!(parse_timeout("750ms"), Ok(Duration::from_millis(750)));
+        assert!(parse_timeout("0s").is_err());
+        assert!(parse_timeout("5").is_err());
     }
 
     #[test]

@@ -44,6 +44,8 @@ pub struct AgentSettings {
     pub tags: BTreeMap<String, String>,
     /// The run folder (instance folders are in `<run_folder>/<name>_io/`).
     pub run_folder: PathBuf,
+    /// Silence of the server after which the session is dropped (`--dead-link-timeout`).
+    pub dead_link: Duration,
 }
 
 /// Everything the loop reacts to.
@@ -80,6 +82,9 @@ pub enum Timer {
     Launch(WorkloadInstanceName, u64),
     /// Stop again after a failed stop.
     Stop(WorkloadInstanceName, u64),
+    /// The agent has been disconnected for the instance's `disconnectPolicy` time; ignored
+    /// unless the link epoch is still the agent's.
+    CutOff(WorkloadInstanceName, u64),
 }
 
 /// The agent's state; see the module docs.
@@ -99,6 +104,9 @@ pub struct Agent {
     pub(crate) outbox: Vec<(WorkloadInstanceName, ExecutionState)>,
     /// Counts sessions, so that a listing of an earlier one is ignored.
     pub(crate) session: u64,
+    /// Moves on at every connect and disconnect, so that a disconnect timer of an earlier
+    /// cut-off is ignored.
+    pub(crate) link_epoch: u64,
     /// Runtimes whose listing of the node is still running, with the desired instances that
     /// wait for it (see `workload::adopt`).
     pub(crate) listing: BTreeMap<&'static str, Vec<AddedWorkload>>,
@@ -127,13 +135,12 @@ pub async fn run(
     };
     let (conn_tx, conn_rx) = mpsc::channel(64);
     let cancel = CancellationToken::new();
-    let connection = tokio::spawn(connection::run(
-        settings.dialer.clone(),
-        settings.server_url.clone(),
-        hello,
-        conn_tx,
-        cancel.clone(),
-    ));
+    let link = connection::Link {
+        dialer: settings.dialer.clone(),
+        url: settings.server_url.clone(),
+        dead_link: settings.dead_link,
+    };
+    let connection = tokio::spawn(connection::run(link, hello, conn_tx, cancel.clone()));
     let mut agent = Agent::new(&settings, runtimes);
     agent.event_loop(conn_rx, states, shutdown).await;
     cancel.cancel();
@@ -154,6 +161,7 @@ impl Agent {
             changes: 0,
             outbox: Vec::new(),
             session: 0,
+            link_epoch: 0,
             listing: BTreeMap::new(),
             ops: JoinSet::new(),
             timers: JoinSet::new(),
@@ -248,6 +256,7 @@ impl Agent {
         self.load_tick = None;
         self.logs.cancel_all().await;
         self.control_interfaces.server_gone();
+        self.start_disconnect_timers();
     }
 
     /// Forwards a workload's request to the server; without a connection the workload gets

@@ -212,6 +212,7 @@ impl Agent {
         let (instance, generation, stop) = match timer {
             Timer::Launch(i, g) => (i, g, false),
             Timer::Stop(i, g) => (i, g, true),
+            Timer::CutOff(i, epoch) => return self.on_cut_off(i, epoch),
         };
         let Some(inst) = self.instances.get_mut(&instance) else {
             return;
