@@ -148,11 +148,16 @@ async fn session(
         .send(to_server(ToServerEnum::AgentHello(hello.clone())))
         .await
         .map_err(|_| ConnError::Protocol("outbound stream closed"))?;
-    let mut inbound = client
-        .session(ReceiverStream::new(outbound))
-        .await?
-        .into_inner();
-    let first = tokio::time::timeout(link.dead_link, inbound.message())
+    // A server that accepts the connection but never answers is a dead link too.
+    let opening = async {
+        let mut inbound = client
+            .session(ReceiverStream::new(outbound))
+            .await?
+            .into_inner();
+        let first = inbound.message().await?;
+        Ok::<_, tonic::Status>((inbound, first))
+    };
+    let (mut inbound, first) = tokio::time::timeout(link.dead_link, opening)
         .await
         .map_err(|_| ConnError::DeadLink(link.dead_link))??;
     let server_hello = match first.and_then(|m| m.from_server_enum) {

@@ -88,10 +88,16 @@ pub struct Cluster {
 impl Cluster {
     /// Starts `ank-server -a 127.0.0.1:0` and reads the address it bound from stderr.
     pub fn start() -> Cluster {
+        Cluster::start_with(&[])
+    }
+
+    /// [`Cluster::start`] with more `ank-server` arguments.
+    pub fn start_with(args: &[&str]) -> Cluster {
         let dir = tempfile::tempdir().expect("tempdir");
         let log = std::fs::File::create(dir.path().join("server.log")).expect("server log");
         let mut child = Command::new(bin_dir().join("ank-server"))
             .args(["-a", "127.0.0.1:0", "-k"])
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -130,6 +136,11 @@ impl Cluster {
     /// [`Cluster::start_agent`] with extra environment for the agent (e.g. `CONTAINERS_CONF`).
     /// Starting an agent again after [`Cluster::kill_agent`] reuses its run folder.
     pub fn start_agent_with_env(&mut self, name: &str, tag: &str, env: &[(&str, &str)]) {
+        self.start_agent_with(name, tag, env, &[]);
+    }
+
+    /// [`Cluster::start_agent_with_env`] with more `ank-agent` arguments.
+    pub fn start_agent_with(&mut self, name: &str, tag: &str, env: &[(&str, &str)], args: &[&str]) {
         let run = self.dir.path().join(format!("run_{name}"));
         std::fs::create_dir_all(&run).expect("run folder");
         let log = std::fs::OpenOptions::new()
@@ -141,6 +152,7 @@ impl Cluster {
             .args(["-k", "-n", name, "-t", tag, "-s", &self.url])
             .arg("-r")
             .arg(&run)
+            .args(args)
             .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log"))
@@ -176,6 +188,11 @@ impl Cluster {
             .find(|(n, _)| n == name)
             .map(|(_, agent)| agent.pid())
             .expect("known agent")
+    }
+
+    /// The server's process id.
+    pub fn server_pid(&self) -> u32 {
+        self.server.pid()
     }
 
     /// Runs `ank -k -s URL ARGS…` and returns its output (killed after [`DEADLINE`]).
@@ -314,6 +331,16 @@ pub fn describe(out: &Output) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     )
+}
+
+/// Sends `signal` (`STOP`, `CONT`, …) to a process with kill(1).
+pub fn signal(pid: u32, signal: &str) {
+    let status = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -{signal} {pid} failed");
 }
 
 /// The PID a workload wrote, if the file is there and complete.
