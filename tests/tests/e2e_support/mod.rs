@@ -91,12 +91,19 @@ impl Cluster {
         Cluster::start_with(&[])
     }
 
-    /// [`Cluster::start`] with more `ank-server` arguments.
+    /// [`Cluster::start`] with more `ank-server` arguments (an `-a` of theirs replaces the
+    /// loopback address).
     pub fn start_with(args: &[&str]) -> Cluster {
         let dir = tempfile::tempdir().expect("tempdir");
         let log = std::fs::File::create(dir.path().join("server.log")).expect("server log");
+        let address = if args.contains(&"-a") {
+            &[][..]
+        } else {
+            &["-a", "127.0.0.1:0"][..]
+        };
         let mut child = Command::new(bin_dir().join("ank-server"))
-            .args(["-a", "127.0.0.1:0", "-k"])
+            .args(address)
+            .arg("-k")
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
