@@ -144,6 +144,12 @@ async fn serve(args: Args) -> Result<()> {
             .context("invalid dead_link_timeout in the server config")?,
         (None, None) => apiserver::server::DeadLink::default().0,
     };
+    if dead_link < apiserver::agents::STALE_AFTER {
+        tracing::warn!(
+            "a dead-link timeout of {dead_link:?} is under two heartbeats of an agent (2 s): \
+             healthy agents with the default timeout may be dropped"
+        );
+    }
     let options = apiserver::server::Options {
         tls,
         limits: Default::default(),
