@@ -275,6 +275,11 @@ impl Actor {
         tx: AgentTx,
         reader: AgentReader,
     ) {
+        // A session silent past two heartbeats is stale: the new one replaces it.
+        if let Some(stale) = self.agents.stale_session(&name) {
+            tracing::warn!(agent = name, "a new session replaces a silent one");
+            self.agent_gone(&name, stale);
+        }
         if let Err(tx) = self.agents.connect(&name, session, tx) {
             tracing::warn!(
                 agent = name,
@@ -296,7 +301,8 @@ impl Actor {
                 status: AgentStatus::default(),
             },
         );
-        self.readers.spawn(reader);
+        let reader = self.readers.spawn(reader);
+        self.agents.set_reader(&name, reader);
         let mine: Vec<_> = self.desired.instances_of(&name).cloned().collect();
         for instance in &mine {
             self.set_state(
@@ -355,7 +361,12 @@ impl Actor {
         if !self.agents.is_current(&name, session) {
             return;
         }
+        self.agents.heard(&name);
         match message {
+            AgentMessage::Heartbeat => {
+                let echo = FromServerEnum::Heartbeat(apb::Heartbeat {});
+                self.agents.send(&name, echo);
+            }
             AgentMessage::Hello => tracing::warn!(agent = name, "ignored a second hello"),
             AgentMessage::States(states) => {
                 // An agent batches the states of one turn of its loop; subscribers still see
@@ -497,7 +508,7 @@ fn change_of(event: &Event) -> Change {
             ..
         } => update(&request.content),
         Event::FromAgent {
-            message: AgentMessage::Request(Err(_)),
+            message: AgentMessage::Request(Err(_)) | AgentMessage::Heartbeat,
             ..
         }
         | Event::Subscribe { .. }

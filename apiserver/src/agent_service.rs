@@ -1,6 +1,10 @@
 //! `AgentConnection.Session`: reads the agent's hello, hands the session to the actor and
 //! forwards the agent's later messages (from a task the actor owns), turned into domain
-//! values ([`AgentMessage`]) here, so the actor never reads the agent's wire messages.
+//! values ([`AgentMessage`]) here, so the actor never reads the agent's wire messages. A
+//! session that sends nothing for the dead-link time ends as if its stream had (see
+//! [`crate::agents`] for the liveness rules).
+
+use std::time::Duration;
 
 use ank_model::api;
 use ank_model::convert::instance_state_from_pb;
@@ -18,12 +22,13 @@ use crate::listener::PeerInfo;
 #[derive(Debug, Clone)]
 pub struct AgentService {
     events: EventTx,
+    dead_link: Duration,
 }
 
 impl AgentService {
-    /// A service forwarding to the actor's inbox.
-    pub fn new(events: EventTx) -> Self {
-        AgentService { events }
+    /// A service forwarding to the actor's inbox that drops sessions silent for `dead_link`.
+    pub fn new(events: EventTx, dead_link: Duration) -> Self {
+        AgentService { events, dead_link }
     }
 }
 
@@ -67,6 +72,7 @@ impl AgentConnection for AgentService {
             session,
             inbound,
             self.events.clone(),
+            self.dead_link,
         );
         let event = Event::AgentConnected {
             name: hello.agent_name,
@@ -100,15 +106,24 @@ fn certificate_refuses(peer: Option<&PeerInfo>, name: &str) -> Option<Status> {
     Some(Status::permission_denied(message))
 }
 
-/// Forwards an agent's messages to the actor until its stream ends, then reports it gone.
+/// Forwards an agent's messages to the actor until its stream ends or is silent for
+/// `dead_link`, then reports it gone.
 pub async fn read_agent(
     name: String,
     session: u64,
     mut inbound: Streaming<ToServer>,
     events: EventTx,
+    dead_link: Duration,
 ) {
     loop {
-        match inbound.message().await {
+        let Ok(next) = tokio::time::timeout(dead_link, inbound.message()).await else {
+            tracing::warn!(
+                agent = name,
+                "nothing heard for {dead_link:?}: the link is dead"
+            );
+            break;
+        };
+        match next {
             Ok(Some(ToServer {
                 to_server_enum: Some(message),
             })) => {
@@ -158,6 +173,7 @@ fn domain(agent: &str, message: ToServerEnum) -> Option<AgentMessage> {
                 return None;
             }
         },
+        ToServerEnum::Heartbeat(_) => AgentMessage::Heartbeat,
         ToServerEnum::AgentLoadStatus(load) => AgentMessage::Load(AgentStatus {
             cpu_usage: load.cpu_usage,
             free_memory: load.free_memory,

@@ -1,11 +1,26 @@
 //! The connected agents and the channels to their `Session` streams. A name is held by one live
 //! session at a time; a session id tells a stale session's end from the current one's.
+//!
+//! Liveness: agents send a heartbeat at least every [`HEARTBEAT_MAX`]. A session silent for
+//! the dead-link time is dropped by its reader (`agent_service`); one silent for more than
+//! [`STALE_AFTER`] (two heartbeats missed) is stale, and a new session of its name replaces
+//! it. A session heard from more recently is live, and a second one of its name is refused.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
 
 use ank_model::proto::anchorage::{from_server::FromServerEnum, FromServer};
 use tokio::sync::mpsc;
+use tokio::task::AbortHandle;
 use tonic::Status;
+
+/// The longest interval between an agent's heartbeats (`ank-agent` sends one every
+/// min(1 s, its dead-link time / 4)).
+pub const HEARTBEAT_MAX: Duration = Duration::from_secs(1);
+/// Silence after which a session may be replaced by a new one of the same name.
+pub const STALE_AFTER: Duration = Duration::from_secs(2);
+/// The default time after which a silent session is dropped (`--dead-link-timeout`).
+pub const DEFAULT_DEAD_LINK: Duration = Duration::from_secs(5);
 
 /// The sending half of an agent's `Session` response stream. Unbounded: the actor never waits,
 /// and dropping messages to an agent would desynchronise it.
@@ -16,6 +31,10 @@ pub type AgentTx = mpsc::UnboundedSender<Result<FromServer, Status>>;
 struct Connected {
     session: u64,
     tx: AgentTx,
+    /// When the agent last sent anything on this session.
+    heard: Instant,
+    /// The task reading its request stream, aborted when the session is dropped.
+    reader: Option<AbortHandle>,
 }
 
 /// The agents the server knows; owned by the actor.
@@ -33,8 +52,14 @@ impl Agents {
         if self.connected.contains_key(name) {
             return Err(tx);
         }
-        self.connected
-            .insert(name.to_owned(), Connected { session, tx });
+        let heard = Instant::now();
+        let connected = Connected {
+            session,
+            tx,
+            heard,
+            reader: None,
+        };
+        self.connected.insert(name.to_owned(), connected);
         self.seen.insert(name.to_owned());
         Ok(())
     }
@@ -43,11 +68,35 @@ impl Agents {
     pub fn disconnect(&mut self, name: &str, session: u64) -> bool {
         match self.connected.get(name) {
             Some(c) if c.session == session => {
-                self.connected.remove(name);
+                if let Some(reader) = self.connected.remove(name).and_then(|c| c.reader) {
+                    reader.abort();
+                }
                 true
             }
             _ => false,
         }
+    }
+
+    /// Keeps the reader of the agent's session, to close it with the session.
+    pub fn set_reader(&mut self, name: &str, reader: AbortHandle) {
+        if let Some(c) = self.connected.get_mut(name) {
+            c.reader = Some(reader);
+        }
+    }
+
+    /// Notes that the agent's current session carried a message.
+    pub fn heard(&mut self, name: &str) {
+        if let Some(c) = self.connected.get_mut(name) {
+            c.heard = Instant::now();
+        }
+    }
+
+    /// The agent's session if it has been silent for more than [`STALE_AFTER`].
+    pub fn stale_session(&self, name: &str) -> Option<u64> {
+        self.connected
+            .get(name)
+            .filter(|c| c.heard.elapsed() > STALE_AFTER)
+            .map(|c| c.session)
     }
 
     /// Whether the agent has a live session.

@@ -64,6 +64,8 @@ pub struct ServerConfig {
     pub state_file: Option<PathBuf>,
     /// `--startup-grace`, in seconds (Anchorage).
     pub startup_grace: Option<u64>,
+    /// Anchorage: `--dead-link-timeout` (e.g. `"5s"`).
+    pub dead_link_timeout: Option<String>,
 }
 
 impl ServerConfig {
@@ -110,9 +112,11 @@ mod tests {
     #[test]
     fn reads_the_ankaios_keys() {
         let config = parse(
-            "version = 'v1'\nstartup_manifest = '/m.yaml'\naddress = '0.0.0.0:1'\ninsecure = true\n",
+            "version = 'v1'\nstartup_manifest = '/m.yaml'\naddress = '0.0.0.0:1'\ninsecure = true\n\
+             dead_link_timeout = '3s'\n",
         )
         .expect("parses");
+        assert_eq!(config.dead_link_timeout.as_deref(), Some("3s"));
         assert_eq!(config.address.as_deref(), Some("0.0.0.0:1"));
         assert_eq!(config.insecure, Some(true));
         assert!(!config.has_pem());

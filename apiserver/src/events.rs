@@ -99,6 +99,8 @@ pub enum AgentMessage {
     Response(Response),
     /// Its node's load.
     Load(AgentStatus),
+    /// Nothing but "alive"; answered with the same.
+    Heartbeat,
 }
 
 /// A fresh id for a session, stream or log request.

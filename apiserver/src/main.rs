@@ -4,7 +4,9 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
+use ank_model::disconnect::parse_timeout;
 use ank_transport::{server_security, PemSettings, Security};
 use anyhow::{bail, Context, Result};
 use apiserver::config::ServerConfig;
@@ -57,6 +59,10 @@ struct Args {
     /// server does not list, so they can be re-applied (0: stop them at once) [default: 30]
     #[arg(long, env = "ANKSERVER_STARTUP_GRACE", value_name = "SECONDS")]
     startup_grace: Option<u64>,
+    /// Anchorage: drop an agent's session after this long without a message (500ms, 5s, …;
+    /// agents send a heartbeat every second at most, so keep it at 2s or more) [default: 5s]
+    #[arg(long = "dead-link-timeout", value_parser = parse_timeout)]
+    dead_link_timeout: Option<Duration>,
 }
 
 /// Errors are printed as one `ank-server: <cause chain>` line with a non-zero exit.
@@ -133,11 +139,25 @@ async fn serve(args: Args) -> Result<()> {
         .startup_grace
         .or(config.startup_grace)
         .unwrap_or(DEFAULT_STARTUP_GRACE_SECS);
+    let dead_link = match (args.dead_link_timeout, &config.dead_link_timeout) {
+        (Some(d), _) => d,
+        (None, Some(text)) => parse_timeout(text)
+            .map_err(anyhow::Error::msg)
+            .context("invalid dead_link_timeout in the server config")?,
+        (None, None) => apiserver::server::DeadLink::default().0,
+    };
+    if dead_link < apiserver::agents::STALE_AFTER {
+        tracing::warn!(
+            "a dead-link timeout of {dead_link:?} is under two heartbeats of an agent (2 s): \
+             healthy agents with the default timeout may be dropped"
+        );
+    }
     let options = apiserver::server::Options {
         tls,
         limits: Default::default(),
         state_file,
         startup_grace: std::time::Duration::from_secs(grace),
+        dead_link: apiserver::server::DeadLink(dead_link),
     };
     // Before listening: a corrupt state file stops the start before any agent connects.
     let actor = apiserver::server::prepare(startup, &options)?;

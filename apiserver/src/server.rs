@@ -66,6 +66,20 @@ pub struct Options {
     /// `--startup-grace`: without a state file, how long after start agents keep the
     /// workloads the server does not list (zero: stop them at once, as Ankaios does).
     pub startup_grace: Duration,
+    /// How long an agent's session may be silent before the server drops it (Anchorage's
+    /// `--dead-link-timeout`).
+    pub dead_link: DeadLink,
+}
+
+/// The dead-link time: a session silent this long is dropped and its workloads shown
+/// `AgentDisconnected`; HTTP/2 keepalive pings notice a dead connection within it too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeadLink(pub Duration);
+
+impl Default for DeadLink {
+    fn default() -> Self {
+        DeadLink(crate::agents::DEFAULT_DEAD_LINK)
+    }
 }
 
 /// Serves on `listener` with `startup` as the initial desired state until `shutdown` completes.
@@ -119,9 +133,13 @@ pub async fn serve(
     ));
 
     let cli = CliConnectionServer::new(CliService::new(events.clone()));
-    let agent = AgentConnectionServer::new(AgentService::new(events));
+    let dead_link = options.dead_link.0;
+    let agent = AgentConnectionServer::new(AgentService::new(events, dead_link));
+    // A ping every half dead-link time, answered within the other half.
     let serve = tonic::transport::Server::builder()
         .max_concurrent_streams(options.limits.streams_per_connection)
+        .http2_keepalive_interval(Some(dead_link / 2))
+        .http2_keepalive_timeout(Some(dead_link / 2))
         .add_service(InterceptedService::new(cli, door))
         .add_service(InterceptedService::new(agent, door))
         .serve_with_incoming_shutdown(

@@ -84,6 +84,7 @@ impl Instance {
             tags: w.tags.clone(),
             control_interface_access: w.control_interface_access.clone(),
             files: self.rendered.files.clone(),
+            disconnect_policy: w.disconnect_policy,
         }
     }
 }

@@ -28,6 +28,8 @@ pub struct AddedWorkload {
     pub files: Vec<File>,
     /// Who may use the control interface; none exists without allow rules.
     pub control_interface_access: ControlInterfaceAccess,
+    /// What the agent does with it while cut off from the server.
+    pub disconnect_policy: crate::DisconnectPolicy,
 }
 
 /// A delete: the instance and its dependents that must not be pending or running any more.
@@ -73,4 +75,6 @@ pub enum ServerMessage {
     Logs(crate::api::Request),
     /// The server refuses the agent; the session ends.
     Refused(String),
+    /// The echo of the agent's heartbeat: the link is alive (handled by the connection).
+    Heartbeat,
 }

@@ -7,8 +7,8 @@ use crate::mask::AlteredFields;
 use crate::proto::ank_base as pb;
 use crate::{
     AccessRule, AddCondition, AgentAttributes, AgentStatus, CompleteState, ConfigItem,
-    ControlInterfaceAccess, ExecutionState, File, ReadWrite, RestartPolicy, State, Workload,
-    WorkloadInstanceName,
+    ControlInterfaceAccess, DisconnectPolicy, ExecutionState, File, ReadWrite, RestartPolicy,
+    State, Workload, WorkloadInstanceName,
 };
 
 /// A protobuf message this version cannot turn into a domain value.
@@ -31,6 +31,9 @@ pub enum ConvertError {
     /// A request carried inside another message is not a request.
     #[error(transparent)]
     Request(Box<InvalidRequest>),
+    /// A workload's `disconnectPolicy` is not one.
+    #[error(transparent)]
+    DisconnectPolicy(#[from] crate::disconnect::DisconnectPolicyError),
 }
 
 type Result<T, E = ConvertError> = std::result::Result<T, E>;
@@ -130,6 +133,7 @@ impl From<Workload> for pb::Workload {
                 files: w.files.into_iter().map(Into::into).collect(),
             }),
             node_selector: w.node_selector,
+            disconnect_policy: disconnect_policy_to_pb(w.disconnect_policy),
         }
     }
 }
@@ -160,8 +164,25 @@ impl TryFrom<pb::Workload> for Workload {
             control_interface_access: w.control_interface_access.unwrap_or_default().try_into()?,
             runtime_config: crate::state::trim_runtime_config(w.runtime_config.unwrap_or_default()),
             node_selector: w.node_selector,
+            disconnect_policy: disconnect_policy_from_pb(w.disconnect_policy)?,
         })
     }
+}
+
+/// A disconnect policy on the wire; `None` for the default (keep).
+pub fn disconnect_policy_to_pb(policy: DisconnectPolicy) -> Option<pb::DisconnectPolicy> {
+    let (action, after) = policy.parts();
+    (!policy.is_keep()).then(|| pb::DisconnectPolicy {
+        action: action.to_owned(),
+        after,
+    })
+}
+
+/// A disconnect policy from the wire (absent: keep), checked as the manifest's is.
+pub fn disconnect_policy_from_pb(policy: Option<pb::DisconnectPolicy>) -> Result<DisconnectPolicy> {
+    policy.map_or(Ok(DisconnectPolicy::Keep), |p| {
+        Ok(DisconnectPolicy::parse(&p.action, p.after.as_deref())?)
+    })
 }
 
 /// The protobuf number of a restart policy.

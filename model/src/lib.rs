@@ -8,6 +8,7 @@
 //! - [`assign`]: what the server assigns an agent (added, deleted workloads) and hears back.
 //! - [`state`]: the manifest types (`apiVersion`, `workloads`, `configs`) with Ankaios' spellings.
 //! - [`exec_state`]: `ExecutionState` as shown by Ankaios (`Running(Ok)`, `Pending(WaitingToStart)`).
+//! - [`disconnect`]: `disconnectPolicy`, what an agent does with a workload while cut off.
 //! - [`complete`]: the complete state (`desiredState`, `workloadStates`, `agents`).
 //! - [`instance`]: `WorkloadInstanceName` (`<workload>.<id>.<agent>`).
 //! - [`validate`]: the rules the server applies before it accepts a state.
@@ -21,6 +22,7 @@ pub mod access;
 pub mod api;
 pub mod assign;
 pub mod complete;
+pub mod disconnect;
 pub mod exec_state;
 pub mod instance;
 pub mod mask;
@@ -36,6 +38,7 @@ pub mod convert;
 pub mod proto;
 
 pub use complete::{AgentAttributes, AgentStatus, CompleteState, WorkloadStates};
+pub use disconnect::DisconnectPolicy;
 pub use exec_state::ExecutionState;
 pub use instance::WorkloadInstanceName;
 pub use state::{

@@ -98,6 +98,10 @@ pub struct Workload {
     /// manifests round-trip unchanged.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub node_selector: BTreeMap<String, String>,
+    /// Anchorage extension: what the agent does with it while cut off from the server
+    /// (keep running, the default, omitted from output; or stop after a time).
+    #[serde(default, skip_serializing_if = "crate::DisconnectPolicy::is_keep")]
+    pub disconnect_policy: crate::DisconnectPolicy,
 }
 
 /// A runtimeConfig as Ankaios stores it: without leading and trailing whitespace.

@@ -45,6 +45,8 @@ pub struct AgentSettings {
     pub tags: BTreeMap<String, String>,
     /// The run folder (instance folders are in `<run_folder>/<name>_io/`).
     pub run_folder: PathBuf,
+    /// Silence of the server after which the session is dropped (`--dead-link-timeout`).
+    pub dead_link: Duration,
 }
 
 /// Everything the loop reacts to.
@@ -83,6 +85,9 @@ pub enum Timer {
     Stop(WorkloadInstanceName, u64),
     /// The startup grace granted in the session numbered is over.
     GraceOver(u64),
+    /// The agent has been disconnected for the instance's `disconnectPolicy` time; ignored
+    /// unless the link epoch is still the agent's.
+    CutOff(WorkloadInstanceName, u64),
 }
 
 /// The agent's state; see the module docs.
@@ -102,6 +107,9 @@ pub struct Agent {
     pub(crate) outbox: Vec<(WorkloadInstanceName, ExecutionState)>,
     /// Counts sessions, so that a listing of an earlier one is ignored.
     pub(crate) session: u64,
+    /// Moves on at every connect and disconnect, so that a disconnect timer of an earlier
+    /// cut-off is ignored.
+    pub(crate) link_epoch: u64,
     /// Runtimes whose listing of the node is still running, with the desired instances that
     /// wait for it (see `workload::adopt`).
     pub(crate) listing: BTreeMap<&'static str, Vec<AddedWorkload>>,
@@ -132,13 +140,12 @@ pub async fn run(
     };
     let (conn_tx, conn_rx) = mpsc::channel(64);
     let cancel = CancellationToken::new();
-    let connection = tokio::spawn(connection::run(
-        settings.dialer.clone(),
-        settings.server_url.clone(),
-        hello,
-        conn_tx,
-        cancel.clone(),
-    ));
+    let link = connection::Link {
+        dialer: settings.dialer.clone(),
+        url: settings.server_url.clone(),
+        dead_link: settings.dead_link,
+    };
+    let connection = tokio::spawn(connection::run(link, hello, conn_tx, cancel.clone()));
     let mut agent = Agent::new(&settings, runtimes);
     agent.event_loop(conn_rx, states, shutdown).await;
     cancel.cancel();
@@ -159,6 +166,7 @@ impl Agent {
             changes: 0,
             outbox: Vec::new(),
             session: 0,
+            link_epoch: 0,
             listing: BTreeMap::new(),
             grace: None,
             ops: JoinSet::new(),
@@ -254,6 +262,7 @@ impl Agent {
         self.load_tick = None;
         self.logs.cancel_all().await;
         self.control_interfaces.server_gone();
+        self.start_disconnect_timers();
     }
 
     /// Forwards a workload's request to the server; without a connection the workload gets
@@ -288,8 +297,10 @@ impl Agent {
                 self.control_interfaces
                     .route(response, self.server.as_ref());
             }
-            // The connection ends the session on a refusal; it never gets here.
-            ServerMessage::Refused(_) => tracing::warn!("unexpected session message"),
+            // The connection ends the session on a refusal and keeps heartbeats to itself.
+            ServerMessage::Refused(_) | ServerMessage::Heartbeat => {
+                tracing::warn!("unexpected session message")
+            }
         }
     }
 

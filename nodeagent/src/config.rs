@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use ank_model::disconnect::parse_timeout;
 use ank_transport::{client_security, Dialer, PemSettings};
 
 use serde::Deserialize;
@@ -18,6 +19,8 @@ pub const DEFAULT_CONFIG: &str = "/etc/ankaios/ank-agent.conf";
 pub const DEFAULT_SERVER_URL: &str = "http://127.0.0.1:25551";
 /// How long dialling the server (TCP and TLS handshake) may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long the server may be silent before the agent drops the session and reconnects.
+pub const DEFAULT_DEAD_LINK: Duration = Duration::from_secs(5);
 
 /// `ank-agent` flags.
 #[derive(Debug, Default, clap::Parser)]
@@ -54,6 +57,10 @@ pub struct Flags {
     /// The agent's key (PEM).
     #[arg(long = "key_pem", env = "ANKAGENT_KEY_PEM")]
     pub key_pem: Option<PathBuf>,
+    /// Anchorage: drop the session and reconnect after this long without a word from the
+    /// server (500ms, 5s, …) [default: 5s]
+    #[arg(long = "dead-link-timeout", value_parser = parse_timeout)]
+    pub dead_link_timeout: Option<Duration>,
 }
 
 fn parse_tag(text: &str) -> Result<(String, String), String> {
@@ -89,6 +96,8 @@ pub struct FileConfig {
     pub crt_pem_content: Option<String>,
     /// Key text.
     pub key_pem_content: Option<String>,
+    /// Anchorage: `--dead-link-timeout` (e.g. `"5s"`).
+    pub dead_link_timeout: Option<String>,
 }
 
 /// Why the agent cannot start with these settings.
@@ -126,6 +135,9 @@ pub enum ConfigError {
     /// The URL or the TLS material does not make a dialler.
     #[error(transparent)]
     Connect(#[from] ank_transport::ConnectError),
+    /// `dead_link_timeout` is not a duration.
+    #[error("invalid dead_link_timeout in the agent config: {0}")]
+    DeadLink(String),
     /// The run folder cannot be used.
     #[error(transparent)]
     RunFolder(#[from] runfolder::RunFolderError),
@@ -184,7 +196,12 @@ pub fn settings(flags: Flags, file: FileConfig) -> Result<AgentSettings, ConfigE
     let given_url = flags.server_url.or(file.server_url);
     let url = given_url.as_deref().unwrap_or(DEFAULT_SERVER_URL);
     let choice = client_security(insecure, &pems, url, given_url.is_some())?;
-    let dialer = Dialer::new(&choice.url, &choice.security, CONNECT_TIMEOUT)?;
+    let dead_link = match (flags.dead_link_timeout, file.dead_link_timeout) {
+        (Some(d), _) => d,
+        (None, Some(text)) => parse_timeout(&text).map_err(ConfigError::DeadLink)?,
+        (None, None) => DEFAULT_DEAD_LINK,
+    };
+    let dialer = dialer(&choice, dead_link)?;
     let explicit = flags.run_folder.or(file.run_folder);
     let run_folder = explicit
         .clone()
@@ -196,7 +213,24 @@ pub fn settings(flags: Flags, file: FileConfig) -> Result<AgentSettings, ConfigE
         dialer,
         tags: flags.tags.into_iter().collect::<BTreeMap<_, _>>(),
         run_folder,
+        dead_link,
     })
+}
+
+/// The dialer, with HTTP/2 pings every half dead-link time, answered within the other half,
+/// also while no stream is open.
+pub fn dialer(
+    choice: &ank_transport::ClientChoice,
+    dead_link: Duration,
+) -> Result<Dialer, ConfigError> {
+    Ok(
+        Dialer::new(&choice.url, &choice.security, CONNECT_TIMEOUT)?.map_endpoint(|endpoint| {
+            endpoint
+                .http2_keep_alive_interval(dead_link / 2)
+                .keep_alive_timeout(dead_link / 2)
+                .keep_alive_while_idle(true)
+        }),
+    )
 }
 
 #[cfg(test)]
@@ -237,6 +271,7 @@ mod tests {
             server_url: Some("http://file:1".into()),
             run_folder: Some(tmp.path().to_owned()),
             insecure: Some(true),
+            dead_link_timeout: Some("2s".into()),
             ..FileConfig::default()
         };
         let flags = Flags {
@@ -245,6 +280,7 @@ mod tests {
             ..Flags::default()
         };
         let s = settings(flags, file).expect("valid");
+        assert_eq!(s.dead_link, Duration::from_secs(2));
         assert_eq!(
             (s.name.as_str(), s.server_url.as_str()),
             ("flag", "http://file:1")

@@ -2,6 +2,11 @@
 //! answered with ServerHello; when the stream fails, the next attempt comes after a capped
 //! exponential delay (reset once a session was established). The agent loop only sees
 //! [`ConnEvent`]s and a sender for the current session.
+//!
+//! Liveness: within a session the agent sends a heartbeat every [`heartbeat_interval`] (the
+//! server echoes it), and a session on which the server sent nothing for the dead-link time is
+//! dropped and a new one attempted; HTTP/2 keepalive (set on the dialer) covers the
+//! connection below it.
 
 use std::time::Duration;
 
@@ -10,9 +15,10 @@ use ank_model::convert::{server_hello_from_pb, server_message_from_pb, ConvertEr
 use ank_model::proto::anchorage::agent_connection_client::AgentConnectionClient;
 use ank_model::proto::anchorage::from_server::FromServerEnum;
 use ank_model::proto::anchorage::to_server::ToServerEnum;
-use ank_model::proto::anchorage::{AgentHello, ToServer};
+use ank_model::proto::anchorage::{AgentHello, Heartbeat, ToServer};
 use ank_transport::Dialer;
 use tokio::sync::mpsc;
+use tokio::time::{Instant, MissedTickBehavior};
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::sync::CancellationToken;
 
@@ -73,15 +79,34 @@ pub enum ConnError {
     /// The server broke the protocol.
     #[error("protocol error: {0}")]
     Protocol(&'static str),
+    /// The server sent nothing for the dead-link time.
+    #[error("nothing heard from the server for {0:?}: the link is dead")]
+    DeadLink(Duration),
     /// The agent loop is gone.
     #[error("the agent stopped")]
     AgentGone,
 }
 
-/// Keeps a session to `url` until `cancel` fires, reporting into `events`.
+/// How often the agent sends a heartbeat: every second, more often for a dead-link time
+/// under 4 s, so that one lost heartbeat never looks like a dead link.
+pub fn heartbeat_interval(dead_link: Duration) -> Duration {
+    (dead_link / 4).min(Duration::from_secs(1))
+}
+
+/// The session's peer and how soon its silence means a dead link.
+#[derive(Debug, Clone)]
+pub struct Link {
+    /// How to dial the server.
+    pub dialer: Dialer,
+    /// Its URL, for logs.
+    pub url: String,
+    /// Silence after which the session is dropped.
+    pub dead_link: Duration,
+}
+
+/// Keeps a session to the server until `cancel` fires, reporting into `events`.
 pub async fn run(
-    dialer: Dialer,
-    url: String,
+    link: Link,
     hello: AgentHello,
     events: mpsc::Sender<ConnEvent>,
     cancel: CancellationToken,
@@ -91,7 +116,7 @@ pub async fn run(
         let mut established = false;
         let result = tokio::select! {
             () = cancel.cancelled() => return,
-            result = session(&dialer, &url, &hello, &events, &mut established) => result,
+            result = session(&link, &hello, &events, &mut established) => result,
         };
         if established && events.send(ConnEvent::Disconnected).await.is_err() {
             return;
@@ -113,12 +138,13 @@ pub async fn run(
 }
 
 async fn session(
-    dialer: &Dialer,
-    url: &str,
+    link: &Link,
     hello: &AgentHello,
     events: &mpsc::Sender<ConnEvent>,
     established: &mut bool,
 ) -> Result<(), ConnError> {
+    let url = link.url.as_str();
+    let dialer = &link.dialer;
     let refusal = dialer.refusal();
     let _stale = refusal.take();
     let stream_error = |status: tonic::Status| match refusal.take() {
@@ -150,12 +176,19 @@ async fn session(
         .send(to_server(ToServerEnum::AgentHello(hello.clone())))
         .await
         .map_err(|_| ConnError::Protocol("outbound stream closed"))?;
-    let mut inbound = client
-        .session(ReceiverStream::new(outbound))
+    // A server that accepts the connection but never answers is a dead link too.
+    let opening = async {
+        let mut inbound = client
+            .session(ReceiverStream::new(outbound))
+            .await
+            .map_err(stream_error)?
+            .into_inner();
+        let first = inbound.message().await.map_err(stream_error)?;
+        Ok::<_, ConnError>((inbound, first))
+    };
+    let (mut inbound, first) = tokio::time::timeout(link.dead_link, opening)
         .await
-        .map_err(stream_error)?
-        .into_inner();
-    let first = inbound.message().await.map_err(stream_error)?;
+        .map_err(|_| ConnError::DeadLink(link.dead_link))??;
     let server_hello = match first.and_then(|m| m.from_server_enum) {
         Some(FromServerEnum::ServerHello(h)) => {
             let (hello, skipped) = server_hello_from_pb(h);
@@ -169,18 +202,34 @@ async fn session(
     tracing::info!(url, "connected to the server");
     events
         .send(ConnEvent::Connected {
-            sender,
+            sender: sender.clone(),
             hello: Box::new(server_hello),
         })
         .await
         .map_err(|_| ConnError::AgentGone)?;
     *established = true;
-    while let Some(message) = inbound.message().await.map_err(stream_error)? {
+    let mut beat = tokio::time::interval(heartbeat_interval(link.dead_link));
+    beat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let silence = tokio::time::sleep(link.dead_link);
+    tokio::pin!(silence);
+    loop {
+        let message = tokio::select! {
+            _ = beat.tick() => {
+                // A full queue means the server is not reading: the dead-link check tells.
+                let _ = sender.try_send(to_server(ToServerEnum::Heartbeat(Heartbeat {})));
+                continue;
+            }
+            () = &mut silence => return Err(ConnError::DeadLink(link.dead_link)),
+            message = inbound.message() => message.map_err(stream_error)?,
+        };
+        let Some(message) = message else { break };
+        silence.as_mut().reset(Instant::now() + link.dead_link);
         let Some(message) = message.from_server_enum else {
             continue;
         };
         let message = match server_message_from_pb(message) {
             Ok((ServerMessage::Refused(reason), _)) => return Err(ConnError::Refused(reason)),
+            Ok((ServerMessage::Heartbeat, _)) => continue,
             Ok((message, skipped)) => {
                 log_skipped(&skipped);
                 message

@@ -3,157 +3,22 @@
 //! and adopts it, and a delete removes it; a native workload talks through its control
 //! interface.
 
+mod support;
+
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use ank_model::exec_state::{ExecState, Pending, Stopping};
-use ank_model::proto::anchorage::agent_connection_server::{
-    AgentConnection, AgentConnectionServer,
-};
+use ank_model::proto::anchorage as pb;
 use ank_model::proto::anchorage::from_server::FromServerEnum;
 use ank_model::proto::anchorage::to_server::ToServerEnum;
-use ank_model::proto::anchorage::{self as pb, FromServer, ToServer};
 use ank_model::proto::ank_base::{
     self as base, request::RequestContent, response::ResponseContent,
 };
 use ank_model::proto::control_api;
-use ank_model::{ExecutionState, WorkloadInstanceName};
-use nodeagent::AgentSettings;
+use ank_model::WorkloadInstanceName;
 use prost::Message;
-use runtimes::process::{ProcessConfig, ProcessRuntime, ShimCommand};
-use runtimes::RuntimeRegistry;
-use tokio::sync::{mpsc, oneshot};
-use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};
-use tonic::{Request, Response, Status, Streaming};
-
-/// One agent session as the test sees it.
-struct Session {
-    inbound: Streaming<ToServer>,
-    outbound: mpsc::Sender<Result<FromServer, Status>>,
-}
-
-struct FakeServer {
-    sessions: mpsc::Sender<Session>,
-}
-
-#[tonic::async_trait]
-impl AgentConnection for FakeServer {
-    type SessionStream = ReceiverStream<Result<FromServer, Status>>;
-    async fn session(
-        &self,
-        request: Request<Streaming<ToServer>>,
-    ) -> Result<Response<Self::SessionStream>, Status> {
-        let (outbound, rx) = mpsc::channel(64);
-        let session = Session {
-            inbound: request.into_inner(),
-            outbound,
-        };
-        self.sessions
-            .send(session)
-            .await
-            .map_err(|_| Status::internal("test gone"))?;
-        Ok(Response::new(ReceiverStream::new(rx)))
-    }
-}
-
-impl Session {
-    async fn send(&self, message: FromServerEnum) {
-        let message = FromServer {
-            from_server_enum: Some(message),
-        };
-        self.outbound.send(Ok(message)).await.expect("session open");
-    }
-
-    async fn recv(&mut self) -> ToServerEnum {
-        let message = tokio::time::timeout(Duration::from_secs(20), self.inbound.message())
-            .await
-            .expect("a message in time")
-            .expect("stream ok")
-            .expect("stream open");
-        message.to_server_enum.expect("set")
-    }
-
-    /// The next workload state the agent reports.
-    async fn state(&mut self) -> ExecutionState {
-        loop {
-            if let ToServerEnum::UpdateWorkloadState(update) = self.recv().await {
-                if let Some(state) = update.workload_states.into_iter().next() {
-                    return state
-                        .execution_state
-                        .expect("set")
-                        .try_into()
-                        .expect("valid");
-                }
-            }
-        }
-    }
-}
-
-struct Agent {
-    stop: oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-fn start_agent(settings: &AgentSettings) -> Agent {
-    let (sink, states) = mpsc::unbounded_channel();
-    let shim = ShimCommand {
-        program: env!("CARGO_BIN_EXE_ank-agent").into(),
-        args: vec!["__shim".into()],
-        env: Vec::new(),
-    };
-    let config = ProcessConfig {
-        run_folder: settings.run_folder.clone(),
-        shim,
-        grace_period: Duration::from_secs(2),
-        // Each test has its own run folder, which keeps its cgroups apart from the others'.
-        containment: runtimes::process::contain::detect(),
-    };
-    let mut runtimes = RuntimeRegistry::new();
-    runtimes.register(Arc::new(ProcessRuntime::new(config, sink)));
-    let (stop, stopped) = oneshot::channel::<()>();
-    let settings = settings.clone();
-    let task = tokio::spawn(nodeagent::run(settings, runtimes, states, async move {
-        let _ = stopped.await;
-    }));
-    Agent { stop, task }
-}
-
-/// A fake server on 127.0.0.1:0, its sessions, a run folder and the settings of an agent
-/// `agent_A` for it.
-async fn start_server() -> (
-    tokio::task::JoinHandle<Result<(), tonic::transport::Error>>,
-    mpsc::Receiver<Session>,
-    tempfile::TempDir,
-    AgentSettings,
-) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let address = listener.local_addr().expect("address");
-    let (sessions_tx, sessions) = mpsc::channel(4);
-    let server = tokio::spawn(
-        tonic::transport::Server::builder()
-            .add_service(AgentConnectionServer::new(FakeServer {
-                sessions: sessions_tx,
-            }))
-            .serve_with_incoming(TcpListenerStream::new(listener)),
-    );
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let settings = AgentSettings {
-        name: "agent_A".into(),
-        server_url: format!("http://{address}"),
-        dialer: ank_transport::Dialer::new(
-            &format!("http://{address}"),
-            &ank_transport::Security::Insecure,
-            std::time::Duration::from_secs(5),
-        )
-        .expect("dialer"),
-        tags: BTreeMap::new(),
-        run_folder: tmp.path().to_owned(),
-    };
-    (server, sessions, tmp, settings)
-}
+use support::{start_agent, start_server};
 
 #[tokio::test]
 async fn native_workload_runs_logs_survives_an_agent_restart_and_is_removed() {

@@ -78,6 +78,9 @@ pub fn describe(state: &CompleteState, name: &str) -> Option<String> {
         if !w.node_selector.is_empty() {
             line("Node Selector", &tags(&w.node_selector));
         }
+        if let (action, Some(after)) = w.disconnect_policy.parts() {
+            line("Disconnect Policy", &format!("{action} after {after}"));
+        }
         let deps = w
             .dependencies
             .iter()

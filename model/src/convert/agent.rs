@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::{add_condition_from_pb, add_condition_to_pb, restart_policy_from_pb};
+use super::{disconnect_policy_from_pb, disconnect_policy_to_pb};
 use super::{restart_policy_to_pb, ConvertError, Result};
 use crate::api;
 use crate::assign::{AddedWorkload, DeletedWorkload, InstanceState, ServerHello, ServerMessage};
@@ -32,6 +33,7 @@ impl From<AddedWorkload> for apb::AddedWorkload {
             tags: w.tags,
             control_interface_access: Some(w.control_interface_access.into()),
             files: w.files.into_iter().map(Into::into).collect(),
+            disconnect_policy: disconnect_policy_to_pb(w.disconnect_policy),
         }
     }
 }
@@ -55,6 +57,7 @@ impl TryFrom<apb::AddedWorkload> for AddedWorkload {
                 .map(ControlInterfaceAccess::try_from)
                 .transpose()?
                 .unwrap_or_default(),
+            disconnect_policy: disconnect_policy_from_pb(w.disconnect_policy)?,
         })
     }
 }
@@ -148,6 +151,7 @@ pub fn server_message_from_pb(
             api::Request::try_from(r).map_err(|e| ConvertError::Request(Box::new(e)))?,
         ),
         M::ConnectionRefused(r) => ServerMessage::Refused(r.reason),
+        M::Heartbeat(_) => ServerMessage::Heartbeat,
         M::ServerHello(_) => return Err(ConvertError::Unexpected("second ServerHello")),
     };
     Ok((message, errors))
@@ -183,6 +187,9 @@ mod tests {
                 }],
                 deny_rules: vec![],
             },
+            disconnect_policy: crate::DisconnectPolicy::StopAfter(std::time::Duration::from_secs(
+                3,
+            )),
         };
         let back = AddedWorkload::try_from(apb::AddedWorkload::from(added.clone()));
         assert_eq!(back.expect("converts"), added);
@@ -212,6 +219,7 @@ mod tests {
             tags: BTreeMap::new(),
             files: Vec::new(),
             control_interface_access: ControlInterfaceAccess::default(),
+            disconnect_policy: crate::DisconnectPolicy::Keep,
         };
         let update = apb::from_server::FromServerEnum::UpdateWorkload(apb::UpdateWorkload {
             added_workloads: vec![apb::AddedWorkload::default(), good.clone().into()],

@@ -24,6 +24,7 @@ use ank_model::assign::{AddedWorkload, DeletedWorkload};
 impl Agent {
     pub(crate) fn on_connected(&mut self, sender: mpsc::Sender<ToServer>, hello: ServerHello) {
         self.server = Some(sender);
+        self.cancel_disconnect_timers();
         self.start_load_reports();
         let mut desired = BTreeMap::new();
         for d in hello.added {

@@ -213,6 +213,7 @@ impl Agent {
             Timer::Launch(i, g) => (i, g, false),
             Timer::Stop(i, g) => (i, g, true),
             Timer::GraceOver(session) => return self.on_grace_over(session),
+            Timer::CutOff(i, epoch) => return self.on_cut_off(i, epoch),
         };
         let Some(inst) = self.instances.get_mut(&instance) else {
             return;

@@ -1,7 +1,8 @@
 //! Per-instance workload control. The agent loop owns every [`Instance`]; the methods in
 //! [`control`] move one through its life (wait for dependencies, start, retry, restart, stop,
 //! remove) and [`adopt`] reconciles the node with the server's set after each (re)connect,
-//! keeping what it does not list during a server's startup grace ([`grace`]).
+//! keeping what it does not list during a server's startup grace ([`grace`]);
+//! [`disconnect`] applies the workloads' `disconnectPolicy` while the server is out of reach.
 //!
 //! Rationale: one actor (the agent loop) instead of one task per instance, because dependency
 //! and delete decisions read the states of all instances; with one owner they need no locks and
@@ -10,6 +11,7 @@
 pub mod adopt;
 pub mod control;
 pub mod dependencies;
+pub mod disconnect;
 pub mod grace;
 pub mod restart;
 

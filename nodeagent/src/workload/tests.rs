@@ -185,6 +185,7 @@ impl Harness {
             .expect("dialer"),
             tags: BTreeMap::new(),
             run_folder: tmp.path().to_owned(),
+            dead_link: Duration::from_secs(5),
         };
         let (conn, conn_rx) = mpsc::channel(16);
         let agent = tokio::spawn(async move {
@@ -710,3 +711,5 @@ async fn the_control_interface_exists_with_allow_rules_and_follows_their_changes
     h.expect("a", ExecState::Removed).await;
     assert_eq!(h.fake.calls().len(), 7, "no start after the delete");
 }
+
+mod disconnect;

@@ -151,7 +151,7 @@ fn ankaios_manifest_is_parsed_and_checked() {
         "apiVersion: v1\nworkloads:\n  nginx:\n    runtime: podman\n    restartpolicy: ALWAYS\n",
         expect![[r#"
             doc0 AnkaiosManifest -
-              Error unknown-field workloads.nginx.restartpolicy @5:5: unknown field `restartpolicy`, expected one of `agent`, `restartPolicy`, `dependencies`, `tags`, `runtime`, `runtimeConfig`, `controlInterfaceAccess`, `configs`, `files`, `nodeSelector`
+              Error unknown-field workloads.nginx.restartpolicy @5:5: unknown field `restartpolicy`, expected one of `agent`, `restartPolicy`, `dependencies`, `tags`, `runtime`, `runtimeConfig`, `controlInterfaceAccess`, `configs`, `files`, `nodeSelector`, `disconnectPolicy`
         "#]],
     );
 }

@@ -93,7 +93,8 @@ impl Cluster {
         Cluster::start_server(&["-k"], &[], "http", &["-k"])
     }
 
-    /// [`Cluster::start`] with more server flags (e.g. `--state-file PATH`).
+    /// [`Cluster::start`] with more server flags (e.g. `--state-file PATH`; an `-a` of theirs
+    /// replaces the loopback address).
     pub fn start_with(args: &[&str]) -> Cluster {
         let mut all = vec!["-k"];
         all.extend(args);
@@ -109,7 +110,8 @@ impl Cluster {
         ank_args: &[&str],
     ) -> Cluster {
         let dir = tempfile::tempdir().expect("tempdir");
-        let (server, addr) = spawn_server(dir.path(), "127.0.0.1:0", server_args, env);
+        let address = (!server_args.contains(&"-a")).then_some("127.0.0.1:0");
+        let (server, addr) = spawn_server(dir.path(), address, server_args, env);
         Cluster {
             url: format!("{scheme}://{addr}"),
             ank_args: ank_args.iter().map(|a| (*a).to_owned()).collect(),
@@ -126,7 +128,7 @@ impl Cluster {
         let address = self.url.trim_start_matches("http://").to_owned();
         let mut all = vec!["-k"];
         all.extend(args);
-        let (server, _) = spawn_server(self.dir.path(), &address, &all, &[]);
+        let (server, _) = spawn_server(self.dir.path(), Some(&address), &all, &[]);
         self.server = server;
     }
 
@@ -139,8 +141,15 @@ impl Cluster {
     /// [`Cluster::start_agent`] with extra environment for the agent (e.g. `CONTAINERS_CONF`).
     /// Starting an agent again after [`Cluster::kill_agent`] reuses its run folder.
     pub fn start_agent_with_env(&mut self, name: &str, tag: &str, env: &[(&str, &str)]) {
+        self.start_agent_with(name, tag, env, &[]);
+    }
+
+    /// [`Cluster::start_agent_with_env`] with more `ank-agent` arguments.
+    pub fn start_agent_with(&mut self, name: &str, tag: &str, env: &[(&str, &str)], args: &[&str]) {
         let url = self.url.clone();
-        self.spawn_agent(name, &["-k", "-n", name, "-t", tag, "-s", &url], env);
+        let mut all = vec!["-k", "-n", name, "-t", tag, "-s", &url];
+        all.extend(args);
+        self.spawn_agent(name, &all, env);
         self.wait_agent(name);
     }
 
@@ -199,6 +208,11 @@ impl Cluster {
             .find(|(n, _)| n == name)
             .map(|(_, agent)| agent.pid())
             .expect("known agent")
+    }
+
+    /// The server's process id.
+    pub fn server_pid(&self) -> u32 {
+        self.server.pid()
     }
 
     /// Runs `ank ANK_ARGS… -s URL ARGS…` and returns its output (killed after [`DEADLINE`]).
@@ -303,16 +317,21 @@ impl Drop for Cluster {
     }
 }
 
-/// Starts `ank-server -a ADDRESS ARGS…` with `env`, its stderr appended to `<dir>/server.log`,
+/// Starts `ank-server [-a ADDRESS] ARGS…` with `env`, its stderr appended to `<dir>/server.log`,
 /// and returns it with the address it printed.
-fn spawn_server(dir: &Path, address: &str, args: &[&str], env: &[(&str, &str)]) -> (Proc, String) {
+fn spawn_server(
+    dir: &Path,
+    address: Option<&str>,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (Proc, String) {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(dir.join("server.log"))
         .expect("server log");
     let mut child = Command::new(bin_dir().join("ank-server"))
-        .args(["-a", address])
+        .args(address.map(|a| ["-a", a]).into_iter().flatten())
         .args(args)
         .envs(env.iter().copied())
         .stdin(Stdio::null())
@@ -426,6 +445,16 @@ pub fn describe(out: &Output) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     )
+}
+
+/// Sends `signal` (`STOP`, `CONT`, …) to a process with kill(1).
+pub fn signal(pid: u32, signal: &str) {
+    let status = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -{signal} {pid} failed");
 }
 
 /// The PID a workload wrote, if the file is there and complete.

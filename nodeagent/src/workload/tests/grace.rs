@@ -19,8 +19,8 @@ fn stops(h: &Harness) -> Vec<String> {
 }
 
 impl Harness {
-    /// A new session, as after a server restart.
-    async fn reconnect(&mut self, hello: pb::ServerHello) {
+    /// A new session with this hello, as after a server restart.
+    pub(super) async fn reconnect_hello(&mut self, hello: pb::ServerHello) {
         let (sender, to_server) = mpsc::channel(1024);
         self.to_server = to_server;
         self.seen.clear();
@@ -42,7 +42,7 @@ async fn an_unlisted_workload_is_kept_until_the_grace_ends() {
     h.expect("a", STARTING).await;
     h.expect("a", ExecState::Running).await;
 
-    h.reconnect(graced(Vec::new())).await;
+    h.reconnect_hello(graced(Vec::new())).await;
     h.expect("a", ExecState::Running).await;
     tokio::time::sleep(GRACE - Duration::from_secs(1)).await;
     assert!(stops(&h).is_empty(), "{:?}", h.fake.calls());
@@ -62,7 +62,7 @@ async fn a_workload_listed_again_in_the_grace_stays_and_a_changed_one_is_replace
     for _ in 0..4 {
         h.next().await;
     }
-    h.reconnect(graced(Vec::new())).await;
+    h.reconnect_hello(graced(Vec::new())).await;
     h.next().await;
     h.next().await;
 
