@@ -26,8 +26,11 @@ _anchorage_podman_setup() {
     # Debian's dynamic `busybox` also installs /bin/busybox; the image needs the static one.
     dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' \
         || missing+=(busybox-static)
-    # Not Podman's: the project's one apt-get place, for the mTLS tests' scripts/make-certs.sh.
+    # Not Podman's: the project's one apt-get place, also for the mTLS tests' scripts/make-certs.sh.
     command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+    # The network-partition test (e2e_netns): namespaces, veth, and dropped packets.
+    command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+    command -v iptables >/dev/null 2>&1 || missing+=(iptables)
     if [ "${#missing[@]}" -gt 0 ]; then
         echo "podman-setup: installing ${missing[*]}" >&2
         export DEBIAN_FRONTEND=noninteractive
