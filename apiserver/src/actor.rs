@@ -22,7 +22,7 @@ use crate::agents::{AgentTx, Agents};
 use crate::durability::Durability;
 use crate::events::{AgentMessage, AgentReader, Event, Subscriptions};
 use crate::logs::Logs;
-use crate::state::{Desired, Plan, UpdateError};
+use crate::state::{Desired, Instance, Plan, UpdateError};
 use crate::state_file::Saved;
 
 /// The server's state and its connections.
@@ -92,8 +92,10 @@ impl Actor {
         shutdown: CancellationToken,
     ) {
         loop {
+            let forget_at = self.durability.tombstones_until();
             tokio::select! {
                 () = shutdown.cancelled() => break,
+                () = sleep_until(forget_at), if forget_at.is_some() => self.durability.end_grace(),
                 event = inbox.recv() => match event {
                     Some(event) => self.handle(event),
                     None => break,
@@ -316,6 +318,7 @@ impl Actor {
             keep_unlisted_ms: self.durability.keep_unlisted_ms(),
         };
         self.agents.send(&name, FromServerEnum::ServerHello(hello));
+        self.send_grace_deletes(&name, &mine);
         // Workloads waiting for a matching agent may now be placed.
         match self.desired.plan(self.desired.state.clone(), &self.attrs) {
             Ok(plan) => {
@@ -330,6 +333,36 @@ impl Actor {
             }
             Err(e) => tracing::error!("rescheduling failed: {e}"),
         }
+    }
+
+    /// Within the startup grace, the agent would keep what it runs that its hello does not
+    /// list: it must stop at once what was deleted, so it hears those deletes now.
+    fn send_grace_deletes(&mut self, name: &str, listed: &[Instance]) {
+        let deleted_workloads: Vec<_> = (self.durability.deleted_of(name).into_iter())
+            .filter(|d| !listed.iter().any(|l| l.name == *d))
+            .map(|instance| {
+                DeletedWorkload {
+                    instance,
+                    // Deleted already: nothing may hold it back any more.
+                    dependents: BTreeMap::new(),
+                }
+                .into()
+            })
+            .collect();
+        if deleted_workloads.is_empty() {
+            return;
+        }
+        tracing::info!(
+            agent = name,
+            count = deleted_workloads.len(),
+            "telling the agent what was deleted within the startup grace"
+        );
+        let update = apb::UpdateWorkload {
+            deleted_workloads,
+            ..apb::UpdateWorkload::default()
+        };
+        self.agents
+            .send(name, FromServerEnum::UpdateWorkload(update));
     }
 
     fn agent_gone(&mut self, name: &str, session: u64) {
@@ -402,6 +435,7 @@ impl Actor {
     /// Makes a plan current: tells the agents what to start and stop and sets the states the
     /// server knows itself (`Pending(Initial)`, `AgentDisconnected`, `NotScheduled`).
     pub(crate) fn apply(&mut self, plan: Plan) {
+        self.durability.note(&plan);
         let mut updates: BTreeMap<String, apb::UpdateWorkload> = BTreeMap::new();
         for old in &plan.deleted {
             match old.agent() {
@@ -450,6 +484,14 @@ impl Actor {
             self.agents
                 .send(&agent, FromServerEnum::UpdateWorkload(update));
         }
+    }
+}
+
+/// Sleeps until `at`; never ends for `None` (its `select!` branch is disabled then).
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 

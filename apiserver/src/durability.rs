@@ -4,18 +4,20 @@
 //! acknowledged or forwarded, and loaded at start: it is the truth, agents stop what it does
 //! not list. Without one, the server starts empty and its hello asks agents to keep what
 //! they run but it does not list until a grace period after its start has passed, so an
-//! operator can re-apply before anything stops.
+//! operator can re-apply before anything stops; what it deletes meanwhile it remembers
+//! ([`Tombstones`]) and tells a connecting agent, which would keep it otherwise.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use ank_model::State;
+use ank_model::{State, WorkloadInstanceName};
 use tokio::time::Instant;
 
 use crate::actor::Actor;
 use crate::state::Plan;
 use crate::state_file::{self, Saved, StateFileError};
+use crate::tombstones::Tombstones;
 
 /// How the actor keeps its desired state across restarts.
 #[derive(Debug, Clone, Default)]
@@ -24,6 +26,8 @@ pub struct Durability {
     pub state_file: Option<PathBuf>,
     /// Without a state file: until when agents keep the workloads the server does not list.
     pub keep_unlisted_until: Option<Instant>,
+    /// Within the grace: the instances deleted since the start.
+    tombstones: Tombstones,
 }
 
 impl Durability {
@@ -36,6 +40,7 @@ impl Durability {
         Durability {
             state_file,
             keep_unlisted_until,
+            tombstones: Tombstones::default(),
         }
     }
 
@@ -69,6 +74,52 @@ impl Durability {
             let left = until.saturating_duration_since(Instant::now());
             u64::try_from(left.as_millis()).unwrap_or(u64::MAX)
         })
+    }
+
+    /// Whether the startup grace still lasts.
+    fn in_grace(&self) -> bool {
+        self.keep_unlisted_until
+            .is_some_and(|until| Instant::now() < until)
+    }
+
+    /// Within the grace, remembers the instances `plan` deletes and forgets those it adds
+    /// (the same instance desired again).
+    pub(crate) fn note(&mut self, plan: &Plan) {
+        if !self.in_grace() {
+            self.end_grace();
+            return;
+        }
+        for old in plan.deleted.iter().filter(|old| old.agent().is_some()) {
+            self.tombstones.bury(&old.name);
+        }
+        for new in &plan.added {
+            self.tombstones.raise(&new.name);
+        }
+    }
+
+    /// The instances of `agent` deleted within the grace (none after it).
+    pub fn deleted_of(&mut self, agent: &str) -> Vec<WorkloadInstanceName> {
+        if !self.in_grace() {
+            self.end_grace();
+        }
+        self.tombstones.of_agent(agent).cloned().collect()
+    }
+
+    /// When the remembered deletes are to be forgotten: the end of the grace, if any are.
+    pub fn tombstones_until(&self) -> Option<Instant> {
+        self.keep_unlisted_until
+            .filter(|_| !self.tombstones.is_empty())
+    }
+
+    /// The grace is over: forgets the deletes.
+    pub fn end_grace(&mut self) {
+        if !self.tombstones.is_empty() {
+            tracing::debug!(
+                count = self.tombstones.len(),
+                "startup grace over: forgetting its deletes"
+            );
+            self.tombstones.clear();
+        }
     }
 
     /// The state file, if any.

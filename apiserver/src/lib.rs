@@ -14,6 +14,7 @@
 //! - [`config`]: the `ank-server.conf` TOML file.
 //! - [`durability`]: the state file's commit point, or the agents' grace without one.
 //! - [`state_file`]: the durable desired state (`--state-file`): format and atomic write.
+//! - [`tombstones`]: the instances deleted within the startup grace.
 
 pub mod actor;
 pub mod agent_service;
@@ -29,4 +30,5 @@ pub mod schedule;
 pub mod server;
 pub mod state;
 pub mod state_file;
+pub mod tombstones;
 pub mod workload_states;

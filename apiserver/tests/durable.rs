@@ -1,15 +1,17 @@
 //! Component tests of the durable desired state: the real server on 127.0.0.1:0 with a state
 //! file, restarted on it; a write that fails refuses the update; without a state file the
-//! hello asks agents to keep what the server does not list, within the startup grace.
+//! hello asks agents to keep what the server does not list, within the startup grace, and
+//! tells them right after it what was deleted meanwhile.
 
 mod support;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use ank_model::proto::anchorage::from_server::FromServerEnum;
+use ank_model::exec_state::ExecState;
+use ank_model::proto::anchorage::{from_server::FromServerEnum, ServerHello};
 use ank_model::proto::ank_base::response::ResponseContent;
-use ank_model::State;
+use ank_model::{ExecutionState, State};
 use apiserver::server::{Error, Options};
 
 use support::*;
@@ -112,6 +114,12 @@ async fn a_failed_write_refuses_the_update_and_changes_nothing() {
     );
     assert_eq!(desired(&server).await, before);
     // Nor did the agent hear of it.
+    assert_no_update(&mut agent).await;
+    server.shutdown().await;
+}
+
+/// Fails if the agent gets an `UpdateWorkload` within 300 ms.
+async fn assert_no_update(agent: &mut Agent) {
     let quiet = tokio::time::timeout(Duration::from_millis(300), async {
         loop {
             match agent.rx.message().await {
@@ -127,7 +135,6 @@ async fn a_failed_write_refuses_the_update_and_changes_nothing() {
     })
     .await;
     assert!(quiet.is_err(), "the agent got {quiet:?}");
-    server.shutdown().await;
 }
 
 /// A nodeSelector placement is part of the state: after a restart the workload stays on its
@@ -188,17 +195,34 @@ async fn a_corrupt_state_file_stops_the_start_with_its_name_and_problem() {
     assert_eq!(std::fs::read(&path).expect("kept"), bytes);
 }
 
-#[tokio::test]
-async fn without_a_state_file_the_hello_carries_the_grace_left() {
-    let options = Options {
-        startup_grace: Duration::from_secs(60),
+fn grace(grace: Duration) -> Options {
+    Options {
+        startup_grace: grace,
         ..Options::default()
-    };
-    let server = Server::start_with(MANIFEST, options).await;
-    let mut agent = Agent::connect(&server, "agent_A").await;
+    }
+}
+
+async fn hello_of(agent: &mut Agent) -> ServerHello {
     let FromServerEnum::ServerHello(hello) = agent.next().await else {
         panic!("hello first")
     };
+    hello
+}
+
+async fn applied(server: &Server, manifest: &str, masks: &[&str]) {
+    let answer = apply(server, manifest, masks).await;
+    assert!(
+        matches!(answer, ResponseContent::UpdateStateSuccess(_)),
+        "{answer:?}"
+    );
+}
+
+const NONE: &str = "apiVersion: v1\nworkloads: {}\n";
+
+#[tokio::test]
+async fn without_a_state_file_the_hello_carries_the_grace_left() {
+    let server = Server::start_with(MANIFEST, grace(Duration::from_secs(60))).await;
+    let hello = hello_of(&mut Agent::connect(&server, "agent_A").await).await;
     assert!(
         (50_000..=60_000).contains(&hello.keep_unlisted_ms),
         "{}",
@@ -206,17 +230,60 @@ async fn without_a_state_file_the_hello_carries_the_grace_left() {
     );
     server.shutdown().await;
 
-    // Once the grace has passed (or with none), unlisted workloads stop as in Ankaios.
-    let options = Options {
-        startup_grace: Duration::from_millis(50),
-        ..Options::default()
-    };
-    let server = Server::start_with(MANIFEST, options).await;
+    // Once the grace has passed (or with none), unlisted workloads stop as in Ankaios, and
+    // what was deleted within it is forgotten.
+    let server = Server::start_with(MANIFEST, grace(Duration::from_millis(50))).await;
+    applied(&server, NONE, &["desiredState.workloads.nginx"]).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     let mut agent = Agent::connect(&server, "agent_A").await;
-    let FromServerEnum::ServerHello(hello) = agent.next().await else {
-        panic!("hello first")
+    assert_eq!(hello_of(&mut agent).await.keep_unlisted_ms, 0);
+    assert_no_update(&mut agent).await;
+    server.shutdown().await;
+}
+
+/// Within the grace an agent keeps what its hello does not list, so it hears right after the
+/// hello what was deleted while it was away; a workload deleted and applied again is listed,
+/// not deleted.
+#[tokio::test]
+async fn within_the_grace_a_connecting_agent_hears_what_was_deleted() {
+    let server = Server::start_with(MANIFEST, grace(Duration::from_secs(60))).await;
+    let mut agent = Agent::connect(&server, "agent_A").await;
+    let nginx = hello_of(&mut agent).await.added_workloads[0]
+        .instance_name
+        .clone();
+    drop(agent);
+    let away = Some(ExecutionState::new(ExecState::AgentDisconnected));
+    while state_of(
+        &get_state(&mut server.cli().await, &[]).await,
+        "agent_A",
+        "nginx",
+    ) != away
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let masks = [
+        "desiredState.workloads.nginx",
+        "desiredState.workloads.redis",
+    ];
+    applied(&server, NONE, &masks).await;
+    applied(&server, MANIFEST, &["desiredState.workloads.redis"]).await;
+
+    let mut agent = Agent::connect(&server, "agent_A").await;
+    let hello_a = hello_of(&mut agent).await;
+    assert!(hello_a.added_workloads.is_empty(), "{hello_a:?}");
+    assert!(hello_a.keep_unlisted_ms > 0);
+    let FromServerEnum::UpdateWorkload(update) = agent.next_non_state().await else {
+        panic!("an update")
     };
-    assert_eq!(hello.keep_unlisted_ms, 0);
+    assert!(update.added_workloads.is_empty(), "{update:?}");
+    let deleted: Vec<_> = (update.deleted_workloads.iter())
+        .map(|d| &d.instance_name)
+        .collect();
+    assert_eq!(deleted, [&nginx]);
+
+    let mut b = Agent::connect(&server, "agent_B").await;
+    let hello_b = hello_of(&mut b).await;
+    assert_eq!(hello_b.added_workloads.len(), 1, "{hello_b:?}");
+    assert_no_update(&mut b).await;
     server.shutdown().await;
 }

@@ -276,6 +276,7 @@ impl Agent {
         match message {
             ServerMessage::Update { added, deleted } => {
                 for deleted in deleted {
+                    self.deleted_in_grace(&deleted.instance);
                     if self.forget_waiting(&deleted.instance) {
                         let removed = ExecutionState::new(ExecState::Removed);
                         self.outbox.push((deleted.instance, removed));

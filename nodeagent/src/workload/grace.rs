@@ -3,7 +3,9 @@
 //! manages stay managed (their states reported), the ones a runtime finds on the node stay
 //! untouched. Each is released at once when the server speaks of its workload (lists it: kept
 //! and adopted; lists another instance of it: stopped, as an update would), and whatever is
-//! still unlisted when the grace ends is stopped. A new session starts over from its hello.
+//! still unlisted when the grace ends is stopped. A delete from the server (it sends those of
+//! the grace right after the hello) stops a kept or found instance at once, and one a runtime
+//! finds later is not kept. A new session starts over from its hello.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -22,6 +24,8 @@ pub struct Grace {
     pub kept: BTreeSet<WorkloadInstanceName>,
     /// Instances found on the node that the server has not listed, with their runtime.
     pub found: BTreeMap<WorkloadInstanceName, &'static str>,
+    /// Instances the server deleted: never kept.
+    pub deleted: BTreeSet<WorkloadInstanceName>,
 }
 
 impl Agent {
@@ -70,12 +74,29 @@ impl Agent {
         let listed = |i: &WorkloadInstanceName| i.workload_name == instance.workload_name;
         let spoken = self.instances.keys().any(listed)
             || self.listing.values().flatten().any(|d| listed(&d.instance));
-        let Some(grace) = self.grace.as_mut().filter(|_| !spoken) else {
+        let Some(grace) =
+            (self.grace.as_mut()).filter(|g| !spoken && !g.deleted.contains(instance))
+        else {
             return false;
         };
         tracing::info!(%instance, "keeping an unlisted instance found on the node until the grace ends");
         grace.found.insert(instance.clone(), runtime);
         true
+    }
+
+    /// The server deleted `instance`: the grace keeps it no more; one found on the node is
+    /// stopped now, one a runtime lists later is not kept. A managed one is the caller's.
+    pub(crate) fn deleted_in_grace(&mut self, instance: &WorkloadInstanceName) {
+        let Some(grace) = &mut self.grace else {
+            return;
+        };
+        grace.kept.remove(instance);
+        grace.deleted.insert(instance.clone());
+        if let Some(runtime) = grace.found.remove(instance) {
+            if !self.instances.contains_key(instance) {
+                self.stop_orphan(runtime, instance.clone());
+            }
+        }
     }
 
     /// The server listed `desired`: release what the grace kept of its workload. Returns

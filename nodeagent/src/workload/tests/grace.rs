@@ -1,5 +1,6 @@
 //! The startup grace of a server without a durable state: what the agent keeps, what it
-//! releases when the server speaks of a workload, and what it stops when the grace ends.
+//! releases when the server speaks of a workload or deletes an instance, and what it stops
+//! when the grace ends.
 
 use super::*;
 
@@ -117,4 +118,71 @@ async fn instances_found_on_the_node_wait_for_the_grace() {
 
     tokio::time::sleep(GRACE + Duration::from_secs(1)).await;
     assert_eq!(stops(&h), ["stop old"]);
+}
+
+fn delete(name: &str) -> pb::from_server::FromServerEnum {
+    pb::from_server::FromServerEnum::UpdateWorkload(pb::UpdateWorkload {
+        added_workloads: Vec::new(),
+        deleted_workloads: vec![pb::DeletedWorkload {
+            instance_name: Some(instance(name).into()),
+            dependencies: Default::default(),
+        }],
+    })
+}
+
+/// Lets the agent's tasks run (paused time moves only when all are idle).
+async fn settle() {
+    tokio::time::sleep(Duration::from_millis(10)).await;
+}
+
+/// A delete of an instance the grace keeps (the server sends those of its grace right after
+/// the hello) stops it at once, not when the grace ends.
+#[tokio::test(start_paused = true)]
+async fn a_deleted_instance_the_grace_keeps_stops_at_once() {
+    let mut h = Harness::new(Fake::default(), hello(vec![simple("a")])).await;
+    h.expect("a", STARTING).await;
+    h.expect("a", ExecState::Running).await;
+    h.reconnect(graced(Vec::new())).await;
+    h.expect("a", ExecState::Running).await;
+
+    let start = Instant::now();
+    h.server_sends(delete("a")).await;
+    h.expect("a", ExecState::Stopping(Stopping::RequestedAtRuntime))
+        .await;
+    h.expect("a", ExecState::Removed).await;
+    assert_eq!(stops(&h), ["stop a"]);
+    assert!(start.elapsed() < Duration::from_secs(1), "at once");
+}
+
+/// An unlisted instance found on the node is stopped at once when the server deletes it:
+/// found before the delete, or listed by its runtime only after it.
+#[tokio::test(start_paused = true)]
+async fn a_deleted_instance_found_on_the_node_stops_at_once() {
+    let fake = Fake::default();
+    *fake.on_node.lock().expect("lock") = vec![instance("old")];
+    let mut h = Harness::new(fake, graced(vec![simple("new")])).await;
+    h.expect("new", STARTING).await;
+    h.expect("new", ExecState::Running).await;
+    let start = Instant::now();
+    h.server_sends(delete("old")).await;
+    h.expect("old", ExecState::Removed).await;
+    settle().await;
+    assert_eq!(stops(&h), ["stop old"]);
+    assert!(start.elapsed() < Duration::from_secs(1), "at once");
+
+    // A runtime that lists the node slowly finds `kept` after its delete arrived.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let old = tmp.path().join(format!("{AGENT}_io")).join("kept.abc");
+    std::fs::create_dir_all(old).expect("an instance folder of an earlier life");
+    let fake = Arc::new(Fake::default());
+    let gate = Arc::new(tokio::sync::Notify::new());
+    let slow = SlowLister(FakeRuntime(Arc::clone(&fake)), Arc::clone(&gate));
+    let mut h = Harness::with(tmp, fake, vec![Arc::new(slow)], graced(Vec::new())).await;
+    let start = Instant::now();
+    h.server_sends(delete("kept")).await;
+    h.expect("kept", ExecState::Removed).await;
+    gate.notify_one();
+    settle().await;
+    assert_eq!(stops(&h), ["stop kept"]);
+    assert!(start.elapsed() < Duration::from_secs(1), "at once");
 }
