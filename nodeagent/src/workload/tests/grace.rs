@@ -142,7 +142,7 @@ async fn a_deleted_instance_the_grace_keeps_stops_at_once() {
     let mut h = Harness::new(Fake::default(), hello(vec![simple("a")])).await;
     h.expect("a", STARTING).await;
     h.expect("a", ExecState::Running).await;
-    h.reconnect(graced(Vec::new())).await;
+    h.reconnect_hello(graced(Vec::new())).await;
     h.expect("a", ExecState::Running).await;
 
     let start = Instant::now();
