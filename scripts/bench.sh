@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the release binaries and prints the system benchmark figures; see bench/src/main.rs.
 #   scripts/bench.sh [--runs N] [--many N] [--agents N] [--podman] [--only startup|tls|one|many|control|podman]
+#   scripts/bench.sh --only soak [--rounds N] [--seconds S] [--seed N]   (kills, partitions, updates; checked)
 # The validation throughput benchmark is `cargo bench -p podspec`.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -6,19 +6,23 @@
 //! native workload (p50/p99 over `--runs`), 1 000 native workloads over 10 agents, the control
 //! interface (a get-state round trip through a workload's FIFOs next to the same request over
 //! gRPC, and events per second to one control-interface subscriber), and with `--podman` a
-//! one-container pod through `podman-kube` next to bare `podman kube play`.
+//! one-container pod through `podman-kube` next to bare `podman kube play`. `--only soak`
+//! runs the soak instead ([`soak`]: kills, partitions and updates at random, then checks that
+//! nothing was lost, doubled or orphaned), for `--rounds N` rounds within `--seconds S`.
 //!
 //! # Layout
 //! - [`procs`]: starting the binaries, reading `/proc` figures, killing on drop.
 //! - [`client`]: the gRPC calls and a local mirror of workload states fed by events.
 //! - [`control`]: the bench process as a control workload, on a workload's FIFOs.
 //! - [`scenarios`]: one function per figure.
+//! - [`soak`]: the soak, never part of a full run.
 
 mod certs;
 mod client;
 mod control;
 mod procs;
 mod scenarios;
+mod soak;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -32,12 +36,17 @@ struct Settings {
     many: usize,
     agents: usize,
     podman: bool,
-    /// Only this scenario (`startup`, `tls`, `one`, `many`, `control`, `podman`), when given.
+    /// Only this scenario (`startup`, `tls`, `one`, `many`, `control`, `podman`, `soak`), when
+    /// given.
     only: Option<String>,
     /// Where the agents' run folders go (a fresh folder inside it); the system's temp dir
     /// by default. Native workloads create files there, so its file system shows in the
     /// figures: compare ext4 and tmpfs with `--run-root /dev/shm`.
     run_root: Option<PathBuf>,
+    /// The soak's rounds, time limit in seconds and seed (from the clock when not given).
+    rounds: usize,
+    seconds: u64,
+    seed: Option<u64>,
 }
 
 fn settings() -> anyhow::Result<Settings> {
@@ -49,6 +58,9 @@ fn settings() -> anyhow::Result<Settings> {
         podman: false,
         only: None,
         run_root: None,
+        rounds: 100,
+        seconds: 600,
+        seed: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -61,10 +73,13 @@ fn settings() -> anyhow::Result<Settings> {
             "--podman" => s.podman = true,
             "--only" => s.only = Some(value("--only")?),
             "--run-root" => s.run_root = Some(value("--run-root")?.into()),
+            "--rounds" => s.rounds = value("--rounds")?.parse()?,
+            "--seconds" => s.seconds = value("--seconds")?.parse()?,
+            "--seed" => s.seed = Some(value("--seed")?.parse()?),
             other => bail!(
                 "unknown argument '{other}' \
                  (--bin-dir DIR --runs N --many N --agents N --podman --only SCENARIO \
-                 --run-root DIR)"
+                 --run-root DIR --rounds N --seconds S --seed N)"
             ),
         }
     }
@@ -86,6 +101,10 @@ async fn main() -> anyhow::Result<()> {
         Some(parent) => tempfile::tempdir_in(parent)?,
         None => tempfile::tempdir()?,
     };
+    if s.only.as_deref() == Some("soak") {
+        let seed = s.seed.unwrap_or_else(clock_seed);
+        return soak::run(&s.bin_dir, run_root.path(), s.rounds, s.seconds, seed).await;
+    }
     println!(
         "# anchorage-bench ({} runs, {} workloads over {} agents, run folders in {})",
         s.runs,
@@ -115,4 +134,11 @@ async fn main() -> anyhow::Result<()> {
     // Give the agents' shims a moment to finish after the deletes before the folder goes.
     tokio::time::sleep(Duration::from_millis(200)).await;
     Ok(())
+}
+
+/// A seed from the clock, for a soak run without `--seed`.
+fn clock_seed() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64)
 }

@@ -77,10 +77,21 @@ pub fn start_server_over(
     bin_dir: &Path,
     transport: &Transport,
 ) -> anyhow::Result<(Proc, String, Instant)> {
+    start_server_with(bin_dir, transport, "127.0.0.1:0", &[])
+}
+
+/// Starts `ank-server -a ADDRESS EXTRA…` as [`start_server_over`] does.
+pub fn start_server_with(
+    bin_dir: &Path,
+    transport: &Transport,
+    address: &str,
+    extra: &[&str],
+) -> anyhow::Result<(Proc, String, Instant)> {
     let started = Instant::now();
     let mut child = Command::new(bin_dir.join("ank-server"))
         .args(transport.flags(|c| &c.server))
-        .args(["-a", "127.0.0.1:0"])
+        .args(["-a", address])
+        .args(extra)
         .env("RUST_LOG", "info")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -120,11 +131,24 @@ pub fn start_agent_over(
     run_folder: &Path,
     transport: &Transport,
 ) -> anyhow::Result<Proc> {
+    start_agent_with(bin_dir, name, url, run_folder, transport, &[])
+}
+
+/// [`start_agent_over`] with more `ank-agent` arguments.
+pub fn start_agent_with(
+    bin_dir: &Path,
+    name: &str,
+    url: &str,
+    run_folder: &Path,
+    transport: &Transport,
+    extra: &[&str],
+) -> anyhow::Result<Proc> {
     std::fs::create_dir_all(run_folder)?;
     let child = Command::new(bin_dir.join("ank-agent"))
         .args(transport.flags(|c| &c.agent))
         .args(["-n", name, "-s", url, "-r"])
         .arg(run_folder)
+        .args(extra)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -487,4 +487,5 @@ pub fn row<'a>(table: &'a str, workload: &str) -> Option<Vec<&'a str>> {
         })
 }
 
+pub mod faults;
 pub mod podman;
