@@ -72,6 +72,31 @@ pub fn write_key(f: &mut impl fmt::Write, key: &str, first: bool) -> fmt::Result
     }
 }
 
+/// A name from the document as messages quote it: as written when it is plain, else with control
+/// characters escaped (a name must not break a line of output or drive the terminal) and cut
+/// after [`SHOWN_CHARS`] characters (a 10 000-character name would bury the message).
+#[derive(Debug, Clone, Copy)]
+pub struct Shown<'a>(pub &'a str);
+
+/// How much of a name a message quotes.
+pub const SHOWN_CHARS: usize = 100;
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, c) in self.0.chars().enumerate() {
+            if i == SHOWN_CHARS {
+                return f.write_str("…");
+            }
+            if c.is_control() {
+                write!(f, "{}", c.escape_default())?;
+            } else {
+                fmt::Write::write_char(f, c)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Display for FieldPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, seg) in self.0.iter().enumerate() {
@@ -112,5 +137,13 @@ mod tests {
         assert_eq!(at("q\"\n"), r#"workloads["q\"\n"].agent"#);
         assert_eq!(at(""), r#"workloads[""].agent"#);
         assert_eq!(at("café"), "workloads.café.agent");
+    }
+
+    #[test]
+    fn shown_names_escape_controls_and_stop_at_the_cap() {
+        assert_eq!(Shown("web").to_string(), "web");
+        assert_eq!(Shown("a\n\u{1b}[31m").to_string(), "a\\n\\u{1b}[31m");
+        let long = Shown(&"x".repeat(10_000)).to_string();
+        assert_eq!(long, format!("{}…", "x".repeat(SHOWN_CHARS)));
     }
 }

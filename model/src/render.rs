@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use handlebars::Handlebars;
 use serde_json::Value;
 
-use crate::field_path::FieldPath;
+use crate::field_path::{FieldPath, Shown};
 use crate::{ConfigItem, File, Workload};
 
 /// A workload with its templates rendered: what an agent runs.
@@ -95,7 +95,7 @@ fn context(
     for (alias, key) in &workload.configs {
         let item = configs.get(key).ok_or_else(|| RenderError {
             field: FieldPath::root().key("configs").key(alias.as_str()),
-            message: format!("config key '{key}' does not exist"),
+            message: format!("config key '{}' does not exist", Shown(key)),
         })?;
         let value = serde_json::to_value(item).map_err(|e| RenderError {
             field: FieldPath::root().key("configs").key(alias.as_str()),

@@ -4,7 +4,7 @@
 //! not just the first, each with the field path it concerns. Also the [`warnings`]: what is
 //! accepted but will not run as written.
 
-use crate::field_path::FieldPath;
+use crate::field_path::{FieldPath, Shown};
 use crate::redact::parse_runtime_config;
 use crate::render::render_workload;
 use crate::runtime_config::{
@@ -80,7 +80,10 @@ pub fn validate_state(state: &State) -> Result<(), Vec<ValidationError>> {
         if !is_name(key) {
             errors.push(ValidationError::new(
                 FieldPath::root().key("configs").key(key),
-                format!("invalid config key '{key}': use only [a-zA-Z0-9_-]"),
+                format!(
+                    "invalid config key '{}': use only [a-zA-Z0-9_-]",
+                    Shown(key)
+                ),
             ));
         }
     }
@@ -116,21 +119,25 @@ fn check_workload(name: &str, w: &Workload, state: &State, errors: &mut Vec<Vali
         errors.push(ValidationError::new(
             base.clone(),
             format!(
-                "workload name '{name}' is {} characters long, the maximum is {MAX_WORKLOAD_NAME_LEN}",
+                "workload name '{}' is {} characters long, the maximum is {MAX_WORKLOAD_NAME_LEN}",
+                Shown(name),
                 name.len()
             ),
         ));
     } else if !is_name(name) {
         errors.push(ValidationError::new(
             base.clone(),
-            format!("invalid workload name '{name}': use only [a-zA-Z0-9_-]"),
+            format!(
+                "invalid workload name '{}': use only [a-zA-Z0-9_-]",
+                Shown(name)
+            ),
         ));
     }
     for dep in w.dependencies.keys() {
         if !is_valid_workload_name(dep) {
             errors.push(ValidationError::new(
                 at("dependencies").key(dep),
-                format!("invalid dependency name '{dep}'"),
+                format!("invalid dependency name '{}'", Shown(dep)),
             ));
         }
     }
@@ -138,14 +145,19 @@ fn check_workload(name: &str, w: &Workload, state: &State, errors: &mut Vec<Vali
         if !is_name(alias) {
             errors.push(ValidationError::new(
                 at("configs").key(alias),
-                format!("invalid config alias '{alias}': use only [a-zA-Z0-9_-]"),
+                format!(
+                    "invalid config alias '{}': use only [a-zA-Z0-9_-]",
+                    Shown(alias)
+                ),
             ));
         }
         if !state.configs.contains_key(key) {
             errors.push(ValidationError::new(
                 at("configs").key(alias),
                 format!(
-                    "config alias '{alias}' refers to config key '{key}', which does not exist"
+                    "config alias '{}' refers to config key '{}', which does not exist",
+                    Shown(alias),
+                    Shown(key)
                 ),
             ));
         }
@@ -164,7 +176,7 @@ fn check_workload(name: &str, w: &Workload, state: &State, errors: &mut Vec<Vali
                         at("agent"),
                         format!(
                             "invalid agent name '{}': use only [a-zA-Z0-9_-]",
-                            rendered.agent
+                            Shown(&rendered.agent)
                         ),
                     ));
                 }
@@ -261,7 +273,7 @@ fn check_access_rules(name: &str, w: &Workload, errors: &mut Vec<ValidationError
                         } else if !is_filter_mask(mask) {
                             errors.push(ValidationError::new(
                                 at.clone().key("filterMasks").index(j),
-                                format!("invalid filter mask '{mask}'"),
+                                format!("invalid filter mask '{}'", Shown(mask)),
                             ));
                         }
                     }
@@ -275,7 +287,7 @@ fn check_access_rules(name: &str, w: &Workload, errors: &mut Vec<ValidationError
                         if !ok {
                             errors.push(ValidationError::new(
                                 at.clone().key("workloadNames").index(j),
-                                format!("invalid workload name pattern '{pattern}': a workload name with at most one '*'"),
+                                format!("invalid workload name pattern '{}': a workload name with at most one '*'", Shown(pattern)),
                             ));
                         }
                     }

@@ -1,7 +1,7 @@
 //! Hostile names and masks in the model: workload, config, alias and dependency names with
 //! brackets, dots, quotes, control characters, non-ASCII, the empty string and 10 000
-//! characters. `validate_state` never panics and every error's path holds the odd name as one
-//! segment (compared as segments, not text); masks built from such names, as `ank get state` and
+//! characters. `validate_state` never panics, every error's path holds the odd name as one
+//! segment (compared as segments, not text) and its message is one bounded line; masks built from such names, as `ank get state` and
 //! `ank apply` send them, never panic the mask functions. Failing cases persist beside this file.
 
 use ank_model::field_path::PathSeg;
@@ -54,7 +54,9 @@ proptest! {
         for e in &errors {
             let names_it = e.path.segments().iter().any(|s| *s == PathSeg::Key(n.clone()));
             prop_assert!(names_it, "{:?} does not hold the name", e.path.segments().get(..3));
-            // Displaying never panics, whatever the name holds.
+            // A message stays one bounded line, whatever the name holds.
+            prop_assert!(!e.message.contains(char::is_control), "{:?}", e.message);
+            prop_assert!(e.message.chars().count() < 400, "{} chars", e.message.chars().count());
             prop_assert!(!e.to_string().is_empty());
         }
     }

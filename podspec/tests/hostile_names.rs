@@ -76,6 +76,12 @@ fn assert_named(reports: &[ResourceReport], odd: &[String], long: bool, text: &s
             head(&f.path),
             head(text)
         );
+        // One line per finding: a name's control characters are escaped in the message.
+        assert!(
+            !f.message.contains(char::is_control),
+            "{:?}",
+            head(&f.message)
+        );
     }
 }
 

@@ -22,8 +22,7 @@ fn odd_config_keys_and_aliases_are_located() {
         "apiVersion: v1\nconfigs:\n  \"x.y\": v\n  \"q\\\"\\n\": v\nworkloads:\n  w:\n    runtime: native\n    agent: a\n    runtimeConfig: \"command: [sleep, '1']\"\n    configs:\n      \"[0]\": nope\n",
         expect![[r#"
             doc0 AnkaiosManifest -
-              Error ankaios-validation configs["q\"\n"] @4:3: invalid config key 'q"
-            ': use only [a-zA-Z0-9_-]
+              Error ankaios-validation configs["q\"\n"] @4:3: invalid config key 'q"\n': use only [a-zA-Z0-9_-]
               Error ankaios-validation configs[x.y] @3:3: invalid config key 'x.y': use only [a-zA-Z0-9_-]
               Error ankaios-validation workloads.w.configs["[0]"] @11:7: invalid config alias '[0]': use only [a-zA-Z0-9_-]
               Error ankaios-validation workloads.w.configs["[0]"] @11:7: config alias '[0]' refers to config key 'nope', which does not exist
