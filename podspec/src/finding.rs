@@ -24,7 +24,10 @@ pub struct Finding {
     pub severity: Severity,
     /// Stable rule id, e.g. `unknown-field` or `dns1123-name`.
     pub rule: &'static str,
-    /// Field path relative to the resource (`spec.containers[1].image`); empty for the whole document.
+    /// Field path relative to the resource (`spec.containers[1].image`); empty for the whole
+    /// document. For display only: a key with a dot or space is bracketed
+    /// (`labels[app.kubernetes.io/name]`), one with brackets, quotes or control characters quoted
+    /// (`workloads["a[]]"]`).
     pub path: String,
     /// What is wrong, lower-case, naming the bad value.
     pub message: String,
