@@ -1,8 +1,9 @@
 //! Hostile names and masks in the model: workload, config, alias and dependency names with
 //! brackets, dots, quotes, control characters, non-ASCII, the empty string and 10 000
 //! characters. `validate_state` never panics, every error's path holds the odd name as one
-//! segment (compared as segments, not text) and its message is one bounded line; masks built from such names, as `ank get state` and
-//! `ank apply` send them, never panic the mask functions. Failing cases persist beside this file.
+//! segment (compared as segments, not text) and its message is one bounded line; masks built
+//! from such names, as `ank get state` and `ank apply` send them, never panic the mask
+//! functions. Failing cases persist beside this file.
 
 use ank_model::field_path::PathSeg;
 use ank_model::mask::{altered_fields, apply_update, event_paths, filter_value};
