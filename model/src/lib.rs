@@ -24,6 +24,7 @@ pub mod assign;
 pub mod complete;
 pub mod disconnect;
 pub mod exec_state;
+pub mod field_path;
 pub mod instance;
 pub mod mask;
 pub mod redact;

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use handlebars::Handlebars;
 use serde_json::Value;
 
+use crate::field_path::{FieldPath, Shown};
 use crate::{ConfigItem, File, Workload};
 
 /// A workload with its templates rendered: what an agent runs.
@@ -25,8 +26,9 @@ pub struct RenderedWorkload {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {message}")]
 pub struct RenderError {
-    /// The field holding the template (`runtimeConfig`, `files[0].data`, `agent`, `configs.x`).
-    pub field: String,
+    /// The field holding the template, relative to the workload (`runtimeConfig`,
+    /// `files[0].data`, `agent`, `configs.x`).
+    pub field: FieldPath,
     /// What went wrong, e.g. the missing reference.
     pub message: String,
 }
@@ -45,7 +47,7 @@ pub fn render_workload(
     }
     let context = context(workload, configs)?;
     let renderer = renderer();
-    let render = |field: String, template: &str| {
+    let render = |field: FieldPath, template: &str| {
         renderer
             .render_template(template, &context)
             .map_err(|e| RenderError {
@@ -56,11 +58,11 @@ pub fn render_workload(
     let mut files = Vec::with_capacity(workload.files.len());
     for (i, file) in workload.files.iter().enumerate() {
         let data = match &file.data {
-            Some(d) => Some(render(format!("files[{i}].data"), d)?),
+            Some(d) => Some(render(file_field(i, "data"), d)?),
             None => None,
         };
         let binary_data = match &file.binary_data {
-            Some(b) => Some(render(format!("files[{i}].binaryData"), b)?),
+            Some(b) => Some(render(file_field(i, "binaryData"), b)?),
             None => None,
         };
         files.push(File {
@@ -70,10 +72,18 @@ pub fn render_workload(
         });
     }
     Ok(RenderedWorkload {
-        agent: render("agent".into(), &workload.agent)?,
-        runtime_config: render("runtimeConfig".into(), &workload.runtime_config)?,
+        agent: render(FieldPath::root().key("agent"), &workload.agent)?,
+        runtime_config: render(
+            FieldPath::root().key("runtimeConfig"),
+            &workload.runtime_config,
+        )?,
         files,
     })
+}
+
+/// `files[i].<leaf>`, relative to the workload.
+fn file_field(i: usize, leaf: &str) -> FieldPath {
+    FieldPath::root().key("files").index(i).key(leaf)
 }
 
 /// alias → config value, as the template sees it.
@@ -84,11 +94,11 @@ fn context(
     let mut map = serde_json::Map::new();
     for (alias, key) in &workload.configs {
         let item = configs.get(key).ok_or_else(|| RenderError {
-            field: format!("configs.{alias}"),
-            message: format!("config key '{key}' does not exist"),
+            field: FieldPath::root().key("configs").key(alias.as_str()),
+            message: format!("config key '{}' does not exist", Shown(key)),
         })?;
         let value = serde_json::to_value(item).map_err(|e| RenderError {
-            field: format!("configs.{alias}"),
+            field: FieldPath::root().key("configs").key(alias.as_str()),
             message: e.to_string(),
         })?;
         map.insert(alias.clone(), value);
@@ -146,7 +156,7 @@ mod tests {
     fn missing_key_is_an_error_naming_it() {
         let w = workload("configs: {port: web_port}\nruntimeConfig: '{{port.nope}}'\n");
         let err = render_workload(&w, &configs()).expect_err("missing key");
-        assert_eq!(err.field, "runtimeConfig");
+        assert_eq!(err.field.to_string(), "runtimeConfig");
         assert!(err.message.contains("port.nope"), "{err}");
     }
 

@@ -4,6 +4,7 @@
 //! not just the first, each with the field path it concerns. Also the [`warnings`]: what is
 //! accepted but will not run as written.
 
+use crate::field_path::{FieldPath, Shown};
 use crate::redact::parse_runtime_config;
 use crate::render::render_workload;
 use crate::runtime_config::{
@@ -33,16 +34,16 @@ fn is_filter_mask(s: &str) -> bool {
 /// One broken rule, with the field path it concerns (`workloads.nginx.dependencies`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidationError {
-    /// Dotted path into the manifest; list items as `files[0]`.
-    pub path: String,
+    /// Path into the manifest, in segments; displays dotted, list items as `files[0]`.
+    pub path: FieldPath,
     /// What is wrong, lower-case, naming the offending value.
     pub message: String,
 }
 
 impl ValidationError {
-    fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+    fn new(path: FieldPath, message: impl Into<String>) -> Self {
         ValidationError {
-            path: path.into(),
+            path,
             message: message.into(),
         }
     }
@@ -55,6 +56,11 @@ impl fmt::Display for ValidationError {
 }
 
 impl std::error::Error for ValidationError {}
+
+/// `workloads.<name>`, the root of every finding about one workload.
+fn workload_path(name: &str) -> FieldPath {
+    FieldPath::root().key("workloads").key(name)
+}
 
 /// Whether `name` is a valid workload name (`[a-zA-Z0-9_-]`, 1..=63 chars).
 pub fn is_valid_workload_name(name: &str) -> bool {
@@ -73,8 +79,11 @@ pub fn validate_state(state: &State) -> Result<(), Vec<ValidationError>> {
     for key in state.configs.keys() {
         if !is_name(key) {
             errors.push(ValidationError::new(
-                format!("configs.{key}"),
-                format!("invalid config key '{key}': use only [a-zA-Z0-9_-]"),
+                FieldPath::root().key("configs").key(key),
+                format!(
+                    "invalid config key '{}': use only [a-zA-Z0-9_-]",
+                    Shown(key)
+                ),
             ));
         }
     }
@@ -92,53 +101,63 @@ pub fn validate_state(state: &State) -> Result<(), Vec<ValidationError>> {
 fn check_api_version(version: &str, errors: &mut Vec<ValidationError>) {
     if version.is_empty() {
         errors.push(ValidationError::new(
-            "apiVersion",
+            FieldPath::root().key("apiVersion"),
             format!("apiVersion is missing, expected '{API_VERSION}'"),
         ));
     } else if version != API_VERSION && version != API_VERSION_V0_1 {
         errors.push(ValidationError::new(
-            "apiVersion",
+            FieldPath::root().key("apiVersion"),
             format!("unsupported apiVersion '{version}', expected '{API_VERSION}'"),
         ));
     }
 }
 
 fn check_workload(name: &str, w: &Workload, state: &State, errors: &mut Vec<ValidationError>) {
-    let at = |field: &str| format!("workloads.{name}{field}");
+    let base = workload_path(name);
+    let at = |field: &str| base.clone().key(field);
     if name.len() > MAX_WORKLOAD_NAME_LEN {
         errors.push(ValidationError::new(
-            at(""),
+            base.clone(),
             format!(
-                "workload name '{name}' is {} characters long, the maximum is {MAX_WORKLOAD_NAME_LEN}",
+                "workload name '{}' is {} characters long, the maximum is {MAX_WORKLOAD_NAME_LEN}",
+                Shown(name),
                 name.len()
             ),
         ));
     } else if !is_name(name) {
         errors.push(ValidationError::new(
-            at(""),
-            format!("invalid workload name '{name}': use only [a-zA-Z0-9_-]"),
+            base.clone(),
+            format!(
+                "invalid workload name '{}': use only [a-zA-Z0-9_-]",
+                Shown(name)
+            ),
         ));
     }
     for dep in w.dependencies.keys() {
         if !is_valid_workload_name(dep) {
             errors.push(ValidationError::new(
-                at(&format!(".dependencies.{dep}")),
-                format!("invalid dependency name '{dep}'"),
+                at("dependencies").key(dep),
+                format!("invalid dependency name '{}'", Shown(dep)),
             ));
         }
     }
     for (alias, key) in &w.configs {
         if !is_name(alias) {
             errors.push(ValidationError::new(
-                at(&format!(".configs.{alias}")),
-                format!("invalid config alias '{alias}': use only [a-zA-Z0-9_-]"),
+                at("configs").key(alias),
+                format!(
+                    "invalid config alias '{}': use only [a-zA-Z0-9_-]",
+                    Shown(alias)
+                ),
             ));
         }
         if !state.configs.contains_key(key) {
             errors.push(ValidationError::new(
-                at(&format!(".configs.{alias}")),
+                at("configs").key(alias),
                 format!(
-                    "config alias '{alias}' refers to config key '{key}', which does not exist"
+                    "config alias '{}' refers to config key '{}', which does not exist",
+                    Shown(alias),
+                    Shown(key)
                 ),
             ));
         }
@@ -154,21 +173,18 @@ fn check_workload(name: &str, w: &Workload, state: &State, errors: &mut Vec<Vali
             Ok(rendered) => {
                 if !rendered.agent.is_empty() && !is_valid_agent_name(&rendered.agent) {
                     errors.push(ValidationError::new(
-                        at(".agent"),
+                        at("agent"),
                         format!(
                             "invalid agent name '{}': use only [a-zA-Z0-9_-]",
-                            rendered.agent
+                            Shown(&rendered.agent)
                         ),
                     ));
                 }
                 if let Err(message) = check_runtime_config(&w.runtime, &rendered.runtime_config) {
-                    errors.push(ValidationError::new(at(".runtimeConfig"), message));
+                    errors.push(ValidationError::new(at("runtimeConfig"), message));
                 }
             }
-            Err(e) => errors.push(ValidationError::new(
-                at(&format!(".{}", e.field)),
-                e.message,
-            )),
+            Err(e) => errors.push(ValidationError::new(base.clone().join(&e.field), e.message)),
         }
     }
 }
@@ -201,7 +217,7 @@ pub fn warnings(state: &State) -> Vec<ValidationError> {
         .filter(|(_, w)| w.runtime == PODMAN_KUBE && !w.files.is_empty())
         .map(|(name, _)| {
             ValidationError::new(
-                format!("workloads.{name}.files"),
+                workload_path(name).key("files"),
                 "podman-kube workloads cannot mount files: the agent will not start this workload",
             )
         })
@@ -213,15 +229,15 @@ pub fn warnings(state: &State) -> Vec<ValidationError> {
 fn check_files(name: &str, w: &Workload, errors: &mut Vec<ValidationError>) {
     if !w.files.is_empty() && w.runtime == NATIVE {
         errors.push(ValidationError::new(
-            format!("workloads.{name}.files"),
+            workload_path(name).key("files"),
             format!("runtime '{}' cannot mount files", w.runtime),
         ));
     }
     for (i, file) in w.files.iter().enumerate() {
-        let at = format!("workloads.{name}.files[{i}]");
+        let at = workload_path(name).key("files").index(i);
         if !file.mount_point.starts_with('/') {
             errors.push(ValidationError::new(
-                format!("{at}.mountPoint"),
+                at.clone().key("mountPoint"),
                 format!("mountPoint '{}' is not an absolute path", file.mount_point),
             ));
         }
@@ -242,19 +258,22 @@ fn check_access_rules(name: &str, w: &Workload, errors: &mut Vec<ValidationError
     ];
     for (list, rules) in lists {
         for (i, rule) in rules.iter().enumerate() {
-            let at = format!("workloads.{name}.controlInterfaceAccess.{list}[{i}]");
+            let at = workload_path(name)
+                .key("controlInterfaceAccess")
+                .key(list)
+                .index(i);
             match rule {
                 AccessRule::StateRule { filter_masks, .. } => {
                     for (j, mask) in filter_masks.iter().enumerate() {
                         if mask.is_empty() {
                             errors.push(ValidationError::new(
-                                format!("{at}.filterMasks[{j}]"),
+                                at.clone().key("filterMasks").index(j),
                                 "empty filter masks are not allowed in control interface access rules",
                             ));
                         } else if !is_filter_mask(mask) {
                             errors.push(ValidationError::new(
-                                format!("{at}.filterMasks[{j}]"),
-                                format!("invalid filter mask '{mask}'"),
+                                at.clone().key("filterMasks").index(j),
+                                format!("invalid filter mask '{}'", Shown(mask)),
                             ));
                         }
                     }
@@ -267,8 +286,8 @@ fn check_access_rules(name: &str, w: &Workload, errors: &mut Vec<ValidationError
                             && (rest.is_empty() && stars == 1 || is_valid_workload_name(&rest));
                         if !ok {
                             errors.push(ValidationError::new(
-                                format!("{at}.workloadNames[{j}]"),
-                                format!("invalid workload name pattern '{pattern}': a workload name with at most one '*'"),
+                                at.clone().key("workloadNames").index(j),
+                                format!("invalid workload name pattern '{}': a workload name with at most one '*'", Shown(pattern)),
                             ));
                         }
                     }
@@ -291,28 +310,32 @@ fn check_cycles(state: &State, errors: &mut Vec<ValidationError>) {
         .keys()
         .map(|k| (k.as_str(), Mark::Unseen))
         .collect();
-    for start in state.workloads.keys() {
-        if marks[start.as_str()] != Mark::Unseen {
+    for (start, workload) in &state.workloads {
+        if marks.get(start.as_str()) != Some(&Mark::Unseen) {
             continue;
         }
         // Iterative DFS: a stack of (workload, its dependencies still to visit).
         let mut path: Vec<&str> = vec![start];
-        let mut stack = vec![state.workloads[start].dependencies.keys()];
+        let mut stack = vec![workload.dependencies.keys()];
         marks.insert(start, Mark::OnPath);
         while let Some(deps) = stack.last_mut() {
             match deps.next() {
                 Some(dep) => match marks.get(dep.as_str()).copied() {
                     Some(Mark::Unseen) => {
-                        marks.insert(dep, Mark::OnPath);
-                        path.push(dep);
-                        stack.push(state.workloads[dep].dependencies.keys());
+                        // Every marked name is a workload of this state.
+                        if let Some(next) = state.workloads.get(dep) {
+                            marks.insert(dep, Mark::OnPath);
+                            path.push(dep);
+                            stack.push(next.dependencies.keys());
+                        }
                     }
                     Some(Mark::OnPath) => {
                         let from = path.iter().position(|w| *w == dep.as_str()).unwrap_or(0);
-                        let mut cycle: Vec<&str> = path[from..].to_vec();
+                        let mut cycle: Vec<&str> = path.get(from..).unwrap_or_default().to_vec();
                         cycle.push(dep);
+                        let last = path.last().copied().unwrap_or_default();
                         errors.push(ValidationError::new(
-                            format!("workloads.{}.dependencies", path[path.len() - 1]),
+                            workload_path(last).key("dependencies"),
                             format!("cyclic dependency: {}", cycle.join(" -> ")),
                         ));
                     }

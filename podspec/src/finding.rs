@@ -24,7 +24,10 @@ pub struct Finding {
     pub severity: Severity,
     /// Stable rule id, e.g. `unknown-field` or `dns1123-name`.
     pub rule: &'static str,
-    /// Field path relative to the resource (`spec.containers[1].image`); empty for the whole document.
+    /// Field path relative to the resource (`spec.containers[1].image`); empty for the whole
+    /// document. For display only: a key with a dot or space is bracketed
+    /// (`labels[app.kubernetes.io/name]`), one with brackets, quotes or control characters quoted
+    /// (`workloads["a[]]"]`).
     pub path: String,
     /// What is wrong, lower-case, naming the bad value.
     pub message: String,
@@ -93,24 +96,34 @@ impl Path {
         Path(Vec::new())
     }
 
-    /// Parses a dotted path such as `spec.containers[0].name`; keys must not contain dots.
+    /// This path extended by one from `ank_model`'s validation, segment for segment: never
+    /// through its text, since workload and config names may contain any character.
+    pub(crate) fn join_model(&self, path: &ank_model::field_path::FieldPath) -> Self {
+        use ank_model::field_path::PathSeg;
+        let mut segs = self.0.clone();
+        segs.extend(path.segments().iter().map(|seg| match seg {
+            PathSeg::Key(k) => Seg::Key(Cow::Owned(k.clone())),
+            PathSeg::Index(i) => Seg::Index(*i),
+        }));
+        Path(segs)
+    }
+
+    /// Parses a dotted path such as `spec.containers[0].name` (tests only: real paths are built
+    /// from the document); keys must not contain dots or brackets.
+    #[cfg(test)]
     pub(crate) fn parse(text: &str) -> Self {
         let mut segs = Vec::new();
         for part in text.split('.').filter(|p| !p.is_empty()) {
-            let (key, mut rest) = match part.find('[') {
-                Some(i) => (&part[..i], &part[i..]),
-                None => (part, ""),
-            };
-            if !key.is_empty() {
+            let mut pieces = part.split('[');
+            if let Some(key) = pieces.next().filter(|k| !k.is_empty()) {
                 segs.push(Seg::Key(Cow::Owned(key.to_owned())));
             }
-            while let Some(end) = rest.find(']') {
-                let inner = &rest[1..end];
+            for piece in pieces {
+                let inner = piece.strip_suffix(']').unwrap_or(piece);
                 segs.push(match inner.parse() {
                     Ok(i) => Seg::Index(i),
                     Err(_) => Seg::Key(Cow::Owned(inner.to_owned())),
                 });
-                rest = &rest[end + 1..];
             }
         }
         Path(segs)
@@ -148,12 +161,8 @@ impl fmt::Display for Path {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, seg) in self.0.iter().enumerate() {
             match seg {
-                // Keys that would be misread as path syntax are bracketed (`labels[app.kubernetes.io/name]`).
-                Seg::Key(k) if k.contains(['.', '[', ']', ' ']) || k.is_empty() => {
-                    write!(f, "[{k}]")?
-                }
-                Seg::Key(k) if i == 0 => f.write_str(k)?,
-                Seg::Key(k) => write!(f, ".{k}")?,
+                // Keys that would be misread as path syntax are bracketed or quoted, as the model does.
+                Seg::Key(k) => ank_model::field_path::write_key(f, k, i == 0)?,
                 Seg::Index(n) => write!(f, "[{n}]")?,
             }
         }

@@ -485,3 +485,24 @@ fn explain_prints_the_ankaios_manifest() {
         "{yaml}"
     );
 }
+
+/// A name that looks like path syntax once made both verbs panic (exit 101): the finding
+/// paths were built as text and parsed back. Now it is an ordinary finding, located.
+#[test]
+fn a_bracketed_workload_name_is_a_finding_for_validate_and_apply() {
+    let manifest = "apiVersion: v1\nworkloads:\n  \"a[]]\":\n    runtime: native\n    agent: a\n    runtimeConfig: \"command: [sleep, '1']\"\n";
+    let want = r#"<stdin>:3:3: error: "#;
+    for args in [
+        &["validate", "-f", "-"][..],
+        &["apply", "--dry-run=client", "-f", "-"][..],
+    ] {
+        let output = run(args, manifest);
+        let all = format!("{}{}", stdout(&output), String::from_utf8_lossy(&output.stderr));
+        assert_eq!(code(&output), 1, "{args:?}: {all}");
+        assert!(
+            all.lines().any(|l| l.starts_with(want)
+                && l.contains(r#"workloads["a[]]"]: invalid workload name 'a[]]'"#)),
+            "{args:?}: {all}"
+        );
+    }
+}

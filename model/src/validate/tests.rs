@@ -57,7 +57,8 @@ fn api_version_must_be_known() {
 fn workload_names_are_checked() {
     assert_one(
         "apiVersion: v1\nworkloads:\n  bad.name: {}\n",
-        "workloads.bad.name",
+        // A dot in a name is shown bracketed, so the path cannot be misread as two keys.
+        "workloads[bad.name]",
         "invalid workload name",
     );
     let long = "a".repeat(64);
@@ -88,7 +89,7 @@ fn agent_names_are_checked_after_rendering() {
 fn config_keys_and_aliases_are_checked() {
     assert_one(
         "apiVersion: v1\nconfigs:\n  'bad key': x\n",
-        "configs.bad key",
+        "configs[bad key]",
         "invalid config key",
     );
     assert_one(

@@ -396,13 +396,19 @@ fn read_ankaios(value: Value, res: &mut Resource) {
     };
     if let Err(errors) = ank_model::validate::validate_state(&state) {
         for e in errors {
-            res.sink
-                .error(rules::ANKAIOS_VALIDATION, Path::parse(&e.path), e.message);
+            res.sink.error(
+                rules::ANKAIOS_VALIDATION,
+                res.prefix.join_model(&e.path),
+                e.message,
+            );
         }
     }
     for w in ank_model::validate::warnings(&state) {
-        res.sink
-            .warn(rules::ANKAIOS_RUNTIME, Path::parse(&w.path), w.message);
+        res.sink.warn(
+            rules::ANKAIOS_RUNTIME,
+            res.prefix.join_model(&w.path),
+            w.message,
+        );
     }
     res.object = Some(Object::Ankaios(Box::new(state)));
 }

@@ -9,6 +9,7 @@ mod drops;
 mod fast;
 mod file;
 mod lean;
+mod names;
 mod parse;
 #[path = "../../tests/support/mutate.rs"]
 mod support;
