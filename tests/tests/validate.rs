@@ -497,7 +497,11 @@ fn a_bracketed_workload_name_is_a_finding_for_validate_and_apply() {
         &["apply", "--dry-run=client", "-f", "-"][..],
     ] {
         let output = run(args, manifest);
-        let all = format!("{}{}", stdout(&output), String::from_utf8_lossy(&output.stderr));
+        let all = format!(
+            "{}{}",
+            stdout(&output),
+            String::from_utf8_lossy(&output.stderr)
+        );
         assert_eq!(code(&output), 1, "{args:?}: {all}");
         assert!(
             all.lines().any(|l| l.starts_with(want)
