@@ -10,12 +10,13 @@
 //! workloads with an Anchorage `nodeSelector` leave the choice to the scheduler and are exempt.
 
 use std::collections::BTreeSet;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use ank_model::State;
 use serde::Deserialize;
 use serde_yaml_ng::Value;
+
+use crate::validate::input;
 
 /// Why the inputs did not give a state.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +30,9 @@ pub enum ManifestError {
         #[source]
         source: std::io::Error,
     },
+    /// A file or stdin holds more than [`input::MAX_INPUT_BYTES`] (or is not UTF-8).
+    #[error(transparent)]
+    Input(#[from] input::InputError),
     /// No input was named.
     #[error("no manifest given: name a file, a directory or - for stdin")]
     NoInput,
@@ -175,19 +179,13 @@ fn merge(into: &mut State, from: State) -> Result<(), ManifestError> {
     Ok(())
 }
 
-/// (label, text) for each input, directories expanded.
+/// (label, text) for each input, directories expanded; each read up to the cap of `ank validate`.
 fn expand(inputs: &[String]) -> Result<Vec<(String, String)>, ManifestError> {
     let mut out = Vec::new();
     for input in inputs {
         if input == "-" {
-            let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .map_err(|source| ManifestError::Read {
-                    path: "-".into(),
-                    source,
-                })?;
-            out.push(("<stdin>".to_owned(), text));
+            let text = input::read_capped(&mut std::io::stdin().lock(), input::STDIN_NAME)?;
+            out.push((input::STDIN_NAME.to_owned(), text));
             continue;
         }
         let path = Path::new(input);
@@ -197,12 +195,8 @@ fn expand(inputs: &[String]) -> Result<Vec<(String, String)>, ManifestError> {
             vec![path.to_owned()]
         };
         for file in files {
-            let label = file.display().to_string();
-            let text = std::fs::read_to_string(&file).map_err(|source| ManifestError::Read {
-                path: label.clone(),
-                source,
-            })?;
-            out.push((label, text));
+            let read = input::read_file(&file)?;
+            out.push((read.name, read.text));
         }
     }
     Ok(out)

@@ -19,8 +19,11 @@ workloads, configs) are both accepted.
 
 Exit codes:
   0  every resource is valid (warnings allowed)
-  1  at least one resource is invalid
-  2  usage or I/O error (bad flag, missing file, unreadable directory)";
+  1  at least one resource is invalid (or, with --fail-on-empty, no resources found)
+  2  usage or I/O error (bad flag, missing file, unreadable directory, a file over 16 MiB)
+
+Each file (and stdin) is read up to 16 MiB; symlinked directories are followed, each
+directory and file once, so a symlink loop is skipped with a warning.";
 
 /// Exit code when a resource is invalid.
 const EXIT_INVALID: u8 = 1;
@@ -41,14 +44,21 @@ pub struct Args {
     /// Also print the Ankaios manifest each file translates into (text, json and junit).
     #[arg(long)]
     pub explain: bool,
+    /// Exit 1 when the inputs hold no resources (an empty file, a directory without
+    /// manifests); without it that is exit 0 with "no resources found" on stderr.
+    #[arg(long)]
+    pub fail_on_empty: bool,
 }
 
 /// Runs the command; returns 0 or 1 (an `Err` becomes exit code 2 in `main`).
 pub fn run(global: &GlobalOptions, args: Args) -> anyhow::Result<ExitCode> {
-    let inputs = input::collect(&args.paths, &mut io::stdin().lock())?;
-    if inputs.is_empty() && !global.quiet {
-        eprintln!("warning: no manifests found (*.yaml, *.yml, *.json)");
+    let collected = input::collect(&args.paths, &mut io::stdin().lock())?;
+    if !global.quiet {
+        for warning in &collected.warnings {
+            eprintln!("warning: {warning}");
+        }
     }
+    let inputs = collected.inputs;
     let options = podspec::Options {
         strict: args.strict,
     };
@@ -59,7 +69,17 @@ pub fn run(global: &GlobalOptions, args: Args) -> anyhow::Result<ExitCode> {
     let mut out = BufWriter::new(io::stdout().lock());
     validate::write(&mut out, args.output, &reports).context("cannot write the report")?;
     out.flush().context("cannot write the report")?;
-    Ok(match Summary::of(&reports).invalid {
+    let summary = Summary::of(&reports);
+    if summary.resources == 0 {
+        // Said even with -q when it decides the exit code.
+        if !global.quiet || args.fail_on_empty {
+            eprintln!("no resources found (in *.yaml, *.yml, *.json files)");
+        }
+        if args.fail_on_empty {
+            return Ok(ExitCode::from(EXIT_INVALID));
+        }
+    }
+    Ok(match summary.invalid {
         0 => ExitCode::SUCCESS,
         _ => ExitCode::from(EXIT_INVALID),
     })
