@@ -510,3 +510,85 @@ fn a_bracketed_workload_name_is_a_finding_for_validate_and_apply() {
         );
     }
 }
+
+/// Runs `ank ARGS` with a deadline, so a regression (an endless walk, an unbounded read)
+/// fails the test instead of hanging it.
+fn run_within(args: &[&str], limit: std::time::Duration) -> Output {
+    let mut child = Command::new(ank())
+        .args(args)
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ank starts");
+    let start = std::time::Instant::now();
+    // The outputs here are small, so polling before reading the pipes cannot block ank.
+    while child.try_wait().expect("ank waits").is_none() {
+        if start.elapsed() > limit {
+            child.kill().expect("ank killed");
+            child.wait().expect("ank reaped");
+            panic!("ank {} still running after {limit:?}", args.join(" "));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("ank finishes")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn a_symlink_loop_ends_and_each_file_counts_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = dir.path().join("a");
+    std::fs::create_dir(&a).expect("mkdir");
+    let pod = std::fs::read_to_string(root().join("examples/k8s/pod-minimal.yaml")).expect("example");
+    std::fs::write(a.join("pod.yaml"), pod).expect("write");
+    std::os::unix::fs::symlink("..", a.join("loop")).expect("symlink");
+    let path = dir.path().to_str().expect("utf-8 temp path");
+    let output = run_within(
+        &["validate", "-o", "json", "-f", path],
+        std::time::Duration::from_secs(10),
+    );
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let report = json(&output);
+    assert_eq!(report["summary"]["files"], 1, "{report}");
+    assert!(stderr(&output).contains("loop"), "{}", stderr(&output));
+}
+
+#[test]
+fn dev_zero_stops_at_the_cap_with_exit_2() {
+    let output = run_within(
+        &["validate", "-f", "/dev/zero"],
+        std::time::Duration::from_secs(10),
+    );
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(err.contains("/dev/zero") && err.contains("16 MiB"), "{err}");
+}
+
+#[test]
+fn empty_inputs_are_no_resources_and_fail_only_on_request() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("empty.yaml");
+    std::fs::write(&file, "").expect("write");
+    let empty_dir = dir.path().join("none");
+    std::fs::create_dir(&empty_dir).expect("mkdir");
+    for path in [&file, &empty_dir] {
+        let path = path.to_str().expect("utf-8 temp path");
+        let output = run(&["validate", "-f", path], "");
+        assert_eq!(code(&output), 0, "{path}: {}", stderr(&output));
+        assert!(stderr(&output).contains("no resources found"), "{path}");
+        let strict = run(&["validate", "--fail-on-empty", "-f", path], "");
+        assert_eq!(code(&strict), 1, "{path}: {}", stderr(&strict));
+        assert!(stderr(&strict).contains("no resources found"), "{path}");
+    }
+    let valid = run(&["validate", "--fail-on-empty", "-f", "examples/k8s"], "");
+    assert_eq!(
+        code(&valid),
+        0,
+        "resources found: --fail-on-empty changes nothing"
+    );
+}
