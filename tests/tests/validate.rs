@@ -544,7 +544,8 @@ fn a_symlink_loop_ends_and_each_file_counts_once() {
     let dir = tempfile::tempdir().expect("tempdir");
     let a = dir.path().join("a");
     std::fs::create_dir(&a).expect("mkdir");
-    let pod = std::fs::read_to_string(root().join("examples/k8s/pod-minimal.yaml")).expect("example");
+    let pod =
+        std::fs::read_to_string(root().join("examples/k8s/pod-minimal.yaml")).expect("example");
     std::fs::write(a.join("pod.yaml"), pod).expect("write");
     std::os::unix::fs::symlink("..", a.join("loop")).expect("symlink");
     let path = dir.path().to_str().expect("utf-8 temp path");
