@@ -6,7 +6,7 @@
 
 use k8s_openapi::api::apps::v1::DeploymentSpec;
 use k8s_openapi::api::batch::v1::JobSpec;
-use k8s_openapi::api::core::v1::{Container, EnvVar, PodSpec, Volume};
+use k8s_openapi::api::core::v1::{Container, EnvVar, PersistentVolumeClaimSpec, PodSpec, Volume};
 
 use crate::finding::{Path, Sink};
 use crate::rules::{RUNTIME_DROPS as DROPS, UNSUPPORTED};
@@ -26,6 +26,8 @@ enum Scope {
     Deployment,
     /// The root of a Job.
     Job,
+    /// The root of a PersistentVolumeClaim.
+    Claim,
 }
 
 /// Whether a row's field is set, asked of the typed object its path starts from. `Volume` and
@@ -38,6 +40,7 @@ enum Get {
     Env(fn(&EnvVar) -> bool),
     Deployment(fn(&DeploymentSpec) -> bool),
     Job(fn(&JobSpec) -> bool),
+    Claim(fn(&PersistentVolumeClaimSpec) -> bool),
 }
 
 /// One row: `path` (relative to the scope, with `[*]` for "every item") is what findings show.
@@ -113,10 +116,9 @@ const TABLE: &[Row] = &[
     row(Spec, "volumes[*].flexVolume", UNSUPPORTED, "there are no volume plugins", Get::Volume(|v| v.flex_volume.is_some())),
     row(Spec, "volumes[*].gitRepo", UNSUPPORTED, "removed from kubernetes; podman ignores it", Get::Volume(|v| v.git_repo.is_some())),
     row(Spec, "volumes[*].ephemeral", UNSUPPORTED, "there is no volume provisioner", Get::Volume(|v| v.ephemeral.is_some())),
-    row(Spec, "volumes[*].persistentVolumeClaim", UNSUPPORTED, "there are no persistent volume claims", Get::Volume(|v| v.persistent_volume_claim.is_some())),
     row(Spec, "volumes[*].projected", UNSUPPORTED, "service account tokens and downward api are not provided", Get::Volume(|v| v.projected.is_some())),
     row(Spec, "volumes[*].downwardAPI", UNSUPPORTED, "there is no downward api", Get::Volume(|v| v.downward_api.is_some())),
-    row(Spec, "ephemeralContainers", UNSUPPORTED, "there is no kubectl debug", Get::Spec(|s| s.ephemeral_containers.is_some())),
+    row(Spec, "ephemeralContainers", DROPS, "there is no kubectl debug", Get::Spec(|s| s.ephemeral_containers.is_some())),
     row(Container, "lifecycle", DROPS, "podman kube play runs no lifecycle hooks", Get::Container(|c| c.lifecycle.is_some())),
     row(Container, "readinessProbe", DROPS, "nothing routes traffic by readiness", Get::Container(|c| c.readiness_probe.is_some())),
     row(Container, "resizePolicy", DROPS, "there is no in-place resize", Get::Container(|c| c.resize_policy.is_some())),
@@ -125,8 +127,7 @@ const TABLE: &[Row] = &[
     row(Container, "securityContext.seccompProfile", DROPS, "podman kube play reads seccomp from annotations", Get::Container(|c| c.security_context.as_ref().is_some_and(|x| x.seccomp_profile.is_some()))),
     row(Container, "securityContext.appArmorProfile", DROPS, "podman kube play reads apparmor from annotations", Get::Container(|c| c.security_context.as_ref().is_some_and(|x| x.app_armor_profile.is_some()))),
     row(Container, "securityContext.windowsOptions", DROPS, "linux only", Get::Container(|c| c.security_context.as_ref().is_some_and(|x| x.windows_options.is_some()))),
-    row(Container, "env[*].valueFrom.fieldRef", UNSUPPORTED, "there is no downward api", Get::Env(|e| e.value_from.as_ref().is_some_and(|f| f.field_ref.is_some()))),
-    row(Container, "env[*].valueFrom.resourceFieldRef", UNSUPPORTED, "there is no downward api", Get::Env(|e| e.value_from.as_ref().is_some_and(|f| f.resource_field_ref.is_some()))),
+    row(Container, "env[*].valueFrom.fieldRef.fieldPath", UNSUPPORTED, "podman kube play resolves only metadata.name, metadata.uid and one key of metadata.labels or metadata.annotations", Get::Env(|e| e.value_from.as_ref().and_then(|f| f.field_ref.as_ref()).is_some_and(|f| !podman_field_path(&f.field_path)))),
     row(NativeSpec, "volumes", UNSUPPORTED, "native processes get no volumes; use ankaios files", Get::Spec(|s| s.volumes.is_some())),
     row(NativeSpec, "initContainers", UNSUPPORTED, "native pods run their containers only", Get::Spec(|s| s.init_containers.is_some())),
     row(NativeSpec, "securityContext", UNSUPPORTED, "native processes run as the agent", Get::Spec(|s| s.security_context.is_some())),
@@ -154,7 +155,29 @@ const TABLE: &[Row] = &[
     row(Job, "spec.ttlSecondsAfterFinished", DROPS, "finished workloads stay until deleted", Get::Job(|j| j.ttl_seconds_after_finished.is_some())),
     row(Job, "spec.podFailurePolicy", DROPS, "there is no job controller", Get::Job(|j| j.pod_failure_policy.is_some())),
     row(Job, "spec.completionMode", DROPS, "there is no job controller", Get::Job(|j| j.completion_mode.is_some())),
+    row(Claim, "spec.resources", DROPS, "recorded in the claim workload's tags, not enforced: a podman volume has no size", Get::Claim(|c| c.resources.is_some())),
+    row(Claim, "spec.accessModes", DROPS, "recorded in the claim workload's tags, not enforced: a podman volume is local to its node", Get::Claim(|c| c.access_modes.is_some())),
+    row(Claim, "spec.storageClassName", DROPS, "podman has no storage classes; use volume.podman.io/driver annotations", Get::Claim(|c| c.storage_class_name.is_some())),
+    row(Claim, "spec.volumeMode", DROPS, "a podman volume is always a filesystem", Get::Claim(|c| c.volume_mode.is_some())),
+    row(Claim, "spec.volumeName", DROPS, "there are no persistent volumes to bind", Get::Claim(|c| c.volume_name.is_some())),
+    row(Claim, "spec.selector", DROPS, "there are no persistent volumes to bind", Get::Claim(|c| c.selector.is_some())),
+    row(Claim, "spec.dataSource", DROPS, "a new podman volume starts empty", Get::Claim(|c| c.data_source.is_some())),
+    row(Claim, "spec.dataSourceRef", DROPS, "a new podman volume starts empty", Get::Claim(|c| c.data_source_ref.is_some())),
 ];
+
+/// Whether Podman 4.3's `kube play` resolves this `fieldRef.fieldPath` (it refuses the others,
+/// e.g. `spec.nodeName` or `status.podIP`, and the whole pod with them).
+fn podman_field_path(path: &str) -> bool {
+    // Labels and annotations one key at a time (`metadata.labels['app']`), never the whole map.
+    let keyed = |prefix: &str| {
+        path.strip_prefix(prefix)
+            .is_some_and(|rest| rest.len() > 4 && rest.starts_with("['") && rest.ends_with("']"))
+    };
+    path == "metadata.name"
+        || path == "metadata.uid"
+        || keyed("metadata.labels")
+        || keyed("metadata.annotations")
+}
 
 /// The object whose fields the table is checked against.
 pub(crate) enum Target<'o> {
@@ -164,6 +187,8 @@ pub(crate) enum Target<'o> {
     Deployment(&'o DeploymentSpec),
     /// A Job's spec and its template's pod spec.
     Job(&'o JobSpec),
+    /// A PersistentVolumeClaim's spec.
+    Claim(&'o PersistentVolumeClaimSpec),
 }
 
 /// Warns about every table row set in `target`, an object at `prefix`.
@@ -185,6 +210,14 @@ pub(crate) fn check(target: Target<'_>, prefix: &Path, sink: &mut Sink) {
                 }
             });
             (j.template.spec.as_ref(), &["spec", "template", "spec"])
+        }
+        Target::Claim(c) => {
+            rows(Scope::Claim, prefix, sink, |get, hit| {
+                if let Get::Claim(f) = get {
+                    hit(None, f(c));
+                }
+            });
+            return;
         }
     };
     let Some(spec) = spec else { return };

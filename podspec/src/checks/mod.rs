@@ -2,8 +2,10 @@
 //! the few Anchorage needs to translate (Ankaios names, native commands, references).
 //!
 //! `pod` owns pod specs and containers, `names` the name grammars, `image` image references,
-//! `quantity` resource quantities and `refs` the ConfigMap/Secret references between documents.
+//! `quantity` resource quantities, `refs` the ConfigMap/Secret references between documents and
+//! `claim` the names of PersistentVolumeClaims.
 
+pub(crate) mod claim;
 mod image;
 mod names;
 mod pod;
@@ -138,6 +140,11 @@ pub(crate) fn check(object: &Object, at: &Path, sink: &mut Sink) {
                 at,
                 sink,
             );
+        }
+        Object::Claim(c) => {
+            if let Some(name) = check_name(&c.metadata, at, sink) {
+                claim::check_claim_name(name, at, sink);
+            }
         }
         Object::Ankaios(_) => {}
     }

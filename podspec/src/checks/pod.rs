@@ -37,6 +37,7 @@ pub(crate) fn check_spec(spec: &PodSpec, at: &Path, owner: Owner, sink: &mut Sin
         );
     }
     let volumes = check_volumes(spec, at, sink);
+    super::claim::check_claim_refs(spec, at, sink);
     let mut container_names = HashSet::new();
     let mut ports = PortSet::default();
     let init = spec.init_containers.as_deref().unwrap_or_default();

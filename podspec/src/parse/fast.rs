@@ -223,7 +223,7 @@ pub(super) fn read_document(
     Ok(())
 }
 
-/// A Pod, Deployment, Job, ConfigMap or Secret with the right `apiVersion` that deserializes
+/// A Pod, Deployment, Job, ConfigMap, Secret or PersistentVolumeClaim with the right `apiVersion` that deserializes
 /// without errors or ignored fields; `None` for anything else.
 fn read_typed(document: usize, evs: &[Ev<'_>]) -> Option<Resource> {
     let field = |key| get(evs, 0, key).and_then(|p| str_at(evs, p));
@@ -238,6 +238,7 @@ fn read_typed(document: usize, evs: &[Ev<'_>]) -> Option<Resource> {
         "Job" => Object::Job(from_events(evs).ok()?),
         "ConfigMap" => Object::ConfigMap(from_events(evs).ok()?),
         "Secret" => Object::Secret(from_events(evs).ok()?),
+        "PersistentVolumeClaim" => Object::Claim(from_events(evs).ok()?),
         _ => return None,
     };
     let mut res = empty_resource(document, None, Path::root(), Sink::default());

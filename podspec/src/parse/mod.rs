@@ -11,7 +11,7 @@
 use k8s_openapi::api::{
     apps::v1::Deployment,
     batch::v1::Job,
-    core::v1::{ConfigMap, Pod, Secret},
+    core::v1::{ConfigMap, PersistentVolumeClaim, Pod, Secret},
 };
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -41,6 +41,8 @@ pub(crate) enum Object {
     ConfigMap(Box<ConfigMap>),
     /// A `v1/Secret`.
     Secret(Box<Secret>),
+    /// A `v1/PersistentVolumeClaim`: a named volume on the node.
+    Claim(Box<PersistentVolumeClaim>),
     /// An Ankaios manifest.
     Ankaios(Box<ank_model::State>),
 }
@@ -78,7 +80,6 @@ const FOREIGN_KINDS: &[&str] = &[
     "ReplicationController",
     "CronJob",
     "PersistentVolume",
-    "PersistentVolumeClaim",
     "StorageClass",
     "NetworkPolicy",
     "ServiceAccount",
@@ -307,6 +308,7 @@ fn read_value(
         "Job" => typed(value, &prefix, strict, sink).map(Object::Job),
         "ConfigMap" => typed(value, &prefix, strict, sink).map(Object::ConfigMap),
         "Secret" => typed(value, &prefix, strict, sink).map(Object::Secret),
+        "PersistentVolumeClaim" => typed(value, &prefix, strict, sink).map(Object::Claim),
         other if FOREIGN_KINDS.contains(&other) => {
             let message = format!("kind {other} is valid kubernetes but anchorage cannot run it");
             sink.warn(rules::UNSUPPORTED, prefix.key("kind"), message);
@@ -334,6 +336,7 @@ fn check_drops(object: &Object, prefix: &Path, sink: &mut Sink) {
         Object::Pod(p) => p.spec.as_ref().map(drops::Target::Pod),
         Object::Deployment(d) => d.spec.as_ref().map(drops::Target::Deployment),
         Object::Job(j) => j.spec.as_ref().map(drops::Target::Job),
+        Object::Claim(c) => c.spec.as_ref().map(drops::Target::Claim),
         _ => None,
     };
     let Some(target) = target else { return };
@@ -345,7 +348,7 @@ fn check_drops(object: &Object, prefix: &Path, sink: &mut Sink) {
 /// The one API version k8s-openapi decodes for each kind Anchorage translates.
 fn api_version_of(kind: &str) -> Option<&'static str> {
     match kind {
-        "Pod" | "ConfigMap" | "Secret" => Some("v1"),
+        "Pod" | "ConfigMap" | "Secret" | "PersistentVolumeClaim" => Some("v1"),
         "Deployment" => Some("apps/v1"),
         "Job" => Some("batch/v1"),
         _ => None,

@@ -7,6 +7,7 @@ use crate::{validate_file, Options, ResourceReport};
 mod checks;
 mod drops;
 mod fast;
+mod fields;
 mod file;
 mod lean;
 mod names;

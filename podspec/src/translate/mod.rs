@@ -1,16 +1,19 @@
 //! Kubernetes objects to Ankaios workloads and configs, purely and deterministically: the same
 //! file always gives the same `State`. `pod` builds podman-kube workloads, `native` the
-//! `runtimeClassName: native` ones; this module merges them with Ankaios manifests.
+//! `runtimeClassName: native` ones, `claim` the PersistentVolumeClaims' volume workloads; this
+//! module merges them with Ankaios manifests.
 
+mod claim;
 mod native;
 mod pod;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use ank_model::{ConfigItem, State};
+use ank_model::{AddCondition, ConfigItem, State};
 use k8s_openapi::ByteString;
 
-use crate::checks::refs::Target;
+use crate::checks::claim::claims_of;
+use crate::checks::refs::{pod_spec, Target};
 use crate::checks::{is_native, to_ankaios};
 use crate::finding::Path;
 use crate::parse::{Object, Resource};
@@ -76,15 +79,37 @@ pub(crate) fn translate(resources: &[Resource]) -> State {
             _ => {}
         }
     }
+    let claims: BTreeSet<&str> = resources
+        .iter()
+        .filter_map(|r| match &r.object {
+            Some(Object::Claim(c)) => c.metadata.name.as_deref(),
+            _ => None,
+        })
+        .collect();
+    let pods = Pods {
+        provided: &provided,
+        claims: &claims,
+    };
     for r in resources {
         match &r.object {
+            Some(Object::Claim(c)) => {
+                let Some(name) = &c.metadata.name else {
+                    continue;
+                };
+                let user = resources
+                    .iter()
+                    .filter_map(|r| r.object.as_ref().and_then(pod_spec).map(|(s, _)| s))
+                    .find(|spec| claims_of(spec).any(|c| c == name));
+                let (key, workload) = claim::workload(name, c, user);
+                state.workloads.insert(key, workload);
+            }
             Some(Object::Ankaios(doc)) => {
                 state.workloads.extend(doc.workloads.clone());
                 state.configs.extend(doc.configs.clone());
             }
             Some(Object::Pod(p)) => {
                 if let (Some(name), Some(spec)) = (&p.metadata.name, &p.spec) {
-                    add_pod(&mut state, &provided, name, &p.metadata, spec);
+                    add_pod(&mut state, &pods, name, &p.metadata, spec);
                 }
             }
             Some(Object::Deployment(d)) => {
@@ -96,13 +121,7 @@ pub(crate) fn translate(resources: &[Resource]) -> State {
                 };
                 let meta = spec.template.metadata.clone().unwrap_or_default();
                 for i in 0..spec.replicas.unwrap_or(1).max(0) {
-                    add_pod(
-                        &mut state,
-                        &provided,
-                        &format!("{name}-{i}"),
-                        &meta,
-                        pod_spec,
-                    );
+                    add_pod(&mut state, &pods, &format!("{name}-{i}"), &meta, pod_spec);
                 }
             }
             Some(Object::Job(j)) => {
@@ -113,7 +132,7 @@ pub(crate) fn translate(resources: &[Resource]) -> State {
                     continue;
                 };
                 let meta = spec.template.metadata.clone().unwrap_or_default();
-                add_pod(&mut state, &provided, name, &meta, pod_spec);
+                add_pod(&mut state, &pods, name, &meta, pod_spec);
             }
             _ => {}
         }
@@ -136,17 +155,31 @@ fn add_config<T: serde::Serialize>(
     provided.insert((target, name.to_owned()), Provided { key, yaml });
 }
 
+/// What the file provides to its pods: ConfigMaps and Secrets, and the claims it defines.
+struct Pods<'a> {
+    provided: &'a ProvidedMap,
+    claims: &'a BTreeSet<&'a str>,
+}
+
 fn add_pod(
     state: &mut State,
-    provided: &ProvidedMap,
+    pods: &Pods<'_>,
     name: &str,
     meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
     spec: &k8s_openapi::api::core::v1::PodSpec,
 ) {
     if is_native(spec) {
-        native::workloads(name, meta, spec, provided, &mut state.workloads);
+        native::workloads(name, meta, spec, pods.provided, &mut state.workloads);
     } else {
-        let (key, workload) = pod::workload(name, meta, spec, provided);
+        let (key, mut workload) = pod::workload(name, meta, spec, pods.provided);
+        // A claim of the same file is created first, and (as Ankaios orders deletes by
+        // dependencies) removed only after its pods are down.
+        for used in claims_of(spec).filter(|c| pods.claims.contains(c)) {
+            let dependency = claim::workload_name(used);
+            workload
+                .dependencies
+                .insert(dependency, AddCondition::Running);
+        }
         state.workloads.insert(key, workload);
     }
 }
@@ -215,6 +248,14 @@ pub(crate) fn produced(object: &Object) -> (Vec<String>, Vec<String>) {
         Object::Secret(s) => (
             vec![],
             s.metadata.name.iter().map(|n| to_ankaios(n)).collect(),
+        ),
+        Object::Claim(c) => (
+            c.metadata
+                .name
+                .iter()
+                .map(|n| claim::workload_name(n))
+                .collect(),
+            vec![],
         ),
     }
 }

@@ -212,3 +212,51 @@ fn apply_refuses_errors_and_unsupported_fields_but_not_drops() {
     let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  tolerations: [{operator: Exists}]\n  containers: [{name: c, image: nginx}]\n";
     assert!(translate_file(pod, &Options::default()).is_ok());
 }
+
+#[test]
+fn a_claim_becomes_a_volume_workload_its_pods_depend_on() {
+    let yaml = "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: data\n  annotations: {volume.podman.io/driver: local}\nspec:\n  accessModes: [ReadWriteOnce]\n  resources: {requests: {storage: 1Gi}}\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: db\nspec:\n  nodeName: agent_A\n  containers:\n  - name: app\n    image: busybox\n    volumeMounts: [{name: d, mountPath: /d}]\n  volumes:\n  - name: d\n    persistentVolumeClaim: {claimName: data}\n";
+    let state = translate_file(yaml, &Options::default()).expect("a claim is accepted");
+    let claim = &state.workloads["pvc-data"];
+    assert_eq!(claim.runtime, "podman-kube");
+    assert_eq!(claim.agent, "agent_A", "the claim goes where its pod runs");
+    assert_eq!(claim.tags["anchorage.io/storage"], "1Gi");
+    assert_eq!(claim.tags["anchorage.io/access-modes"], "ReadWriteOnce");
+    // Only name and annotations reach the manifest: editing the size keeps the instance.
+    expect![[r#"
+        generalOptions: []
+        playOptions: []
+        downOptions: []
+        manifest: |
+          apiVersion: v1
+          kind: PersistentVolumeClaim
+          metadata:
+            annotations:
+              volume.podman.io/driver: local
+            name: data"#]]
+    .assert_eq(&claim.runtime_config);
+    let pod = &state.workloads["db"];
+    assert_eq!(
+        pod.dependencies.get("pvc-data"),
+        Some(&ank_model::AddCondition::Running)
+    );
+    assert!(pod.runtime_config.contains("claimName: data"));
+    let resized = yaml.replace("storage: 1Gi", "storage: 5Gi");
+    let state2 = translate_file(&resized, &Options::default()).expect("accepted");
+    assert_eq!(
+        state2.workloads["pvc-data"].runtime_config,
+        claim.runtime_config
+    );
+}
+
+#[test]
+fn a_claim_name_that_is_not_a_dns_subdomain_is_refused() {
+    let yaml = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: db\nspec:\n  containers:\n  - name: app\n    image: busybox\n  volumes:\n  - name: d\n    persistentVolumeClaim: {claimName: ../etc}\n";
+    let reports = translate_file(yaml, &Options::default()).expect_err("refused");
+    let finding = &reports[0].findings[0];
+    assert_eq!(
+        finding.path,
+        "spec.volumes[0].persistentVolumeClaim.claimName"
+    );
+    assert!(finding.message.contains("../etc"), "{}", finding.message);
+}
