@@ -9,6 +9,7 @@ use ank_model::redact::{scrub, secret_values};
 use ank_model::runtime_config::PODMAN_KUBE;
 use ank_model::WorkloadInstanceName;
 
+use super::claims;
 use super::track::{Secrets, Teardown};
 use super::volumes::{self, config_volume, pods_volume, read_volumes, Bookkeeping};
 use super::{write, PodmanKubeRuntime};
@@ -124,6 +125,7 @@ impl PodmanKubeRuntime {
             Some(Ok(config)) => {
                 let raw = found.config().unwrap_or_default();
                 teardown.secrets = Secrets(secret_values(PODMAN_KUBE, raw));
+                teardown.claims = claims::claim_only(&config.manifest).unwrap_or_default();
                 write(scratch, &config.manifest)?;
                 teardown.general_options = config.general_options;
                 teardown.down_options = config.down_options;

@@ -6,15 +6,22 @@
 //! its pods' containers; restarts are the agent's business. Files cannot be mounted into pods:
 //! such a workload is refused before anything is created.
 //!
+//! A manifest of PersistentVolumeClaims only is a claim workload (`claims`): its play creates
+//! the named volumes (an existing one is the claim's, kept from an earlier life) and its stop
+//! removes them; no other stop removes a named volume.
+//!
 //! This file starts, stops and lists instances; `bookkeeping` holds the Podman calls on the
 //! volumes and the tear-down, `track` the instances' states.
 
 mod bookkeeping;
+mod claims;
 mod control_interface;
 mod play;
 mod track;
 pub mod volumes;
 
+#[cfg(test)]
+mod claim_tests;
 #[cfg(test)]
 mod secret_tests;
 #[cfg(test)]
@@ -124,6 +131,7 @@ impl Runtime for PodmanKubeRuntime {
             down_options: config.down_options.clone(),
             manifest: Some(manifest_path.clone()),
             pods: Vec::new(),
+            claims: claims::claim_only(&config.manifest).unwrap_or_default(),
             secrets: Secrets(secret_values(PODMAN_KUBE, &spec.runtime_config)),
         };
         let manifest = match (
@@ -143,7 +151,9 @@ impl Runtime for PodmanKubeRuntime {
             if let Some(pods) = found.pods() {
                 let exist = self.pods_exist(&config.general_options, pods).await?;
                 teardown.pods = pods.to_vec();
-                self.tracker.track(&spec.instance, teardown, !exist, false);
+                // A claim workload has no pods to watch: its volume exists, it runs.
+                let played = pods.is_empty();
+                self.tracker.track(&spec.instance, teardown, !exist, played);
                 return Ok(());
             }
             // No readable pod list: play again; leftovers of the manifest are replaced below.
@@ -166,6 +176,10 @@ impl Runtime for PodmanKubeRuntime {
             self.podman.run(&args)
         );
         let mut out = out?;
+        if !out.success && !teardown.claims.is_empty() && out.stderr.contains("already exists") {
+            // The claim's volume outlived an earlier instance, or a pod created it on first use.
+            out.success = true;
+        }
         if !out.success && out.stderr.contains("already exists") {
             // Leftovers of an earlier life that nobody adopted: replace them.
             self.take_down(&teardown).await?;
@@ -194,9 +208,11 @@ impl Runtime for PodmanKubeRuntime {
 
     async fn stop(&self, instance: &WorkloadInstanceName) -> Result<(), RuntimeError> {
         let name = instance.to_string();
+        let mut claims = Vec::new();
         let found = match self.tracker.stopping(&name) {
             Stopping::Known(teardown) => {
                 self.take_down(&teardown).await?;
+                claims = teardown.claims;
                 None
             }
             Stopping::Found(found) => Some(found),
@@ -219,7 +235,10 @@ impl Runtime for PodmanKubeRuntime {
                 .tempfile()
                 .map_err(|e| RuntimeError::io("cannot create a scratch manifest", e))?;
             let result = match Self::teardown_from(instance, &found, scratch.path()) {
-                Ok(teardown) => self.take_down(&teardown).await,
+                Ok(teardown) => {
+                    claims = teardown.claims.clone();
+                    self.take_down(&teardown).await
+                }
                 Err(e) => Err(e),
             };
             // Dropping it removes the file.
@@ -227,6 +246,7 @@ impl Runtime for PodmanKubeRuntime {
             result?;
         }
         self.remove_volumes(instance).await?;
+        self.remove_claims(&claims).await;
         self.tracker.untrack(&name);
         Ok(())
     }

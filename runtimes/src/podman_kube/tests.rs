@@ -27,7 +27,7 @@ pub(super) fn setup() -> (
     (fake, rt, spec, dir)
 }
 
-fn setup_with_states() -> (
+pub(super) fn setup_with_states() -> (
     Arc<FakeRunner>,
     PodmanKubeRuntime,
     WorkloadSpec,

@@ -21,6 +21,8 @@ pub(super) struct Teardown {
     /// The manifest `kube play` was given, when this agent life wrote or found it.
     pub manifest: Option<PathBuf>,
     pub pods: Vec<String>,
+    /// The volumes of a claim workload (`claims::claim_only`), removed when it stops.
+    pub claims: Vec<String>,
     /// The runtimeConfig's secret values, scrubbed from what `kube down` prints.
     pub secrets: Secrets,
 }
