@@ -7,6 +7,7 @@
 //!
 //! `anyhow` is used here, at the binary edge, only; the modules below return typed errors.
 
+mod claims;
 mod cli;
 mod client;
 mod commands;

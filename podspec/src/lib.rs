@@ -12,8 +12,10 @@
 //! - `checks`: the API server's semantic checks, plus Anchorage's (names, references).
 //! - `translate`: pods, Deployments, Jobs, ConfigMaps and Secrets → `ank_model::State`.
 //! - `locate`: lazily maps a finding's path to a line and column in the file.
+//! - [`claims`]: the claims a translated runtimeConfig defines and mounts (`ank delete -f`).
 
 mod checks;
+pub mod claims;
 mod drops;
 pub mod finding;
 mod locate;

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use ank_model::{CompleteState, State};
 use clap::ValueEnum;
 
+use crate::claims;
 use crate::cli::GlobalOptions;
 use crate::client::{Client, UpdateOutcome};
 use crate::config::Settings;
@@ -126,6 +127,12 @@ pub async fn send(
     delete: bool,
     dry_run: bool,
 ) -> anyhow::Result<ExitCode> {
+    if delete {
+        if let Some(refusal) = claims::check(&mut client, &state).await? {
+            eprintln!("error: {refusal}");
+            return Ok(ExitCode::FAILURE);
+        }
+    }
     let masks = masks(&state);
     let names: Vec<String> = state.workloads.keys().cloned().collect();
     let new_state = CompleteState {

@@ -1,12 +1,14 @@
 //! `ank delete workload NAME…` and `ank delete config NAME…` (Ankaios), and kubectl's
 //! `ank delete -f FILE` (the file's workloads and configs); waits until the workloads are gone
 //! unless `--no-wait`, printing what `ank apply` prints while it waits (the last table shows
-//! them `Removed`).
+//! them `Removed`). Deleting a PersistentVolumeClaim that a staying workload mounts is refused
+//! (`crate::claims`).
 
 use std::process::ExitCode;
 
 use ank_model::{CompleteState, State};
 
+use crate::claims;
 use crate::cli::GlobalOptions;
 use crate::commands::apply;
 use crate::manifest;
@@ -46,11 +48,16 @@ pub enum What {
 
 /// Runs `ank delete`.
 pub fn run(global: &GlobalOptions, args: Args) -> anyhow::Result<ExitCode> {
+    let mut from_files = None;
     let masks = match (&args.what, args.filenames.is_empty()) {
         (Some(What::Workload { names }), _) => prefixed("desiredState.workloads", names),
         (Some(What::Config { names }), _) => prefixed("desiredState.configs", names),
         (None, false) => match manifest::read_state(&args.filenames, false) {
-            Ok(state) => apply::masks(&state),
+            Ok(state) => {
+                let masks = apply::masks(&state);
+                from_files = Some(state);
+                masks
+            }
             Err(err) => return Ok(apply::report_manifest_error(&err)),
         },
         (None, true) => {
@@ -59,6 +66,12 @@ pub fn run(global: &GlobalOptions, args: Args) -> anyhow::Result<ExitCode> {
         }
     };
     runner::with_client(global, |mut client, settings| async move {
+        if let Some(state) = &from_files {
+            if let Some(refusal) = claims::check(&mut client, state).await? {
+                eprintln!("error: {refusal}");
+                return Ok(ExitCode::FAILURE);
+            }
+        }
         let workloads: Vec<String> = masks
             .iter()
             .filter_map(|m| m.strip_prefix("desiredState.workloads."))
