@@ -10,8 +10,7 @@
 
 mod e2e_support;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -29,27 +28,9 @@ const WAIT: Duration = Duration::from_secs(30);
 /// One test at a time: they share Podman.
 static PODMAN: Mutex<()> = Mutex::new(());
 
-/// Whether Podman is usable; builds the test image when it is missing. Prints a loud skip
-/// message and returns false when `podman` is not installed.
+/// Whether Podman is usable (see [`e2e_support::podman::ready`]).
 fn podman_ready() -> bool {
-    let on_path = std::env::var_os("PATH")
-        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("podman").is_file()));
-    if !on_path {
-        eprintln!(
-            "\n\n!!!!! SKIPPED: podman not installed: the e2e podman tests did not run !!!!!\n\
-             !!!!! run scripts/podman-setup.sh (the project's test command does)     !!!!!\n"
-        );
-        return false;
-    }
-    if !podman(&["image", "exists", IMAGE]).status.success() {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/podman-setup.sh");
-        let status = Command::new("bash")
-            .arg(script)
-            .status()
-            .expect("setup script runs");
-        assert!(status.success(), "podman-setup.sh failed");
-    }
-    true
+    e2e_support::podman::ready(IMAGE)
 }
 
 /// `(name, id)` of each container (infra included) of the pod `pod`.

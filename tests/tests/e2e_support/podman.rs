@@ -15,6 +15,28 @@ pub fn on_path() -> bool {
         .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("podman").is_file()))
 }
 
+/// Whether Podman is usable; builds the test image `image` (with `scripts/podman-setup.sh`)
+/// when it is missing. Prints a loud skip message and returns false when `podman` is not
+/// installed.
+pub fn ready(image: &str) -> bool {
+    if !on_path() {
+        eprintln!(
+            "\n\n!!!!! SKIPPED: podman not installed: the e2e podman tests did not run !!!!!\n\
+             !!!!! run scripts/podman-setup.sh (the project's test command does)     !!!!!\n"
+        );
+        return false;
+    }
+    if !podman(&["image", "exists", image]).status.success() {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/podman-setup.sh");
+        let status = Command::new("bash")
+            .arg(script)
+            .status()
+            .expect("setup script runs");
+        assert!(status.success(), "podman-setup.sh failed");
+    }
+    true
+}
+
 /// Runs `podman ARGS…` with the project's `containers.conf`.
 pub fn podman(args: &[&str]) -> Output {
     Command::new("podman")
