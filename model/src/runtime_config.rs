@@ -68,6 +68,24 @@ pub struct NativeConfig {
     /// The working directory; the workload's instance folder when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub working_dir: Option<String>,
+    /// Claimed volumes by environment variable: the process finds the folder of claim `value`
+    /// (`<run folder>/volumes/<value>`, created on first use, kept) in variable `key`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub volumes: BTreeMap<String, String>,
+}
+
+/// Whether `name` may name a claim's volume: a DNS-1123 subdomain (at most 253 characters of
+/// `[a-z0-9.-]`, dot-separated labels alphanumeric at both ends), so it is never an option
+/// (`-…`), a path (`/`, `..`) or empty, as a Podman volume name or a folder name.
+pub fn is_claim_name(name: &str) -> bool {
+    let label = |l: &str| {
+        let b = l.as_bytes();
+        let alnum = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+        b.first().is_some_and(alnum)
+            && b.last().is_some_and(alnum)
+            && b.iter().all(|c| alnum(c) || *c == b'-')
+    };
+    name.len() <= 253 && name.split('.').all(label)
 }
 
 impl NativeConfig {
@@ -80,6 +98,33 @@ impl NativeConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn claim_names_are_dns_subdomains_only() {
+        for good in ["data", "db-1", "a.b", "x".repeat(253).as_str()] {
+            assert!(is_claim_name(good), "{good:?}");
+        }
+        for bad in [
+            "",
+            "-rf",
+            "../x",
+            "a/b",
+            ".",
+            "a..b",
+            "Data",
+            "a_b",
+            "x".repeat(254).as_str(),
+        ] {
+            assert!(!is_claim_name(bad), "{bad:?}");
+        }
+        let check = |claim: &str| {
+            let config = format!("command: [sh]\nvolumes: {{DATA: {claim:?}}}\n");
+            crate::validate::check_runtime_config(NATIVE, &config)
+        };
+        assert_eq!(check("data"), Ok(()));
+        let err = check("../etc").expect_err("a path is no claim");
+        assert!(err.contains("not a dns-1123 subdomain"), "{err}");
+    }
 
     #[test]
     fn native_config_parses_and_builds_argv() {

@@ -8,7 +8,7 @@ use crate::field_path::{FieldPath, Shown};
 use crate::redact::parse_runtime_config;
 use crate::render::render_workload;
 use crate::runtime_config::{
-    NativeConfig, PodmanConfig, PodmanKubeConfig, NATIVE, PODMAN, PODMAN_KUBE,
+    is_claim_name, NativeConfig, PodmanConfig, PodmanKubeConfig, NATIVE, PODMAN, PODMAN_KUBE,
 };
 use crate::state::{API_VERSION, API_VERSION_V0_1};
 use crate::{AccessRule, State, Workload};
@@ -201,6 +201,14 @@ pub fn check_runtime_config(runtime: &str, runtime_config: &str) -> Result<(), S
             Ok(cfg) if cfg.command.is_empty() => {
                 return Err("invalid native runtimeConfig: command must not be empty".into())
             }
+            Ok(cfg) => match cfg.volumes.values().find(|c| !is_claim_name(c)) {
+                Some(claim) => {
+                    return Err(format!(
+                        "invalid native runtimeConfig: volume claim {claim:?} is not a dns-1123 subdomain"
+                    ))
+                }
+                None => Ok(()),
+            },
             other => other.map(|_| ()),
         },
         _ => Ok(()),

@@ -163,3 +163,47 @@ fn a_claim_outlives_its_deployment_and_goes_only_when_unused() {
         }
     });
 }
+
+#[test]
+fn a_native_pods_claim_is_a_private_folder_that_outlives_it() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let mut c = Cluster::start();
+    c.start_agent("agent_pvcn", "node=pvcn");
+    let pod = |script: &str| {
+        format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: e2e-pvcn\nspec:\n  runtimeClassName: native\n  nodeName: agent_pvcn\n  restartPolicy: Never\n  containers:\n  - name: c\n    command: [/bin/sh, -c, \"{script}\"]\n    volumeMounts: [{{name: state, mountPath: /ignored}}]\n  volumes:\n  - name: state\n    persistentVolumeClaim: {{claimName: e2e-native-claim}}\n")
+    };
+    let first = c.write(
+        "native1.yaml",
+        &pod("echo kept > $ANKAIOS_VOLUME_STATE/note"),
+    );
+    ank_ok(&c, &["apply", &first]);
+    let folder = c.dir.path().join("run_agent_pvcn/volumes/e2e-native-claim");
+    wait_for(&c, "the note in the claim's folder", || {
+        std::fs::read_to_string(folder.join("note"))
+            .map_err(|e| e.to_string())
+            .and_then(|t| (t == "kept\n").then_some(()).ok_or(t))
+    });
+    let mode = std::fs::metadata(&folder)
+        .expect("folder")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o700, "the claim's folder is private");
+
+    // Deleted and applied again, the pod finds what it wrote.
+    ank_ok(&c, &["delete", "-f", &first]);
+    assert!(
+        folder.join("note").exists(),
+        "the folder outlives the workload"
+    );
+    let second = c.write("native2.yaml", &pod("cat $ANKAIOS_VOLUME_STATE/note"));
+    ank_ok(&c, &["apply", &second]);
+    wait_for(&c, "the note read back", || {
+        let out = c.ank(&["logs", "e2e-pvcn-c"]);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.lines()
+            .any(|l| l.trim_end().ends_with("kept"))
+            .then_some(())
+            .ok_or_else(|| describe(&out))
+    });
+}

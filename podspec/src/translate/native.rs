@@ -1,6 +1,7 @@
 //! A `runtimeClassName: native` pod as one `native` workload per container (`<pod>-<container>`).
 //! Env values from ConfigMaps and Secrets become Handlebars templates over config aliases, so
-//! the server renders them when it accepts the state.
+//! the server renders them when it accepts the state. A mounted persistentVolumeClaim becomes
+//! the claim's folder, named in `$ANKAIOS_VOLUME_<VOLUME NAME>` (see [`volume_env`]).
 
 use std::collections::BTreeMap;
 
@@ -50,17 +51,39 @@ pub(super) fn workloads(
             };
             env.insert(e.name.clone(), value);
         }
+        let mut volumes = BTreeMap::new();
+        for mount in c.volume_mounts.iter().flatten() {
+            let claim = spec
+                .volumes
+                .iter()
+                .flatten()
+                .find(|v| v.name == mount.name)
+                .and_then(|v| v.persistent_volume_claim.as_ref());
+            if let Some(claim) = claim {
+                volumes.insert(volume_env(&mount.name), claim.claim_name.clone());
+            }
+        }
         let config = NativeConfig {
             command: c.command.clone().unwrap_or_default(),
             args: c.args.clone().unwrap_or_default(),
             env,
             working_dir: c.working_dir.clone(),
+            volumes,
         };
         workload.runtime = NATIVE.to_owned();
         workload.runtime_config =
             trim_runtime_config(serde_yaml_ng::to_string(&config).unwrap_or_default());
         out.insert(format!("{}-{}", to_ankaios(name), c.name), workload);
     }
+}
+
+/// The variable naming a claimed volume's folder for a native process: `ANKAIOS_VOLUME_` and
+/// the volume's name (a DNS-1123 label) upper-cased with `-` as `_`.
+pub(crate) fn volume_env(volume: &str) -> String {
+    format!(
+        "ANKAIOS_VOLUME_{}",
+        volume.to_ascii_uppercase().replace('-', "_")
+    )
 }
 
 /// `{{alias.key}}`, or `{{alias.[key]}}` when the key is not a plain Handlebars identifier.

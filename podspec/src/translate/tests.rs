@@ -260,3 +260,22 @@ fn a_claim_name_that_is_not_a_dns_subdomain_is_refused() {
     );
     assert!(finding.message.contains("../etc"), "{}", finding.message);
 }
+
+#[test]
+fn a_native_pod_gets_its_claims_folder_in_the_environment() {
+    let yaml = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: tool\nspec:\n  runtimeClassName: native\n  nodeName: agent_A\n  containers:\n  - name: a\n    command: [/bin/sh, -c, 'date > $ANKAIOS_VOLUME_STATE_DIR/last']\n    volumeMounts: [{name: state-dir, mountPath: /var/lib/tool}]\n  - name: b\n    command: [/bin/true]\n  volumes:\n  - name: state-dir\n    persistentVolumeClaim: {claimName: tool-state}\n";
+    let state = translate_file(yaml, &Options::default()).expect("a native claim is accepted");
+    let a: ank_model::runtime_config::NativeConfig =
+        serde_yaml_ng::from_str(&state.workloads["tool-a"].runtime_config).expect("native");
+    assert_eq!(
+        a.volumes,
+        [(
+            "ANKAIOS_VOLUME_STATE_DIR".to_owned(),
+            "tool-state".to_owned()
+        )]
+        .into()
+    );
+    let b: ank_model::runtime_config::NativeConfig =
+        serde_yaml_ng::from_str(&state.workloads["tool-b"].runtime_config).expect("native");
+    assert!(b.volumes.is_empty(), "only the container that mounts it");
+}

@@ -3,6 +3,7 @@
 //! removed when the instance stops; a pod's claim volume is never removed by the pod's stop
 //! (`kube down` keeps named volumes), as a claim outlives its pods.
 
+use ank_model::runtime_config::is_claim_name;
 use serde_yaml_ng::Value;
 
 use super::PodmanKubeRuntime;
@@ -24,24 +25,12 @@ pub(super) fn claim_only(manifest: &str) -> Option<Vec<String>> {
             return None;
         }
         let name = value.get("metadata")?.get("name")?.as_str()?;
-        if !is_subdomain(name) || names.len() == MAX_CLAIMS {
+        if !is_claim_name(name) || names.len() == MAX_CLAIMS {
             return None;
         }
         names.push(name.to_owned());
     }
     (!names.is_empty()).then_some(names)
-}
-
-/// A DNS-1123 subdomain: a volume name that is no option, path or glob.
-fn is_subdomain(name: &str) -> bool {
-    let label = |l: &str| {
-        let b = l.as_bytes();
-        let alnum = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit();
-        b.first().is_some_and(alnum)
-            && b.last().is_some_and(alnum)
-            && b.iter().all(|c| alnum(c) || *c == b'-')
-    };
-    name.len() <= 253 && name.split('.').all(label)
 }
 
 impl PodmanKubeRuntime {

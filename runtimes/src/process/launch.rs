@@ -14,7 +14,7 @@ use ank_model::{ExecutionState, WorkloadInstanceName};
 
 use super::contain::{Cgroup, ContainError};
 use super::files::{self, ShimSpec};
-use super::{exit_state, instance_of, watch, ProcessRuntime, CONTROL_INTERFACE_ENV};
+use super::{exit_state, instance_of, volumes, watch, ProcessRuntime, CONTROL_INTERFACE_ENV};
 use crate::runtime::{RuntimeError, WorkloadSpec};
 
 impl ProcessRuntime {
@@ -50,6 +50,8 @@ impl ProcessRuntime {
         config: &NativeConfig,
     ) -> Result<(), RuntimeError> {
         let dir = &spec.instance_dir;
+        // Before anything runs: a refused claim starts nothing.
+        let claims = volumes::claim_env(&self.config.run_folder, &config.volumes)?;
         watch::kill_stale(dir);
         let cgroup = self
             .fresh_cgroup(&spec.instance)
@@ -57,6 +59,8 @@ impl ProcessRuntime {
             .map_err(|e| RuntimeError::StartFailed(e.to_string()))?;
         files::remove_all_but_log(dir);
         let mut env: Vec<(String, String)> = config.env.clone().into_iter().collect();
+        env.retain(|(k, _)| !config.volumes.contains_key(k));
+        env.extend(claims);
         if let Some(ci) = &spec.control_interface_dir {
             env.retain(|(k, _)| k != CONTROL_INTERFACE_ENV);
             env.push((

@@ -21,6 +21,7 @@
 //! - `identity`: telling the shim a `pids` file names from any other process.
 //! - `launch`: starting a shim, or adopting one a previous agent started.
 //! - `logs`: reading and following `output.log`.
+//! - [`volumes`]: claimed volumes as folders under the run folder.
 //! - `watch`: spawning and watching shims.
 
 pub mod contain;
@@ -29,6 +30,7 @@ mod identity;
 mod launch;
 mod logs;
 pub mod shim;
+pub mod volumes;
 mod watch;
 
 #[cfg(test)]
