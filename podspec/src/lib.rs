@@ -10,7 +10,8 @@
 //!   serde_yaml_ng's `Value`, which stays the reference for messages.
 //! - `drops`: the table of fields podman drops or Anchorage cannot honour.
 //! - `checks`: the API server's semantic checks, plus Anchorage's (names, references).
-//! - `translate`: pods, Deployments, Jobs, ConfigMaps and Secrets → `ank_model::State`.
+//! - `translate`: pods, Deployments, Jobs, ConfigMaps, Secrets and PersistentVolumeClaims →
+//!   `ank_model::State`.
 //! - `locate`: lazily maps a finding's path to a line and column in the file.
 //! - [`claims`]: the claims a translated runtimeConfig defines and mounts (`ank delete -f`).
 
