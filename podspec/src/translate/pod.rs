@@ -26,6 +26,13 @@ pub(super) fn workload(
     let mut workload = base(meta, spec);
     let mut normalised = spec.clone();
     normalised.restart_policy = Some("Never".to_owned());
+    // Podman 4.3's `kube play` dereferences a secret volume's `optional` unchecked and crashes
+    // without it; Kubernetes' default is false.
+    for v in normalised.volumes.iter_mut().flatten() {
+        if let Some(secret) = v.secret.as_mut() {
+            secret.optional.get_or_insert(false);
+        }
+    }
     let pod = Pod {
         metadata: ObjectMeta {
             name: Some(name.to_owned()),

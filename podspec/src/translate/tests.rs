@@ -279,3 +279,21 @@ fn a_native_pod_gets_its_claims_folder_in_the_environment() {
         serde_yaml_ng::from_str(&state.workloads["tool-b"].runtime_config).expect("native");
     assert!(b.volumes.is_empty(), "only the container that mounts it");
 }
+
+#[test]
+fn a_secret_volume_says_it_is_not_optional_so_podman_4_3_does_not_crash() {
+    let yaml = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/k8s/secret.yaml"
+    ))
+    .expect("example");
+    let state = translate_file(&yaml, &Options::default()).expect("accepted");
+    let config: ank_model::runtime_config::PodmanKubeConfig =
+        serde_yaml_ng::from_str(&state.workloads["db-client"].runtime_config).expect("config");
+    let pod: k8s_openapi::api::core::v1::Pod =
+        serde_yaml_ng::from_str(config.manifest.split("---\n").next().unwrap_or_default())
+            .expect("the pod comes first");
+    let volumes = pod.spec.and_then(|s| s.volumes).unwrap_or_default();
+    let secret = volumes[0].secret.as_ref().expect("a secret volume");
+    assert_eq!(secret.optional, Some(false));
+}
