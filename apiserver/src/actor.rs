@@ -21,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 use crate::agents::{AgentTx, Agents};
 use crate::durability::Durability;
 use crate::events::{AgentMessage, AgentReader, Event, Subscriptions};
+use crate::limits::StateLimits;
 use crate::logs::Logs;
 use crate::state::{Desired, Instance, Plan, UpdateError};
 use crate::state_file::Saved;
@@ -58,12 +59,16 @@ impl Actor {
             desired_state: startup,
             ..Saved::default()
         };
-        Actor::start(saved, Durability::default())
+        Actor::start(saved, Durability::default(), StateLimits::default())
     }
 
     /// An actor holding `saved` (a loaded state file or the startup manifest), rejected like
-    /// an invalid update.
-    pub fn start(saved: Saved, durability: Durability) -> Result<Actor, UpdateError> {
+    /// an invalid update; every later update is held to `limits`.
+    pub fn start(
+        saved: Saved,
+        durability: Durability,
+        limits: StateLimits,
+    ) -> Result<Actor, UpdateError> {
         let mut actor = Actor {
             desired: Desired::default(),
             states: WorkloadStates::new(),
@@ -78,6 +83,7 @@ impl Actor {
             durability,
         };
         actor.desired.placements = saved.placements;
+        actor.desired.limits = limits;
         let plan = actor.desired.plan(saved.desired_state, &actor.attrs)?;
         actor.apply(plan);
         actor.changed.clear();

@@ -12,6 +12,7 @@
 //! - [`logs`]: routing of log requests to agents and their answers back.
 //! - [`cli_service`] / [`agent_service`]: the gRPC handlers (translate and forward only).
 //! - [`config`]: the `ank-server.conf` TOML file.
+//! - [`limits`]: the bounds on the state, a request, the state file and rendering.
 //! - [`durability`]: the state file's commit point, or the agents' grace without one.
 //! - [`state_file`]: the durable desired state (`--state-file`): format and atomic write.
 //! - [`tombstones`]: the instances deleted within the startup grace.
@@ -23,6 +24,7 @@ pub mod cli_service;
 pub mod config;
 pub mod durability;
 pub mod events;
+pub mod limits;
 pub mod listener;
 pub mod logs;
 pub mod requests;

@@ -13,7 +13,10 @@ use std::sync::Arc;
 use handlebars::{Context, Handlebars, RenderContext, Renderable, Template};
 use serde_json::Value;
 
-pub use budget::{Exceeded, RenderLimits, DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_MAX_STEPS};
+pub use budget::{
+    Exceeded, RenderLimits, DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_MAX_STEPS,
+    DEFAULT_MAX_TOTAL_OUTPUT_BYTES,
+};
 
 use crate::field_path::{FieldPath, Shown};
 use crate::{ConfigItem, File, Workload};
@@ -62,9 +65,9 @@ pub struct Renderer {
 }
 
 impl Renderer {
-    /// A renderer with a fresh budget of `limits.max_steps`.
+    /// A renderer with a fresh budget of `limits.max_steps` and `limits.max_total_output_bytes`.
     pub fn new(limits: RenderLimits) -> Self {
-        let budget = Budget::new(limits.max_steps);
+        let budget = Budget::new(&limits);
         let mut registry = Handlebars::new();
         // A missing reference must fail loudly, and values are YAML/text, not HTML.
         registry.set_strict_mode(true);
@@ -139,7 +142,7 @@ impl Renderer {
         let compiled = Template::compile(template)
             .map_err(|e| fail(format!("invalid template: {}", e.reason()), None))?;
         let compiled = guard::prepare(compiled).map_err(|m| fail(m.to_owned(), None))?;
-        let mut out = CappedOutput::new(self.limits.max_output_bytes);
+        let mut out = CappedOutput::new(self.limits.max_output_bytes, Arc::clone(&self.budget));
         let mut rc = RenderContext::new(None);
         match compiled.render(&self.registry, context, &mut rc, &mut out) {
             Ok(()) => Ok(out.into_string()),

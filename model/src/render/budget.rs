@@ -11,6 +11,9 @@ use handlebars::{
 
 /// The default cap on one rendered field (`runtimeConfig`, `agent`, one file's data): 1 MiB.
 pub const DEFAULT_MAX_OUTPUT_BYTES: usize = 1024 * 1024;
+/// The default cap on all output of one [`super::Renderer`] (one update): 2 MiB, the server's
+/// default `--max-state-size`, which a larger rendered state could not pass anyway.
+pub const DEFAULT_MAX_TOTAL_OUTPUT_BYTES: usize = 2 * 1024 * 1024;
 /// The default step budget of one render: every block body rendered (each `#each`
 /// iteration, each `#if` branch taken) is one step.
 pub const DEFAULT_MAX_STEPS: u64 = 100_000;
@@ -20,6 +23,8 @@ pub const DEFAULT_MAX_STEPS: u64 = 100_000;
 pub struct RenderLimits {
     /// The longest output of one rendered field, in bytes.
     pub max_output_bytes: usize,
+    /// The output of all fields rendered with one [`super::Renderer`], in bytes.
+    pub max_total_output_bytes: usize,
     /// The step budget shared by all templates rendered with one [`super::Renderer`].
     pub max_steps: u64,
 }
@@ -28,6 +33,7 @@ impl Default for RenderLimits {
     fn default() -> Self {
         RenderLimits {
             max_output_bytes: DEFAULT_MAX_OUTPUT_BYTES,
+            max_total_output_bytes: DEFAULT_MAX_TOTAL_OUTPUT_BYTES,
             max_steps: DEFAULT_MAX_STEPS,
         }
     }
@@ -38,6 +44,8 @@ impl Default for RenderLimits {
 pub enum Exceeded {
     /// The field's output passed [`RenderLimits::max_output_bytes`].
     Output(usize),
+    /// All output together passed [`RenderLimits::max_total_output_bytes`].
+    TotalOutput(usize),
     /// The render passed [`RenderLimits::max_steps`].
     Steps(u64),
 }
@@ -46,6 +54,10 @@ impl std::fmt::Display for Exceeded {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Exceeded::Output(max) => write!(f, "rendered output over the limit of {max} bytes"),
+            Exceeded::TotalOutput(max) => write!(
+                f,
+                "rendered output of all templates over the limit of {max} bytes"
+            ),
             Exceeded::Steps(max) => write!(
                 f,
                 "template work over the limit of {max} steps (each block or iteration rendered is one)"
@@ -54,19 +66,38 @@ impl std::fmt::Display for Exceeded {
     }
 }
 
-/// Steps used so far; shared (through an `Arc`) by the `__step` helper and the renderer.
+/// Steps and output used so far; shared (through an `Arc`) by the `__step` helper, the
+/// outputs and the renderer.
 #[derive(Debug)]
 pub(crate) struct Budget {
     used: AtomicU64,
     max: u64,
+    output: AtomicU64,
+    max_output: usize,
 }
 
 impl Budget {
-    pub(crate) fn new(max: u64) -> Arc<Self> {
+    pub(crate) fn new(limits: &RenderLimits) -> Arc<Self> {
         Arc::new(Budget {
             used: AtomicU64::new(0),
-            max,
+            max: limits.max_steps,
+            output: AtomicU64::new(0),
+            max_output: limits.max_total_output_bytes,
         })
+    }
+
+    /// Charges `bytes` of output; an error once the total is over.
+    fn charge_output(&self, bytes: usize) -> Result<(), Exceeded> {
+        let bytes = bytes as u64;
+        let total = self
+            .output
+            .fetch_add(bytes, Ordering::Relaxed)
+            .saturating_add(bytes);
+        if total > self.max_output as u64 {
+            Err(Exceeded::TotalOutput(self.max_output))
+        } else {
+            Ok(())
+        }
     }
 
     /// Charges one step; an error once the budget is spent.
@@ -81,7 +112,11 @@ impl Budget {
 
     /// Whether the budget was overrun: how a failed render learns why it failed.
     pub(crate) fn exceeded(&self) -> Option<Exceeded> {
-        (self.used.load(Ordering::Relaxed) > self.max).then_some(Exceeded::Steps(self.max))
+        if self.used.load(Ordering::Relaxed) > self.max {
+            return Some(Exceeded::Steps(self.max));
+        }
+        (self.output.load(Ordering::Relaxed) > self.max_output as u64)
+            .then_some(Exceeded::TotalOutput(self.max_output))
     }
 }
 
@@ -108,19 +143,21 @@ impl HelperDef for StepHelper {
     }
 }
 
-/// A string output that refuses to grow past `max` bytes.
+/// A string output that refuses to grow past `max` bytes, nor the budget's total output.
 pub(crate) struct CappedOutput {
     buf: String,
     max: usize,
     overflowed: bool,
+    budget: Arc<Budget>,
 }
 
 impl CappedOutput {
-    pub(crate) fn new(max: usize) -> Self {
+    pub(crate) fn new(max: usize, budget: Arc<Budget>) -> Self {
         CappedOutput {
             buf: String::new(),
             max,
             overflowed: false,
+            budget,
         }
     }
 
@@ -142,6 +179,9 @@ impl Output for CappedOutput {
                 Exceeded::Output(self.max).to_string(),
             ));
         }
+        self.budget
+            .charge_output(seg.len())
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
         self.buf.push_str(seg);
         Ok(())
     }

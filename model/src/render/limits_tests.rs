@@ -105,6 +105,25 @@ fn output_past_the_cap_is_refused_naming_the_field() {
 }
 
 #[test]
+fn all_output_of_one_renderer_is_capped_in_total() {
+    let limits = RenderLimits {
+        max_output_bytes: 4000,
+        max_total_output_bytes: 5000,
+        ..RenderLimits::default()
+    };
+    let renderer = Renderer::new(limits);
+    let w = templated("{{#each l}}{{this}},{{/each}}");
+    // 3 890 bytes each: the first fits, the second passes the total.
+    renderer
+        .render_workload(&w, &configs(1000))
+        .expect("first fits");
+    let err = renderer
+        .render_workload(&w, &configs(1000))
+        .expect_err("the total is over");
+    assert_eq!(err.exceeded, Some(Exceeded::TotalOutput(5000)));
+}
+
+#[test]
 fn partials_and_decorators_are_refused_before_rendering() {
     for template in [
         "{{#*inline \"p\"}}{{> p}}{{/inline}}{{> p}}",
