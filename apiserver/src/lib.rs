@@ -10,6 +10,7 @@
 //! - [`agents`]: connected agents and the channels to them.
 //! - [`events`]: the closed event enum, response sinks and state-change subscriptions.
 //! - [`logs`]: routing of log requests to agents and their answers back.
+//! - [`pending`]: updates rendering off the actor, applied one at a time in order.
 //! - [`cli_service`] / [`agent_service`]: the gRPC handlers (translate and forward only).
 //! - [`config`]: the `ank-server.conf` TOML file.
 //! - [`limits`]: the bounds on the state, a request, the state file and rendering.
@@ -27,6 +28,7 @@ pub mod events;
 pub mod limits;
 pub mod listener;
 pub mod logs;
+pub mod pending;
 pub mod requests;
 pub mod schedule;
 pub mod server;

@@ -139,25 +139,17 @@ impl Desired {
         state: State,
         agents: &BTreeMap<String, AgentAttributes>,
     ) -> Result<Plan, UpdateError> {
-        if let Err(errors) =
-            ank_model::validate::validate_state_with(&state, self.limits.render_limits())
-        {
-            let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
-            return Err(UpdateError::Invalid(messages.join("; ")));
-        }
-        // One budget for the whole state: the work of an update is bounded, not only that of
-        // each of its workloads.
-        let renderer = Renderer::new(self.limits.render_limits());
-        let mut rendered = BTreeMap::new();
-        for (name, workload) in &state.workloads {
-            let r = renderer
-                .render_workload(workload, &state.configs)
-                .map_err(|source| UpdateError::Render {
-                    workload: name.clone(),
-                    source,
-                })?;
-            rendered.insert(name.clone(), r);
-        }
+        let rendered = render_state(&state, self.limits)?;
+        self.plan_rendered(state, rendered, agents)
+    }
+
+    /// Plans replacing the desired state by `state`, whose workloads [`render_state`] rendered.
+    pub fn plan_rendered(
+        &self,
+        state: State,
+        rendered: Rendered,
+        agents: &BTreeMap<String, AgentAttributes>,
+    ) -> Result<Plan, UpdateError> {
         let placements = self.place(&state, &rendered, agents);
         let instances: BTreeMap<String, Instance> = rendered
             .into_iter()
@@ -256,6 +248,32 @@ impl Desired {
             .values()
             .filter(move |i| i.agent() == Some(agent))
     }
+}
+
+/// Each workload's rendered templates, by name.
+pub type Rendered = BTreeMap<String, RenderedWorkload>;
+
+/// Validates `state` and renders its workloads within one budget of `limits`: the costly, pure
+/// part of planning, which may run off the actor.
+pub fn render_state(state: &State, limits: StateLimits) -> Result<Rendered, UpdateError> {
+    if let Err(errors) = ank_model::validate::validate_state_with(state, limits.render_limits()) {
+        let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        return Err(UpdateError::Invalid(messages.join("; ")));
+    }
+    // One budget for the whole state: the work of an update is bounded, not only that of
+    // each of its workloads.
+    let renderer = Renderer::new(limits.render_limits());
+    let mut rendered = BTreeMap::new();
+    for (name, workload) in &state.workloads {
+        let r = renderer
+            .render_workload(workload, &state.configs)
+            .map_err(|source| UpdateError::Render {
+                workload: name.clone(),
+                source,
+            })?;
+        rendered.insert(name.clone(), r);
+    }
+    Ok(rendered)
 }
 
 fn make_instance(

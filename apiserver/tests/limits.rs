@@ -36,8 +36,8 @@ fn big_workload(name: &str, bytes: usize) -> String {
     )
 }
 
-/// Times `get state` calls until `until` is done; returns the slowest.
-async fn slowest_read_while(server: &Server, until: &tokio::task::JoinHandle<()>) -> Duration {
+/// Times `get state` calls until `until` is done; returns the slowest and how many there were.
+async fn reads_while(server: &Server, until: &tokio::task::JoinHandle<()>) -> (Duration, usize) {
     let mut cli = server.cli().await;
     let mut slowest = Duration::ZERO;
     let mut reads = 0;
@@ -48,7 +48,7 @@ async fn slowest_read_while(server: &Server, until: &tokio::task::JoinHandle<()>
         slowest = slowest.max(started.elapsed());
         reads += 1;
     }
-    slowest
+    (slowest, reads)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -86,11 +86,13 @@ async fn a_pathological_template_is_refused_fast_while_reads_are_answered() {
             );
         })
     };
-    let slowest = slowest_read_while(&server, &update).await;
+    let (slowest, reads) = reads_while(&server, &update).await;
     update.await.expect("the update is answered");
     let refused_after = started.elapsed();
-    eprintln!("refused after {refused_after:?}; slowest concurrent read {slowest:?}");
+    eprintln!("refused after {refused_after:?}; {reads} concurrent reads, slowest {slowest:?}");
     assert!(refused_after < Duration::from_secs(3), "{refused_after:?}");
+    // The render runs off the actor: reads go on while it does.
+    assert!(reads > 1, "no read answered while the update rendered");
     assert!(slowest < Duration::from_secs(1), "{slowest:?}");
     // Nothing of it was applied.
     let state = get_state(&mut server.cli().await, &[]).await;
@@ -113,6 +115,60 @@ async fn a_pathological_template_is_refused_fast_while_reads_are_answered() {
         ended.is_ok_and(|task| task.is_ok()),
         "the pending call ends"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn updates_behind_a_rendering_one_wait_and_apply_in_order() {
+    let server = Server::start(MANIFEST).await;
+    let pathological = nested_each_manifest();
+    let mut calls = Vec::new();
+    for (i, image) in ["", "a", "b"].into_iter().enumerate() {
+        let manifest = if image.is_empty() {
+            pathological.clone()
+        } else {
+            format!(
+                "apiVersion: v1\nworkloads:\n  w:\n    agent: agent_A\n    runtime: podman\n    \
+                 runtimeConfig: 'image: {image}'\n"
+            )
+        };
+        let mut cli = server.cli().await;
+        calls.push(tokio::spawn(async move {
+            let masks: &[&str] = if i == 0 {
+                &[]
+            } else {
+                &["desiredState.workloads.w"]
+            };
+            cli.request(update_request(&manifest, masks))
+                .await
+                .expect("answer")
+                .into_inner()
+                .response_content
+                .expect("content")
+        }));
+        // Sent in this order, while the first still renders.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut answers = Vec::new();
+    for call in calls {
+        answers.push(call.await.expect("task"));
+    }
+    assert!(
+        matches!(answers[0], ResponseContent::Error(_)),
+        "{:?}",
+        answers[0]
+    );
+    for answer in &answers[1..] {
+        assert!(
+            matches!(answer, ResponseContent::UpdateStateSuccess(_)),
+            "{answer:?}"
+        );
+    }
+    let state = get_state(&mut server.cli().await, &[]).await;
+    assert_eq!(
+        state.desired_state.workloads["w"].runtime_config,
+        "image: b"
+    );
+    server.shutdown().await;
 }
 
 #[tokio::test]
