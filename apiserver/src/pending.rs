@@ -96,9 +96,11 @@ impl Actor {
                 .partition(|m| m.split('.').next() == Some(mask::AGENTS));
             let new_agents = update.new_state.agents;
             // Checked now for a quick answer; applied again to the agents of commit time.
-            if let Err(e) = with_agent_tags(&self.attrs, &new_agents, &agent_masks) {
-                self.answer(reply, rejected(&id, &e));
-                continue;
+            if !agent_masks.is_empty() {
+                if let Err(e) = with_agent_tags(&self.attrs, &new_agents, &agent_masks) {
+                    self.answer(reply, rejected(&id, &e));
+                    continue;
+                }
             }
             let state = if state_masks.is_empty() && !agent_masks.is_empty() {
                 // Only tags change: the desired state stays, placements may follow the tags.
