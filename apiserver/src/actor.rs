@@ -1,10 +1,10 @@
 //! The one task that owns the server's state. gRPC handlers send it [`Event`]s; it never awaits
-//! anything but its inbox, so no lock is ever held and every answer is a non-blocking send.
+//! anything but its inbox (and the render of an update, in `pending.rs`, in the same `select!`),
+//! so no lock is ever held and every answer is a non-blocking send.
 //! Agent-facing bookkeeping lives here; request handling in `requests.rs`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use ank_model::api::RequestContent;
 use ank_model::assign::DeletedWorkload;
 use ank_model::exec_state::{ExecState, Pending};
 use ank_model::mask;
@@ -21,7 +21,9 @@ use tokio_util::sync::CancellationToken;
 use crate::agents::{AgentTx, Agents};
 use crate::durability::Durability;
 use crate::events::{AgentMessage, AgentReader, Event, Subscriptions};
+use crate::limits::StateLimits;
 use crate::logs::Logs;
+use crate::pending::Updates;
 use crate::state::{Desired, Instance, Plan, UpdateError};
 use crate::state_file::Saved;
 
@@ -49,6 +51,8 @@ pub struct Actor {
     readers: JoinSet<()>,
     /// The state file, or the grace agents get without one.
     pub(crate) durability: Durability,
+    /// Updates rendering off the actor, and those waiting behind them.
+    pub(crate) updates: Updates,
 }
 
 impl Actor {
@@ -58,12 +62,16 @@ impl Actor {
             desired_state: startup,
             ..Saved::default()
         };
-        Actor::start(saved, Durability::default())
+        Actor::start(saved, Durability::default(), StateLimits::default())
     }
 
     /// An actor holding `saved` (a loaded state file or the startup manifest), rejected like
-    /// an invalid update.
-    pub fn start(saved: Saved, durability: Durability) -> Result<Actor, UpdateError> {
+    /// an invalid update; every later update is held to `limits`.
+    pub fn start(
+        saved: Saved,
+        durability: Durability,
+        limits: StateLimits,
+    ) -> Result<Actor, UpdateError> {
         let mut actor = Actor {
             desired: Desired::default(),
             states: WorkloadStates::new(),
@@ -76,8 +84,10 @@ impl Actor {
             dirty: BTreeSet::new(),
             readers: JoinSet::new(),
             durability,
+            updates: Updates::default(),
         };
         actor.desired.placements = saved.placements;
+        actor.desired.limits = limits;
         let plan = actor.desired.plan(saved.desired_state, &actor.attrs)?;
         actor.apply(plan);
         actor.changed.clear();
@@ -100,6 +110,9 @@ impl Actor {
                     Some(event) => self.handle(event),
                     None => break,
                 },
+                done = self.updates.rendered(), if self.updates.is_rendering() => {
+                    self.update_rendered(done)
+                }
                 Some(done) = self.readers.join_next(), if !self.readers.is_empty() => {
                     if let Err(e) = done {
                         tracing::error!("agent reader task failed: {e}");
@@ -185,6 +198,12 @@ impl Actor {
             Event::Subscribe { id, request, tx } => self.subscribe(id, request, tx),
             Event::StreamGone { id } => self.stream_gone(id),
         }
+        self.settle(change);
+    }
+
+    /// Ends handling a change: broadcasts the execution states it set to all agents and tells
+    /// subscribers.
+    pub(crate) fn settle(&mut self, change: Change) {
         if !self.changed.is_empty() {
             let states = std::mem::take(&mut self.changed);
             let message = FromServerEnum::UpdateWorkloadState(apb::UpdateWorkloadState {
@@ -508,7 +527,7 @@ fn dependents_of(state: &State, workload: &str) -> BTreeMap<String, AddCondition
 
 /// Which part of the complete state handling an event can change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Change {
+pub(crate) enum Change {
     /// Reads and stream bookkeeping: nothing, so they cost subscribers nothing.
     Nothing,
     /// Agent sessions and reports: `workloadStates` and `agents` only.
@@ -536,21 +555,11 @@ fn merge_parts(snapshot: &mut serde_json::Map<String, Value>, parts: Value) {
 
 /// What handling `event` can change.
 fn change_of(event: &Event) -> Change {
-    let update = |content: &RequestContent| {
-        if matches!(content, RequestContent::UpdateState(_)) {
-            Change::All
-        } else {
-            Change::Nothing
-        }
-    };
     match event {
-        Event::CliRequest { request, .. } => update(&request.content),
-        Event::FromAgent {
-            message: AgentMessage::Request(Ok(request)),
-            ..
-        } => update(&request.content),
-        Event::FromAgent {
-            message: AgentMessage::Request(Err(_)) | AgentMessage::Heartbeat,
+        // An update changes the state only once rendered: its commit tells subscribers.
+        Event::CliRequest { .. }
+        | Event::FromAgent {
+            message: AgentMessage::Request(_) | AgentMessage::Heartbeat,
             ..
         }
         | Event::Subscribe { .. }

@@ -66,6 +66,34 @@ pub struct ServerConfig {
     pub startup_grace: Option<u64>,
     /// Anchorage: `--dead-link-timeout` (e.g. `"5s"`).
     pub dead_link_timeout: Option<String>,
+    /// Anchorage: `--max-state-size` (bytes, or e.g. `"2MiB"`).
+    pub max_state_size: Option<SizeSetting>,
+    /// Anchorage: `--max-request-size` (bytes, or e.g. `"4MiB"`).
+    pub max_request_size: Option<SizeSetting>,
+    /// Anchorage: `--max-render-output` (bytes, or e.g. `"1MiB"`).
+    pub max_render_output: Option<SizeSetting>,
+    /// Anchorage: `--max-render-steps`.
+    pub max_render_steps: Option<u64>,
+}
+
+/// A size in the config file: a number of bytes or a text like `"2MiB"`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum SizeSetting {
+    /// Bytes.
+    Bytes(usize),
+    /// A number with a unit, parsed by [`crate::limits::parse_size`].
+    Text(String),
+}
+
+impl SizeSetting {
+    /// The size in bytes, or why the text is not one.
+    pub fn bytes(&self) -> Result<usize, String> {
+        match self {
+            SizeSetting::Bytes(n) => Ok(*n),
+            SizeSetting::Text(text) => crate::limits::parse_size(text),
+        }
+    }
 }
 
 impl ServerConfig {
@@ -129,6 +157,20 @@ mod tests {
                 .expect("parses");
         assert_eq!(config.state_file, Some(PathBuf::from("/var/lib/ank/state")));
         assert_eq!(config.startup_grace, Some(5));
+    }
+
+    #[test]
+    fn reads_the_limit_keys() {
+        let config = parse(
+            "version = 'v1'\nmax_state_size = '1MiB'\nmax_request_size = 65536\n\
+             max_render_output = '64KiB'\nmax_render_steps = 500\n",
+        )
+        .expect("parses");
+        let bytes = |s: Option<SizeSetting>| s.map(|s| s.bytes());
+        assert_eq!(bytes(config.max_state_size), Some(Ok(1 << 20)));
+        assert_eq!(bytes(config.max_request_size), Some(Ok(65536)));
+        assert_eq!(bytes(config.max_render_output), Some(Ok(64 << 10)));
+        assert_eq!(config.max_render_steps, Some(500));
     }
 
     #[test]

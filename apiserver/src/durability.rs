@@ -28,6 +28,8 @@ pub struct Durability {
     pub keep_unlisted_until: Option<Instant>,
     /// Within the grace: the instances deleted since the start.
     tombstones: Tombstones,
+    /// The bound on the state file (read and written); the default one when `None`.
+    max_file_bytes: Option<u64>,
 }
 
 impl Durability {
@@ -41,7 +43,19 @@ impl Durability {
             state_file,
             keep_unlisted_until,
             tombstones: Tombstones::default(),
+            max_file_bytes: None,
         }
+    }
+
+    /// Bounds the state file to `max` bytes, read or written.
+    pub fn with_max_file_bytes(mut self, max: u64) -> Self {
+        self.max_file_bytes = Some(max);
+        self
+    }
+
+    fn max_file_bytes(&self) -> u64 {
+        self.max_file_bytes
+            .unwrap_or(state_file::DEFAULT_MAX_FILE_BYTES)
     }
 
     /// What the server starts with: the state file's content unless it holds nothing, else
@@ -55,7 +69,7 @@ impl Durability {
             return Ok((seeded, false));
         };
         state_file::remove_leftovers(path);
-        match state_file::load(path)? {
+        match state_file::load_within(path, self.max_file_bytes())? {
             Some(saved) if !saved.is_empty() => {
                 tracing::info!(
                     path = %path.display(),
@@ -149,7 +163,7 @@ impl Actor {
             return Ok(());
         };
         let started = std::time::Instant::now();
-        state_file::store(path, state, placements)?;
+        state_file::store_within(path, state, placements, self.durability.max_file_bytes())?;
         tracing::debug!(elapsed = ?started.elapsed(), "state file written");
         Ok(())
     }

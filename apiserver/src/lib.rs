@@ -10,8 +10,10 @@
 //! - [`agents`]: connected agents and the channels to them.
 //! - [`events`]: the closed event enum, response sinks and state-change subscriptions.
 //! - [`logs`]: routing of log requests to agents and their answers back.
+//! - [`pending`]: updates rendering off the actor, applied one at a time in order.
 //! - [`cli_service`] / [`agent_service`]: the gRPC handlers (translate and forward only).
 //! - [`config`]: the `ank-server.conf` TOML file.
+//! - [`limits`]: the bounds on the state, a request, the state file and rendering.
 //! - [`durability`]: the state file's commit point, or the agents' grace without one.
 //! - [`state_file`]: the durable desired state (`--state-file`): format and atomic write.
 //! - [`tombstones`]: the instances deleted within the startup grace.
@@ -23,8 +25,10 @@ pub mod cli_service;
 pub mod config;
 pub mod durability;
 pub mod events;
+pub mod limits;
 pub mod listener;
 pub mod logs;
+pub mod pending;
 pub mod requests;
 pub mod schedule;
 pub mod server;

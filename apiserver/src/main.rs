@@ -9,7 +9,8 @@ use std::time::Duration;
 use ank_model::disconnect::parse_timeout;
 use ank_transport::{server_security, PemSettings, Security};
 use anyhow::{bail, Context, Result};
-use apiserver::config::ServerConfig;
+use apiserver::config::{ServerConfig, SizeSetting};
+use apiserver::limits::{parse_size, StateLimits};
 use clap::builder::BoolishValueParser;
 use clap::Parser;
 use tracing_subscriber::filter::Targets;
@@ -63,6 +64,21 @@ struct Args {
     /// agents send a heartbeat every second at most, so keep it at 2s or more) [default: 5s]
     #[arg(long = "dead-link-timeout", value_parser = parse_timeout)]
     dead_link_timeout: Option<Duration>,
+    /// Anchorage: refuse an update whose desired state, with its rendered effective state,
+    /// would be larger than this (B, KiB, MiB; at most 4MiB, what Ankaios clients read)
+    /// [default: 2MiB]
+    #[arg(long = "max-state-size", value_parser = parse_size, value_name = "SIZE")]
+    max_state_size: Option<usize>,
+    /// Anchorage: the largest request a client or agent may send (at most 4MiB) [default: 4MiB]
+    #[arg(long = "max-request-size", value_parser = parse_size, value_name = "SIZE")]
+    max_request_size: Option<usize>,
+    /// Anchorage: the largest output of one rendered template field [default: 1MiB]
+    #[arg(long = "max-render-output", value_parser = parse_size, value_name = "SIZE")]
+    max_render_output: Option<usize>,
+    /// Anchorage: the template work one update may take, in steps (each block or `#each`
+    /// iteration rendered is one) [default: 100000]
+    #[arg(long = "max-render-steps", value_name = "STEPS")]
+    max_render_steps: Option<u64>,
 }
 
 /// Errors are printed as one `ank-server: <cause chain>` line with a non-zero exit.
@@ -124,12 +140,13 @@ async fn serve(args: Args) -> Result<()> {
         Security::Mtls(material) => Some(ank_transport::server_config(&material)?),
     };
 
+    let state_limits = state_limits(&args, &config)?;
     let manifest = args.startup_manifest.or(config.startup_manifest);
     let startup = match &manifest {
         Some(path) => read_manifest(path)?,
         None => ank_model::State::new(),
     };
-    if let Err(e) = apiserver::state::validate_startup(&startup) {
+    if let Err(e) = apiserver::state::validate_startup(&startup, state_limits) {
         let path = manifest.as_deref().unwrap_or(Path::new("-"));
         bail!("invalid startup manifest {}: {e}", path.display());
     }
@@ -155,6 +172,7 @@ async fn serve(args: Args) -> Result<()> {
     let options = apiserver::server::Options {
         tls,
         limits: Default::default(),
+        state_limits,
         state_file,
         startup_grace: std::time::Duration::from_secs(grace),
         dead_link: apiserver::server::DeadLink(dead_link),
@@ -178,6 +196,52 @@ async fn serve(args: Args) -> Result<()> {
         );
     }
     Ok(apiserver::server::serve(listener, actor, options, shutdown).await?)
+}
+
+/// The size and render limits: flags win over the config file, which wins over the defaults.
+fn state_limits(args: &Args, config: &ServerConfig) -> Result<StateLimits> {
+    let size = |flag: Option<usize>, key: &Option<SizeSetting>, name: &str| -> Result<_> {
+        match (flag, key) {
+            (Some(n), _) => Ok(Some(n)),
+            (None, Some(setting)) => setting
+                .bytes()
+                .map(Some)
+                .map_err(anyhow::Error::msg)
+                .with_context(|| format!("invalid {name} in the server config")),
+            (None, None) => Ok(None),
+        }
+    };
+    let mut limits = StateLimits::default();
+    let sizes = [
+        (
+            args.max_state_size,
+            &config.max_state_size,
+            "max_state_size",
+            &mut limits.max_state_bytes,
+        ),
+        (
+            args.max_request_size,
+            &config.max_request_size,
+            "max_request_size",
+            &mut limits.max_request_bytes,
+        ),
+        (
+            args.max_render_output,
+            &config.max_render_output,
+            "max_render_output",
+            &mut limits.render.max_output_bytes,
+        ),
+    ];
+    for (flag, key, name, slot) in sizes {
+        if let Some(n) = size(flag, key, name)? {
+            *slot = n;
+        }
+    }
+    if let Some(n) = args.max_render_steps.or(config.max_render_steps) {
+        limits.render.max_steps = n;
+    }
+    limits.check()?;
+    Ok(limits)
 }
 
 /// The `-x` file, or the default one if it exists, or nothing.

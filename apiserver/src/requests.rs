@@ -6,12 +6,9 @@
 use std::collections::BTreeMap;
 
 use ank_model::access::{Asks, Authorizer};
-use ank_model::api::{
-    self, LogsRequest, Request, RequestContent, Response, ResponseContent, UpdateStateRequest,
-    UpdateStateSuccess,
-};
+use ank_model::api::{self, LogsRequest, Request, RequestContent, Response, ResponseContent};
 use ank_model::convert::InvalidRequest;
-use ank_model::{mask, AgentAttributes, WorkloadInstanceName};
+use ank_model::{AgentAttributes, WorkloadInstanceName};
 
 use crate::actor::Actor;
 use crate::events::{state_response, ReplyTo, ResponseTx, Target};
@@ -22,10 +19,7 @@ impl Actor {
     pub(crate) fn request(&mut self, request: Request, reply: ReplyTo) {
         let id = request.id;
         match request.content {
-            RequestContent::UpdateState(update) => {
-                let answer = self.update_state(&id, *update);
-                self.answer(reply, answer);
-            }
+            RequestContent::UpdateState(update) => self.submit_update(id, *update, reply),
             RequestContent::CompleteState(query) => {
                 let state = self.complete_for(&query.field_mask);
                 let answer = state_response(&id, &state, &query.field_mask);
@@ -106,7 +100,7 @@ impl Actor {
     }
 
     /// Sends a response; gives the target back when it can take more.
-    fn answer(&self, reply: ReplyTo, answer: Response) -> Option<Target> {
+    pub(crate) fn answer(&self, reply: ReplyTo, answer: Response) -> Option<Target> {
         match reply {
             ReplyTo::Once(tx) => {
                 let _ = tx.send(answer);
@@ -114,53 +108,6 @@ impl Actor {
             }
             ReplyTo::Target(target) => target.deliver(&self.agents, answer).then_some(target),
         }
-    }
-
-    /// Applies an update: masks below `desiredState` to the desired state, masks
-    /// `agents.<agent>.tags[.<key>]` to a connected agent's tags (which may move nodeSelector
-    /// workloads). Nothing changes unless all of it is valid.
-    fn update_state(&mut self, id: &str, update: UpdateStateRequest) -> Response {
-        let rejected = |e: UpdateError| Response::error(id, format!("Update rejected: '{e}'"));
-        let (agent_masks, state_masks): (Vec<String>, Vec<String>) = update
-            .update_mask
-            .into_iter()
-            .partition(|m| m.split('.').next() == Some(mask::AGENTS));
-        let attrs = if agent_masks.is_empty() {
-            None
-        } else {
-            match with_agent_tags(&self.attrs, &update.new_state.agents, &agent_masks) {
-                Ok(attrs) => Some(attrs),
-                Err(e) => return rejected(e),
-            }
-        };
-        let agents = attrs.as_ref().unwrap_or(&self.attrs);
-        let plan = if state_masks.is_empty() && attrs.is_some() {
-            // Only tags change: the desired state stays, placements may follow the tags.
-            self.desired.plan(self.desired.state.clone(), agents)
-        } else {
-            let new = &update.new_state.desired_state;
-            self.desired.plan_update(new, &state_masks, agents)
-        };
-        let plan = match plan {
-            Ok(plan) => plan,
-            Err(e) => return rejected(e),
-        };
-        let success = UpdateStateSuccess {
-            added: plan.added.iter().map(|i| i.name.to_string()).collect(),
-            deleted: plan.deleted.iter().map(|i| i.name.to_string()).collect(),
-        };
-        if !update.dry_run {
-            // The commit point: written before it is acknowledged or forwarded to agents.
-            if let Err(e) = self.persist(&plan) {
-                tracing::error!("update refused: {e}");
-                return Response::error(id, format!("Update rejected: '{e}'"));
-            }
-            if let Some(attrs) = attrs {
-                self.attrs = attrs;
-            }
-            self.apply(plan);
-        }
-        Response::new(id, ResponseContent::UpdateStateSuccess(success))
     }
 
     /// Accepts the names that are in the desired state (an empty `id` or `agentName` matches
@@ -197,7 +144,7 @@ impl Actor {
 
 /// The connected agents after applying `masks` (each `agents.<agent>.tags` or
 /// `agents.<agent>.tags.<key>`) with the values of `new`; any other mask is an error naming it.
-fn with_agent_tags(
+pub(crate) fn with_agent_tags(
     current: &BTreeMap<String, AgentAttributes>,
     new: &BTreeMap<String, AgentAttributes>,
     masks: &[String],

@@ -22,9 +22,11 @@ use crate::actor::Actor;
 use crate::agent_service::AgentService;
 use crate::cli_service::CliService;
 use crate::durability::Durability;
+use crate::limits::{StateLimits, MAX_MESSAGE_BYTES};
 use crate::listener::{accept_loop, door, Limits};
 use crate::state::UpdateError;
 use crate::state_file::StateFileError;
+use ank_transport::MAX_AGENT_MESSAGE_BYTES;
 
 /// How long open streams may take to finish after shutdown was asked for.
 pub const GRACE_PERIOD: Duration = Duration::from_secs(5);
@@ -61,6 +63,8 @@ pub struct Options {
     pub tls: Option<Arc<ServerConfig>>,
     /// Connection limits and timeouts.
     pub limits: Limits,
+    /// Bounds on the desired state, one request, the state file and rendering.
+    pub state_limits: StateLimits,
     /// `--state-file`: the desired state survives restarts.
     pub state_file: Option<PathBuf>,
     /// `--startup-grace`: without a state file, how long after start agents keep the
@@ -97,15 +101,19 @@ pub async fn run(
 /// a partial load), else `startup`, which then seeds the state file. Called before listening,
 /// so a server that cannot start never accepts a connection.
 pub fn prepare(startup: State, options: &Options) -> Result<Actor, Error> {
-    let durability = Durability::new(options.state_file.clone(), options.startup_grace);
+    let durability = Durability::new(options.state_file.clone(), options.startup_grace)
+        .with_max_file_bytes(options.state_limits.max_state_file_bytes());
     let (saved, loaded) = durability.initial(startup)?;
-    let actor = Actor::start(saved, durability).map_err(|problem| match &options.state_file {
-        Some(path) if loaded => Error::SavedState {
-            path: path.clone(),
-            problem,
-        },
-        _ => Error::StartupManifest(problem),
-    })?;
+    let actor =
+        Actor::start(saved, durability, options.state_limits).map_err(|problem| match &options
+            .state_file
+        {
+            Some(path) if loaded => Error::SavedState {
+                path: path.clone(),
+                problem,
+            },
+            _ => Error::StartupManifest(problem),
+        })?;
     if !loaded {
         // Seeds the file, and finds an unwritable one now rather than at the first update.
         actor.persist_current()?;
@@ -132,9 +140,17 @@ pub async fn serve(
         stop.clone(),
     ));
 
-    let cli = CliConnectionServer::new(CliService::new(events.clone()));
+    // Explicit, so that what the server reads and sends matches what its peers accept: a CLI
+    // request up to --max-request-size in, nothing over tonic's default 4 MiB out. An agent
+    // stream reads what an agent may forward: a message too large for it would end the
+    // agent's whole session, not one request.
+    let cli = CliConnectionServer::new(CliService::new(events.clone()))
+        .max_decoding_message_size(options.state_limits.max_request_bytes)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES);
     let dead_link = options.dead_link.0;
-    let agent = AgentConnectionServer::new(AgentService::new(events, dead_link));
+    let agent = AgentConnectionServer::new(AgentService::new(events, dead_link))
+        .max_decoding_message_size(MAX_AGENT_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES);
     // A ping every half dead-link time, answered within the other half.
     let serve = tonic::transport::Server::builder()
         .max_concurrent_streams(options.limits.streams_per_connection)

@@ -8,9 +8,10 @@ use std::collections::BTreeMap;
 use ank_model::assign::AddedWorkload;
 use ank_model::exec_state::{ExecState, Pending};
 use ank_model::mask::{self, MaskError};
-use ank_model::render::{render_workload, RenderError, RenderedWorkload};
+use ank_model::render::{RenderError, RenderedWorkload, Renderer};
 use ank_model::{AgentAttributes, ExecutionState, State, Workload, WorkloadInstanceName};
 
+use crate::limits::{StateLimits, StateTooLarge};
 use crate::schedule;
 
 /// Why an update is rejected; shown as `Update rejected: '<this>'`.
@@ -28,6 +29,9 @@ pub enum UpdateError {
     /// The resulting state breaks validation rules.
     #[error("{0}")]
     Invalid(String),
+    /// The state would be too large to send to clients and agents.
+    #[error(transparent)]
+    TooLarge(#[from] StateTooLarge),
     /// A workload's template does not render.
     #[error("workload '{workload}': {source}")]
     Render {
@@ -114,6 +118,8 @@ pub struct Desired {
     /// Agents chosen through nodeSelector, by workload name; kept while the agent still
     /// matches (or is disconnected), so a workload does not move when others connect.
     pub placements: BTreeMap<String, String>,
+    /// The bounds every plan is checked against.
+    pub limits: StateLimits,
 }
 
 impl Desired {
@@ -133,20 +139,17 @@ impl Desired {
         state: State,
         agents: &BTreeMap<String, AgentAttributes>,
     ) -> Result<Plan, UpdateError> {
-        if let Err(errors) = ank_model::validate::validate_state(&state) {
-            let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
-            return Err(UpdateError::Invalid(messages.join("; ")));
-        }
-        let mut rendered = BTreeMap::new();
-        for (name, workload) in &state.workloads {
-            let r = render_workload(workload, &state.configs).map_err(|source| {
-                UpdateError::Render {
-                    workload: name.clone(),
-                    source,
-                }
-            })?;
-            rendered.insert(name.clone(), r);
-        }
+        let rendered = render_state(&state, self.limits)?;
+        self.plan_rendered(state, rendered, agents)
+    }
+
+    /// Plans replacing the desired state by `state`, whose workloads [`render_state`] rendered.
+    pub fn plan_rendered(
+        &self,
+        state: State,
+        rendered: Rendered,
+        agents: &BTreeMap<String, AgentAttributes>,
+    ) -> Result<Plan, UpdateError> {
         let placements = self.place(&state, &rendered, agents);
         let instances: BTreeMap<String, Instance> = rendered
             .into_iter()
@@ -168,13 +171,15 @@ impl Desired {
                 added.push(new.clone());
             }
         }
-        Ok(Plan {
+        let plan = Plan {
             state,
             instances,
             placements,
             added,
             deleted,
-        })
+        };
+        self.limits.check_state(&plan)?;
+        Ok(plan)
     }
 
     /// Chooses agents for the workloads with an empty (rendered) agent and a nodeSelector:
@@ -245,6 +250,32 @@ impl Desired {
     }
 }
 
+/// Each workload's rendered templates, by name.
+pub type Rendered = BTreeMap<String, RenderedWorkload>;
+
+/// Validates `state` and renders its workloads within one budget of `limits`: the costly, pure
+/// part of planning, which may run off the actor.
+pub fn render_state(state: &State, limits: StateLimits) -> Result<Rendered, UpdateError> {
+    if let Err(errors) = ank_model::validate::validate_state_with(state, limits.render_limits()) {
+        let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        return Err(UpdateError::Invalid(messages.join("; ")));
+    }
+    // One budget for the whole state: the work of an update is bounded, not only that of
+    // each of its workloads.
+    let renderer = Renderer::new(limits.render_limits());
+    let mut rendered = BTreeMap::new();
+    for (name, workload) in &state.workloads {
+        let r = renderer
+            .render_workload(workload, &state.configs)
+            .map_err(|source| UpdateError::Render {
+                workload: name.clone(),
+                source,
+            })?;
+        rendered.insert(name.clone(), r);
+    }
+    Ok(rendered)
+}
+
 fn make_instance(
     name: &str,
     workload: Workload,
@@ -275,10 +306,12 @@ fn make_instance(
 }
 
 /// Checks a startup manifest as an update of the empty state would be checked.
-pub fn validate_startup(state: &State) -> Result<(), UpdateError> {
-    Desired::default()
-        .plan(state.clone(), &BTreeMap::new())
-        .map(drop)
+pub fn validate_startup(state: &State, limits: StateLimits) -> Result<(), UpdateError> {
+    let desired = Desired {
+        limits,
+        ..Desired::default()
+    };
+    desired.plan(state.clone(), &BTreeMap::new()).map(drop)
 }
 
 #[cfg(test)]

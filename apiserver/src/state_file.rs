@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
@@ -24,6 +24,8 @@ pub const MAGIC: &str = "ANCHORAGE-STATE";
 pub const VERSION: &str = "v1";
 /// A header is far shorter; a longer first line is not a header.
 const MAX_HEADER: usize = 256;
+/// The bound on a state file when none is given: 8 times the default `--max-state-size`.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// What a state file holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -99,6 +101,21 @@ pub enum StateFileError {
         path: PathBuf,
         /// What is wrong.
         problem: FormatError,
+    },
+    /// The file is (or would be) over its bound: it is neither read nor written.
+    #[error(
+        "state file {path}: {} is over the limit of {} (8 times --max-state-size); nothing \
+         was read or written",
+        crate::limits::Size(usize::try_from(*.size).unwrap_or(usize::MAX)),
+        crate::limits::Size(usize::try_from(*.limit).unwrap_or(usize::MAX))
+    )]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size, or the size it would have.
+        size: u64,
+        /// The bound.
+        limit: u64,
     },
     /// Writing failed; the previous file is untouched.
     #[error("cannot write state file {path}: {cause}")]
@@ -180,18 +197,40 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Reads a state file; `None` when there is none yet.
+/// Reads a state file within [`DEFAULT_MAX_FILE_BYTES`]; `None` when there is none yet.
 pub fn load(path: &Path) -> Result<Option<Saved>, StateFileError> {
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(cause) => {
-            return Err(StateFileError::Read {
-                path: path.to_owned(),
-                cause,
-            })
-        }
+    load_within(path, DEFAULT_MAX_FILE_BYTES)
+}
+
+/// Reads a state file of at most `max_bytes`; a larger one is refused from its size, before
+/// it is read. `None` when there is none yet.
+pub fn load_within(path: &Path, max_bytes: u64) -> Result<Option<Saved>, StateFileError> {
+    let read_failed = |cause| StateFileError::Read {
+        path: path.to_owned(),
+        cause,
     };
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(cause) => return Err(read_failed(cause)),
+    };
+    let too_large = |size| StateFileError::TooLarge {
+        path: path.to_owned(),
+        size,
+        limit: max_bytes,
+    };
+    let size = file.metadata().map_err(read_failed)?.len();
+    if size > max_bytes {
+        return Err(too_large(size));
+    }
+    // Read one byte past the bound: a file that grew since its size was taken is refused too.
+    let mut bytes = Vec::new();
+    file.take(max_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(read_failed)?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(too_large(bytes.len() as u64));
+    }
     decode(&bytes)
         .map(Some)
         .map_err(|problem| StateFileError::Corrupt {
@@ -200,13 +239,23 @@ pub fn load(path: &Path) -> Result<Option<Saved>, StateFileError> {
         })
 }
 
-/// Writes a state file atomically: temp file (0600, O_EXCL) in the same folder, fsync,
-/// rename over `path`, fsync the folder. On error the old file is untouched and the temp
-/// file removed.
+/// Writes a state file atomically within [`DEFAULT_MAX_FILE_BYTES`] (see [`store_within`]).
 pub fn store(
     path: &Path,
     desired_state: &State,
     placements: &BTreeMap<String, String>,
+) -> Result<(), StateFileError> {
+    store_within(path, desired_state, placements, DEFAULT_MAX_FILE_BYTES)
+}
+
+/// Writes a state file atomically: temp file (0600, O_EXCL) in the same folder, fsync,
+/// rename over `path`, fsync the folder. On error the old file is untouched and the temp
+/// file removed. A file over `max_bytes` is not written: it could not be loaded again.
+pub fn store_within(
+    path: &Path,
+    desired_state: &State,
+    placements: &BTreeMap<String, String>,
+    max_bytes: u64,
 ) -> Result<(), StateFileError> {
     let failed = |cause| StateFileError::Write {
         path: path.to_owned(),
@@ -220,6 +269,13 @@ pub fn store(
         .file_name()
         .ok_or_else(|| failed(std::io::Error::other("the path names no file")))?;
     let bytes = encode(desired_state, placements).map_err(|e| failed(std::io::Error::other(e)))?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(StateFileError::TooLarge {
+            path: path.to_owned(),
+            size: bytes.len() as u64,
+            limit: max_bytes,
+        });
+    }
     let (temp, mut file) = create_temp(dir, &name.to_string_lossy()).map_err(failed)?;
     let written = file
         .write_all(&bytes)

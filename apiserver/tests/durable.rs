@@ -27,16 +27,6 @@ fn durable(path: &Path) -> Options {
     }
 }
 
-async fn apply(server: &Server, manifest: &str, masks: &[&str]) -> ResponseContent {
-    let mut cli = server.cli().await;
-    cli.request(update_request(manifest, masks))
-        .await
-        .expect("answer")
-        .into_inner()
-        .response_content
-        .expect("content")
-}
-
 async fn desired(server: &Server) -> State {
     get_state(&mut server.cli().await, &["desiredState"])
         .await

@@ -116,7 +116,9 @@ impl Client {
             .map_err(connect_err)?;
         let channel = dialer.connect().await.map_err(connect_err)?;
         Ok(Client {
-            inner: CliConnectionClient::new(channel),
+            inner: CliConnectionClient::new(channel)
+                .max_decoding_message_size(ank_transport::MAX_MESSAGE_BYTES)
+                .max_encoding_message_size(ank_transport::MAX_MESSAGE_BYTES),
             timeout: settings.response_timeout,
             diagnosis: Diagnosis {
                 refusal: dialer.refusal(),

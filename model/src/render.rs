@@ -1,15 +1,27 @@
 //! Handlebars rendering of a workload's `agent`, `runtimeConfig` and `files`, with the
 //! workload's config aliases. A reference to a missing alias or key is an error, never an
 //! empty string. As in Ankaios, a workload without config aliases is not rendered at all, so a
-//! literal `{{` in its runtimeConfig stays as written.
+//! literal `{{` in its runtimeConfig stays as written. Every render is bounded
+//! ([`RenderLimits`]): output per field and work (steps) per [`Renderer`].
+
+mod budget;
+mod guard;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use handlebars::Handlebars;
+use handlebars::{Context, Handlebars, RenderContext, Renderable, Template};
 use serde_json::Value;
+
+pub use budget::{
+    Exceeded, RenderLimits, DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_MAX_STEPS,
+    DEFAULT_MAX_TOTAL_OUTPUT_BYTES,
+};
 
 use crate::field_path::{FieldPath, Shown};
 use crate::{ConfigItem, File, Workload};
+
+use budget::{Budget, CappedOutput, StepHelper, STEP_HELPER};
 
 /// A workload with its templates rendered: what an agent runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,54 +43,121 @@ pub struct RenderError {
     pub field: FieldPath,
     /// What went wrong, e.g. the missing reference.
     pub message: String,
+    /// The limit the render ran into, if that is why it failed.
+    pub exceeded: Option<Exceeded>,
 }
 
-/// Renders `workload`'s templates with its aliases resolved against the top-level `configs`.
+/// Renders `workload`'s templates with its aliases resolved against the top-level `configs`,
+/// within the default [`RenderLimits`].
 pub fn render_workload(
     workload: &Workload,
     configs: &BTreeMap<String, ConfigItem>,
 ) -> Result<RenderedWorkload, RenderError> {
-    if workload.configs.is_empty() {
-        return Ok(RenderedWorkload {
-            agent: workload.agent.clone(),
-            runtime_config: workload.runtime_config.clone(),
-            files: workload.files.clone(),
-        });
+    Renderer::new(RenderLimits::default()).render_workload(workload, configs)
+}
+
+/// Renders templates within one step budget: use one per update, so the work of a whole
+/// desired state is bounded, not only that of each workload.
+pub struct Renderer {
+    registry: Handlebars<'static>,
+    budget: Arc<Budget>,
+    limits: RenderLimits,
+}
+
+impl Renderer {
+    /// A renderer with a fresh budget of `limits.max_steps` and `limits.max_total_output_bytes`.
+    pub fn new(limits: RenderLimits) -> Self {
+        let budget = Budget::new(&limits);
+        let mut registry = Handlebars::new();
+        // A missing reference must fail loudly, and values are YAML/text, not HTML.
+        registry.set_strict_mode(true);
+        registry.register_escape_fn(handlebars::no_escape);
+        registry.register_helper(STEP_HELPER, Box::new(StepHelper(Arc::clone(&budget))));
+        Renderer {
+            registry,
+            budget,
+            limits,
+        }
     }
-    let context = context(workload, configs)?;
-    let renderer = renderer();
-    let render = |field: FieldPath, template: &str| {
-        renderer
-            .render_template(template, &context)
-            .map_err(|e| RenderError {
-                field,
-                message: describe(&e),
-            })
-    };
-    let mut files = Vec::with_capacity(workload.files.len());
-    for (i, file) in workload.files.iter().enumerate() {
-        let data = match &file.data {
-            Some(d) => Some(render(file_field(i, "data"), d)?),
-            None => None,
-        };
-        let binary_data = match &file.binary_data {
-            Some(b) => Some(render(file_field(i, "binaryData"), b)?),
-            None => None,
-        };
-        files.push(File {
-            mount_point: file.mount_point.clone(),
-            data,
-            binary_data,
-        });
+
+    /// Renders `workload`'s templates with its aliases resolved against the top-level
+    /// `configs`, charging this renderer's budget.
+    pub fn render_workload(
+        &self,
+        workload: &Workload,
+        configs: &BTreeMap<String, ConfigItem>,
+    ) -> Result<RenderedWorkload, RenderError> {
+        if workload.configs.is_empty() {
+            return Ok(RenderedWorkload {
+                agent: workload.agent.clone(),
+                runtime_config: workload.runtime_config.clone(),
+                files: workload.files.clone(),
+            });
+        }
+        let context = context(workload, configs)?;
+        let context = Context::wraps(&context).map_err(|e| RenderError {
+            field: FieldPath::root().key("configs"),
+            message: describe(&e),
+            exceeded: None,
+        })?;
+        let render = |field: FieldPath, template: &str| self.render(field, template, &context);
+        let mut files = Vec::with_capacity(workload.files.len());
+        for (i, file) in workload.files.iter().enumerate() {
+            let data = match &file.data {
+                Some(d) => Some(render(file_field(i, "data"), d)?),
+                None => None,
+            };
+            let binary_data = match &file.binary_data {
+                Some(b) => Some(render(file_field(i, "binaryData"), b)?),
+                None => None,
+            };
+            files.push(File {
+                mount_point: file.mount_point.clone(),
+                data,
+                binary_data,
+            });
+        }
+        Ok(RenderedWorkload {
+            agent: render(FieldPath::root().key("agent"), &workload.agent)?,
+            runtime_config: render(
+                FieldPath::root().key("runtimeConfig"),
+                &workload.runtime_config,
+            )?,
+            files,
+        })
     }
-    Ok(RenderedWorkload {
-        agent: render(FieldPath::root().key("agent"), &workload.agent)?,
-        runtime_config: render(
-            FieldPath::root().key("runtimeConfig"),
-            &workload.runtime_config,
-        )?,
-        files,
-    })
+
+    /// Renders one field's template into at most `max_output_bytes`.
+    fn render(
+        &self,
+        field: FieldPath,
+        template: &str,
+        context: &Context,
+    ) -> Result<String, RenderError> {
+        let fail = |message: String, exceeded: Option<Exceeded>| RenderError {
+            field: field.clone(),
+            message,
+            exceeded,
+        };
+        let compiled = Template::compile(template)
+            .map_err(|e| fail(format!("invalid template: {}", e.reason()), None))?;
+        let compiled = guard::prepare(compiled).map_err(|m| fail(m.to_owned(), None))?;
+        let mut out = CappedOutput::new(self.limits.max_output_bytes, Arc::clone(&self.budget));
+        let mut rc = RenderContext::new(None);
+        match compiled.render(&self.registry, context, &mut rc, &mut out) {
+            Ok(()) => Ok(out.into_string()),
+            Err(e) => {
+                // Which limit ran out is read from the budget and the output themselves,
+                // never from the error's text.
+                let exceeded = out.exceeded().or_else(|| self.budget.exceeded());
+                let message = match exceeded {
+                    Some(limit) => format!("rendering stopped: {limit}"),
+                    None => describe(&e),
+                };
+                Err(fail(message, exceeded))
+            }
+        }
+    }
 }
 
 /// `files[i].<leaf>`, relative to the workload.
@@ -96,22 +175,16 @@ fn context(
         let item = configs.get(key).ok_or_else(|| RenderError {
             field: FieldPath::root().key("configs").key(alias.as_str()),
             message: format!("config key '{}' does not exist", Shown(key)),
+            exceeded: None,
         })?;
         let value = serde_json::to_value(item).map_err(|e| RenderError {
             field: FieldPath::root().key("configs").key(alias.as_str()),
             message: e.to_string(),
+            exceeded: None,
         })?;
         map.insert(alias.clone(), value);
     }
     Ok(Value::Object(map))
-}
-
-fn renderer() -> Handlebars<'static> {
-    let mut hb = Handlebars::new();
-    // A missing reference must fail loudly, and values are YAML/text, not HTML.
-    hb.set_strict_mode(true);
-    hb.register_escape_fn(handlebars::no_escape);
-    hb
 }
 
 /// Handlebars' message, without its template-name noise.
@@ -196,3 +269,6 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod limits_tests;

@@ -6,7 +6,7 @@
 
 use crate::field_path::{FieldPath, Shown};
 use crate::redact::parse_runtime_config;
-use crate::render::render_workload;
+use crate::render::{RenderLimits, Renderer};
 use crate::runtime_config::{
     is_claim_name, NativeConfig, PodmanConfig, PodmanKubeConfig, NATIVE, PODMAN, PODMAN_KUBE,
 };
@@ -72,8 +72,18 @@ pub fn is_valid_agent_name(name: &str) -> bool {
     is_name(name)
 }
 
-/// Checks every rule; returns all broken ones, in manifest order.
+/// Checks every rule; returns all broken ones, in manifest order. Templates render within
+/// the default [`RenderLimits`], as the server's defaults.
 pub fn validate_state(state: &State) -> Result<(), Vec<ValidationError>> {
+    validate_state_with(state, RenderLimits::default())
+}
+
+/// [`validate_state`], rendering the templates of all workloads within one budget of `limits`.
+pub fn validate_state_with(
+    state: &State,
+    limits: RenderLimits,
+) -> Result<(), Vec<ValidationError>> {
+    let renderer = Renderer::new(limits);
     let mut errors = Vec::new();
     check_api_version(&state.api_version, &mut errors);
     for key in state.configs.keys() {
@@ -88,7 +98,7 @@ pub fn validate_state(state: &State) -> Result<(), Vec<ValidationError>> {
         }
     }
     for (name, workload) in &state.workloads {
-        check_workload(name, workload, state, &mut errors);
+        check_workload(name, workload, state, &renderer, &mut errors);
     }
     check_cycles(state, &mut errors);
     if errors.is_empty() {
@@ -112,7 +122,13 @@ fn check_api_version(version: &str, errors: &mut Vec<ValidationError>) {
     }
 }
 
-fn check_workload(name: &str, w: &Workload, state: &State, errors: &mut Vec<ValidationError>) {
+fn check_workload(
+    name: &str,
+    w: &Workload,
+    state: &State,
+    renderer: &Renderer,
+    errors: &mut Vec<ValidationError>,
+) {
     let base = workload_path(name);
     let at = |field: &str| base.clone().key(field);
     if name.len() > MAX_WORKLOAD_NAME_LEN {
@@ -169,7 +185,7 @@ fn check_workload(name: &str, w: &Workload, state: &State, errors: &mut Vec<Vali
         .values()
         .all(|key| state.configs.contains_key(key))
     {
-        match render_workload(w, &state.configs) {
+        match renderer.render_workload(w, &state.configs) {
             Ok(rendered) => {
                 if !rendered.agent.is_empty() && !is_valid_agent_name(&rendered.agent) {
                     errors.push(ValidationError::new(

@@ -170,7 +170,11 @@ async fn session(
             url: url.to_owned(),
             source,
         })?;
-    let mut client = AgentConnectionClient::new(channel);
+    // The server sends nothing larger than a message (its state is bounded to fit), and reads
+    // a forwarded workload request with its envelope.
+    let mut client = AgentConnectionClient::new(channel)
+        .max_decoding_message_size(ank_transport::MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(ank_transport::MAX_AGENT_MESSAGE_BYTES);
     let (sender, outbound) = mpsc::channel(SESSION_QUEUE);
     sender
         .send(to_server(ToServerEnum::AgentHello(hello.clone())))

@@ -15,6 +15,15 @@ pub use pem::{Pem, PemError, PemRole, PemSettings, TlsMaterial};
 pub use security::{client_security, server_security, ClientChoice, Security, SecurityError};
 pub use tls::{server_config, PeerIdentity, TlsConfigError, SERVER_NAME};
 
+/// The largest gRPC message any of the three binaries sends or reads: tonic's default decode
+/// limit, what Ankaios clients accept. Set explicitly on both ends of every connection, so a
+/// change of tonic's default cannot make them disagree.
+pub const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
+/// The largest message an agent sends the server: a workload's control-interface request of
+/// up to [`MAX_MESSAGE_BYTES`] plus the envelope it is forwarded in (its id prefixed with the
+/// workload's name, tags and lengths), so a request the agent accepted never breaks its stream.
+pub const MAX_AGENT_MESSAGE_BYTES: usize = MAX_MESSAGE_BYTES + 64 * 1024;
+
 /// rustls and its tokio adapter, re-exported so the server's listener uses this crate's versions.
 pub use rustls;
 pub use tokio_rustls;

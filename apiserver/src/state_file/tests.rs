@@ -149,6 +149,41 @@ fn a_failed_write_keeps_the_old_file() {
     assert_eq!(load(&path).expect("loads"), Some(saved(1)));
 }
 
+#[test]
+fn a_file_over_its_bound_is_refused_before_it_is_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("state");
+    // Sparse: 64 GiB that would take minutes and all memory to read.
+    let file = File::create(&path).expect("create");
+    file.set_len(64 << 30).expect("sparse length");
+    let started = Instant::now();
+    let err = load(&path).expect_err("over the bound");
+    assert!(started.elapsed().as_secs() < 2, "{:?}", started.elapsed());
+    assert!(
+        matches!(err, StateFileError::TooLarge { size, limit, .. }
+            if size == 64 << 30 && limit == DEFAULT_MAX_FILE_BYTES),
+        "{err}"
+    );
+    let text = err.to_string();
+    assert!(text.contains("64 GiB") && text.contains("16 MiB"), "{text}");
+}
+
+#[test]
+fn a_state_over_the_bound_is_not_written_and_the_old_file_stays() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("state");
+    put(&path, &saved(1)).expect("writes");
+    let big = saved(1000);
+    let size = enc(&big).len() as u64;
+    let err = store_within(&path, &big.desired_state, &big.placements, size - 1)
+        .expect_err("one byte over");
+    assert!(matches!(err, StateFileError::TooLarge { .. }), "{err}");
+    assert_eq!(load(&path).expect("loads"), Some(saved(1)));
+    store_within(&path, &big.desired_state, &big.placements, size).expect("exactly fits");
+    assert_eq!(load_within(&path, size).expect("loads"), Some(big));
+    assert!(load_within(&path, size - 1).is_err());
+}
+
 /// Prints what an atomic write of 1 000 workloads costs on this disk (not asserted):
 /// `cargo test -p apiserver --lib write_time -- --nocapture`.
 #[test]

@@ -166,6 +166,17 @@ pub fn update_request(manifest: &str, masks: &[&str]) -> pb::Request {
     }))
 }
 
+/// Sends an update of `manifest` at `masks` and returns the answer.
+pub async fn apply(server: &Server, manifest: &str, masks: &[&str]) -> ResponseContent {
+    let mut cli = server.cli().await;
+    cli.request(update_request(manifest, masks))
+        .await
+        .expect("answer")
+        .into_inner()
+        .response_content
+        .expect("content")
+}
+
 pub async fn get_state(cli: &mut CliConnectionClient<Channel>, masks: &[&str]) -> CompleteState {
     let response = cli
         .request(state_request(masks, false))

@@ -6,8 +6,9 @@
 
 use prost::Message;
 
-/// The largest message the agent reads (4 MiB).
-pub const MAX_FRAME: u64 = 4 * 1024 * 1024;
+/// The largest message the agent reads from a workload (4 MiB, as Ankaios). Forwarded to the
+/// server inside the agent stream's envelope, it fits [`ank_transport::MAX_AGENT_MESSAGE_BYTES`].
+pub const MAX_FRAME: u64 = ank_transport::MAX_MESSAGE_BYTES as u64;
 /// The longest varint of a u64.
 const MAX_VARINT: usize = 10;
 /// How much body buffer is reserved at once, so that memory follows the bytes that arrive.

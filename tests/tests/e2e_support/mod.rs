@@ -403,21 +403,45 @@ pub fn run_bounded(command: &mut Command) -> Output {
     output_within(child, &format!("{command:?}"))
 }
 
-/// Waits for `child` at most [`DEADLINE`], then collects its output.
+/// Waits for `child` at most [`DEADLINE`], then collects its output. The pipes are drained
+/// meanwhile, so output past the pipe buffer (`get state` of a big state) cannot stall it.
 fn output_within(mut child: Child, what: &str) -> Output {
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
     let start = Instant::now();
+    let mut status = None;
     while start.elapsed() < DEADLINE {
-        if child.try_wait().expect("poll ank").is_some() {
-            return child.wait_with_output().expect("ank output");
+        status = child.try_wait().expect("poll ank");
+        if status.is_some() {
+            break;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    let _ = child.kill();
-    let out = child.wait_with_output().expect("ank output");
-    panic!(
-        "{what} did not finish within {DEADLINE:?}: {}",
-        describe(&out)
-    );
+    let finished = status.is_some();
+    if !finished {
+        let _ = child.kill();
+    }
+    let out = Output {
+        status: child.wait().expect("ank status"),
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    };
+    if !finished {
+        panic!(
+            "{what} did not finish within {DEADLINE:?}: {}",
+            describe(&out)
+        );
+    }
+    out
 }
 
 /// Polls a log file until a line contains `needle` (at most 10 s); returns that line.
