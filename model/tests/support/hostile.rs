@@ -243,3 +243,16 @@ macro_rules! config_suite {
         }
     };
 }
+
+/// A YAML alias bomb ("billion laughs"): nine levels of nine aliases, 9^9 strings if expanded;
+/// one mapping entry per line, each line starting with `indent`.
+pub fn laughs(indent: &str) -> String {
+    let mut text = format!("{indent}a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+    let mut prev = 'a';
+    for n in 'b'..='j' {
+        let refs = vec![format!("*{prev}"); 9].join(", ");
+        text.push_str(&format!("{indent}{n}: &{n} [{refs}]\n"));
+        prev = n;
+    }
+    text
+}
