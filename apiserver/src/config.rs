@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use ank_model::field_path::Shown;
 use serde::Deserialize;
 
 /// The only config version.
@@ -30,9 +31,17 @@ pub enum ConfigError {
         #[source]
         source: toml::de::Error,
     },
-    /// The `version` is missing or unknown.
-    #[error("unsupported server config version '{0}' (expected '{VERSION}')")]
-    Version(String),
+    /// The `version` is missing or unknown (shown escaped and cut: it is the file's text).
+    #[error(
+        "unsupported server config version '{}' in {path} (expected '{VERSION}')",
+        Shown(version)
+    )]
+    Version {
+        /// The file.
+        path: PathBuf,
+        /// The version found.
+        version: String,
+    },
 }
 
 /// The contents of `ank-server.conf`.
@@ -104,7 +113,10 @@ impl ServerConfig {
             source,
         })?;
         if config.version != VERSION {
-            return Err(ConfigError::Version(config.version));
+            return Err(ConfigError::Version {
+                path: path.to_owned(),
+                version: config.version,
+            });
         }
         Ok(config)
     }
@@ -183,5 +195,6 @@ mod tests {
     fn unknown_version_is_named() {
         let err = parse("version = 'v2'\n").expect_err("unknown version");
         assert!(err.to_string().contains("'v2'"), "{err}");
+        assert!(err.to_string().contains("x.conf"), "{err}");
     }
 }

@@ -257,7 +257,7 @@ fn load_config(path: Option<&Path>) -> Result<ServerConfig> {
 fn read_manifest(path: &Path) -> Result<ank_model::State> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read startup manifest {}", path.display()))?;
-    serde_yaml_ng::from_str(&text)
+    ank_model::yaml::from_str(&text)
         .with_context(|| format!("invalid startup manifest {}", path.display()))
 }
 

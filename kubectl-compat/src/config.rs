@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use ank_model::field_path::Shown;
 use ank_transport::PemSettings;
 use serde::Deserialize;
 
@@ -35,8 +36,11 @@ pub enum ConfigError {
         /// The TOML parser's message, naming the key.
         message: String,
     },
-    /// `version` is not `v1`.
-    #[error("config file {path}: unsupported version '{version}' (expected 'v1')")]
+    /// `version` is not `v1` (shown escaped and cut: it is the file's text).
+    #[error(
+        "config file {path}: unsupported version '{}' (expected 'v1')",
+        Shown(version)
+    )]
     Version {
         /// The file.
         path: PathBuf,
@@ -178,6 +182,15 @@ fn merge(global: &GlobalOptions, file: FileConfig, url_given: bool) -> Settings 
         ),
     }
 }
+
+/// The hostile-input strategies shared by every crate's fuzz suites.
+#[cfg(test)]
+#[path = "../../model/tests/support/hostile.rs"]
+#[macro_use]
+mod hostile;
+
+#[cfg(test)]
+mod fuzz_tests;
 
 #[cfg(test)]
 mod tests {

@@ -115,6 +115,10 @@ pub fn read(inputs: &[String], strict: bool, agents: Agents) -> Result<State, Ma
 /// reports it).
 pub fn workloads_without_agent(text: &str) -> Vec<String> {
     let mut names = Vec::new();
+    // A nesting bomb would stall libyaml before podspec reports it: none found here.
+    if ank_model::yaml::check_nesting(text).is_err() {
+        return names;
+    }
     for document in serde_yaml_ng::Deserializer::from_str(text) {
         let Ok(Value::Mapping(doc)) = Value::deserialize(document) else {
             continue;
@@ -241,6 +245,31 @@ mod tests {
         let state = read_state(&[dir.path().display().to_string()], false).expect("reads");
         assert_eq!(state.workloads.keys().collect::<Vec<_>>(), ["a", "b"]);
         assert_eq!(state.configs.keys().collect::<Vec<_>>(), ["c", "d"]);
+    }
+
+    #[test]
+    fn a_nesting_bomb_is_refused_by_podspec_without_stalling_the_agent_check() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("bomb.yaml");
+        let bomb = format!(
+            "apiVersion: v1\nworkloads: {}1{}\n",
+            "{a: ".repeat(40_000),
+            "}".repeat(40_000)
+        );
+        std::fs::write(&file, bomb).expect("write");
+        let start = std::time::Instant::now();
+        let err =
+            read(&[file.display().to_string()], false, Agents::Required).expect_err("refused");
+        let shown = format!("{err:?}");
+        assert!(
+            shown.contains("flow nesting is deeper than 256 levels"),
+            "{shown}"
+        );
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
     }
 
     #[test]

@@ -32,6 +32,7 @@ pub mod render;
 pub mod runtime_config;
 pub mod state;
 pub mod validate;
+pub mod yaml;
 
 #[cfg(feature = "grpc")]
 pub mod convert;

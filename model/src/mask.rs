@@ -2,6 +2,11 @@
 //! (camelCase) names (`desiredState.workloads.nginx`, `workloadStates.agent_A`), where a `*`
 //! segment matches every key at that level. Filtering, masked updates of the desired state and
 //! the altered-field paths of events all work on the `serde_json::Value` of the state.
+//!
+//! A mask is split on every `.`, as Ankaios splits it, so `desiredState.workloads.x.y` names the
+//! field `y` of the workload `x`, never a workload `x.y` (which validation refuses): such a name
+//! is filtered or updated only by a mask above it (`desiredState.workloads`). Masks are
+//! hostile input (workloads send them): every function here is total, with no panic on any text.
 
 use serde_json::{Map, Value};
 

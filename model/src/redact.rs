@@ -45,7 +45,7 @@ fn redact_config(runtime: &str, config: &str, found: &mut Found) -> String {
     if ![PODMAN, PODMAN_KUBE, NATIVE].contains(&runtime) {
         return UNKNOWN_RUNTIME.to_owned();
     }
-    let Ok(mut value) = serde_yaml_ng::from_str::<Value>(config) else {
+    let Ok(mut value) = crate::yaml::from_str::<Value>(config) else {
         return UNPARSABLE.to_owned();
     };
     redact_value(runtime, &mut value, found);
@@ -56,7 +56,7 @@ fn redact_config(runtime: &str, config: &str, found: &mut Found) -> String {
 /// what a runtime's tool prints; none when `config` does not parse (nothing runs it then).
 pub fn secret_values(runtime: &str, config: &str) -> Vec<String> {
     let mut found = Found::default();
-    if let Ok(mut value) = serde_yaml_ng::from_str::<Value>(config) {
+    if let Ok(mut value) = crate::yaml::from_str::<Value>(config) {
         redact_value(runtime, &mut value, &mut found);
     }
     found.scalars
@@ -88,15 +88,15 @@ pub fn scrub<S: AsRef<str>>(text: &str, secrets: &[S]) -> String {
 /// Parses `config` with a runtime's schema; the error quotes no secret value (serde quotes the
 /// offending value, so it is taken from the redacted config).
 pub fn parse_runtime_config<T: DeserializeOwned>(runtime: &str, config: &str) -> Result<T, String> {
-    let original = match serde_yaml_ng::from_str::<T>(config) {
+    let original = match crate::yaml::from_str::<T>(config) {
         Ok(parsed) => return Ok(parsed),
         Err(e) => e,
     };
-    if let Err(syntax) = serde_yaml_ng::from_str::<Value>(config) {
+    if let Err(syntax) = crate::yaml::from_str::<Value>(config) {
         // Syntax errors name a position and what was expected, never the content.
         return Err(syntax.to_string());
     }
-    match serde_yaml_ng::from_str::<T>(&redact_runtime_config(runtime, config)) {
+    match crate::yaml::from_str::<T>(&redact_runtime_config(runtime, config)) {
         Err(redacted) => Err(redacted.to_string()),
         // The offending value was a secret one: say where, not what.
         Ok(_) => Err(match original.location() {

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ank_model::disconnect::parse_timeout;
+use ank_model::field_path::Shown;
 use ank_transport::{client_security, Dialer, PemSettings};
 
 use serde::Deserialize;
@@ -120,9 +121,17 @@ pub enum ConfigError {
         /// What is wrong, naming the key.
         message: String,
     },
-    /// The config file has another version.
-    #[error("unsupported agent config version '{0}' (expected 'v1')")]
-    Version(String),
+    /// The config file has another version (shown escaped and cut: it is the file's text).
+    #[error(
+        "unsupported agent config version '{}' in '{path}' (expected 'v1')",
+        Shown(version)
+    )]
+    Version {
+        /// The file.
+        path: PathBuf,
+        /// The version found.
+        version: String,
+    },
     /// No name given.
     #[error("the agent name is missing: pass -n/--name or set 'name' in the agent config")]
     MissingName,
@@ -149,22 +158,20 @@ pub fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
         path: path.to_owned(),
         source,
     })?;
-    parse_file(&text).map_err(|e| match e {
-        ConfigError::Parse { message, .. } => ConfigError::Parse {
-            path: path.to_owned(),
-            message,
-        },
-        other => other,
-    })
+    parse_file(path, &text)
 }
 
-fn parse_file(text: &str) -> Result<FileConfig, ConfigError> {
+/// Parses the text of the agent config at `path` (named in every error).
+pub fn parse_file(path: &Path, text: &str) -> Result<FileConfig, ConfigError> {
     let config: FileConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
-        path: PathBuf::new(),
+        path: path.to_owned(),
         message: e.message().to_owned(),
     })?;
     if config.version != "v1" {
-        return Err(ConfigError::Version(config.version));
+        return Err(ConfigError::Version {
+            path: path.to_owned(),
+            version: config.version,
+        });
     }
     Ok(config)
 }
@@ -255,11 +262,13 @@ mod tests {
 
     #[test]
     fn file_errors_name_the_key_or_version() {
-        let err = parse_file("version = 'v1'\nnmae = 'x'\n").expect_err("unknown key");
+        let path = Path::new("a.conf");
+        let err = parse_file(path, "version = 'v1'\nnmae = 'x'\n").expect_err("unknown key");
         assert!(err.to_string().contains("nmae"), "{err}");
-        let err = parse_file("version = 'v2'\n").expect_err("version");
+        let err = parse_file(path, "version = 'v2'\n").expect_err("version");
         assert!(err.to_string().contains("v2"), "{err}");
-        let ok = parse_file("version = 'v1'\nname = 'a'\ninsecure = true\n").expect("valid");
+        assert!(err.to_string().contains("a.conf"), "{err}");
+        let ok = parse_file(path, "version = 'v1'\nname = 'a'\ninsecure = true\n").expect("valid");
         assert_eq!(ok.name.as_deref(), Some("a"));
     }
 

@@ -51,10 +51,13 @@ fn run_both(text: &str) {
 
 #[path = "support/mutate.rs"]
 mod support;
+// Shared strategies and config: failures persist beside this file.
+#[path = "../../model/tests/support/hostile.rs"]
+mod hostile;
 use support::mutate;
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(hostile::config(200))]
 
     #[test]
     fn arbitrary_text_never_panics(text in "\\PC{0,200}") {

@@ -56,7 +56,7 @@ fn read(file: &str) -> anyhow::Result<String> {
 
 /// A complete state, or a manifest wrapped as its `desiredState`; empty text is an empty state.
 pub fn parse(text: &str) -> anyhow::Result<CompleteState> {
-    let value: serde_yaml_ng::Value = serde_yaml_ng::from_str(text)?;
+    let value: serde_yaml_ng::Value = ank_model::yaml::from_str(text)?;
     let is_manifest = value.get("apiVersion").is_some() || value.get("workloads").is_some();
     if value.is_null() {
         return Ok(CompleteState::default());

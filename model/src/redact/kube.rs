@@ -8,17 +8,17 @@ use super::{hide, key_text, redact_map_values, Found, UNPARSABLE_MANIFEST};
 
 /// A multi-document Kubernetes manifest with Secret data and container env values redacted.
 pub(super) fn redact_manifest(text: &str, found: &mut Found) -> String {
-    let mut docs = Vec::new();
-    for doc in serde_yaml_ng::Deserializer::from_str(text) {
-        match Value::deserialize(doc) {
-            Ok(value) => docs.push(value),
-            Err(_) => {
-                found.scalars.push(text.to_owned());
-                found.site("", || text.to_owned());
-                return UNPARSABLE_MANIFEST.to_owned();
-            }
-        }
-    }
+    // Every document, or none when one does not parse (or nests too deep to try).
+    let docs: Result<Vec<Value>, _> = crate::yaml::check_nesting(text).and_then(|()| {
+        serde_yaml_ng::Deserializer::from_str(text)
+            .map(Value::deserialize)
+            .collect()
+    });
+    let Ok(docs) = docs else {
+        found.scalars.push(text.to_owned());
+        found.site("", || text.to_owned());
+        return UNPARSABLE_MANIFEST.to_owned();
+    };
     let mut out = Vec::with_capacity(docs.len());
     for (i, mut doc) in docs.into_iter().enumerate() {
         found.under(format!("#{i}"), |found| redact_kube(&mut doc, found));

@@ -2,40 +2,11 @@
 //! bombs, the saphyr check that decides whether reading can go on after an error, and the
 //! removal of positions from serde_yaml_ng messages (findings carry them separately).
 
-/// Where flow brackets (`[`, `{`) first nest deeper than [`crate::locate::MAX_DEPTH`], skipping
-/// quoted strings and comments. Both YAML parsers slow down with every open flow level, so a
-/// nesting bomb is refused by this linear byte scan before either parser sees it.
+/// Where flow brackets (`[`, `{`) first nest deeper than [`crate::locate::MAX_DEPTH`]: the
+/// model's linear pre-scan ([`ank_model::yaml::nesting_bomb`]). Both YAML parsers slow down
+/// with every open flow level, so a nesting bomb is refused before either parser sees it.
 pub(super) fn nesting_bomb(text: &str) -> Option<(usize, usize)> {
-    let (mut depth, mut line, mut line_start) = (0usize, 1usize, 0usize);
-    let mut quote: Option<u8> = None;
-    let mut comment = false;
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match (quote, b) {
-            (_, b'\n') => {
-                line += 1;
-                line_start = i + 1;
-                comment = false;
-            }
-            _ if comment => {}
-            (Some(b'"'), b'\\') => i += 1,
-            (Some(q), _) if b == q => quote = None,
-            (Some(_), _) => {}
-            (None, b'"' | b'\'') => quote = Some(b),
-            (None, b'#') if i == 0 || bytes[i - 1].is_ascii_whitespace() => comment = true,
-            (None, b'[' | b'{') => {
-                depth += 1;
-                if depth > crate::locate::MAX_DEPTH {
-                    return Some((line, text[line_start..i].chars().count() + 1));
-                }
-            }
-            (None, b']' | b'}') => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-        i += 1;
-    }
-    None
+    ank_model::yaml::nesting_bomb(text, crate::locate::MAX_DEPTH)
 }
 
 /// True when the rest of the file cannot be trusted: a syntax error, or nesting so deep that

@@ -34,6 +34,8 @@ pub fn mount_control_interface(
             )))
         }
     };
+    // A flow nesting bomb would stall libyaml (quadratic in the depth): refused first.
+    ank_model::yaml::check_nesting(manifest).map_err(|e| fail(format!("manifest: {e}")))?;
     let mut docs = Vec::new();
     for doc in serde_yaml_ng::Deserializer::from_str(manifest) {
         docs.push(Value::deserialize(doc).map_err(|e| fail(format!("manifest: {e}")))?);
@@ -122,6 +124,27 @@ fn push(map: &mut Value, key: &str, item: Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_flow_nesting_bomb_is_refused_before_parsing() {
+        let manifest = format!(
+            "kind: Pod\nspec: {}1{}",
+            "{a: ".repeat(40_000),
+            "}".repeat(40_000)
+        );
+        let start = std::time::Instant::now();
+        let err = mount_control_interface(&manifest, "p/c", Path::new("/ci")).expect_err("a bomb");
+        assert!(
+            err.to_string()
+                .contains("flow nesting is deeper than 256 levels"),
+            "{err}"
+        );
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
+    }
 
     #[test]
     fn mounts_into_the_target_container_only() {
