@@ -13,6 +13,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::field_path::Shown;
+
 /// What the agent does with a workload while disconnected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(try_from = "RawPolicy", into = "RawPolicy")]
@@ -28,10 +30,13 @@ pub enum DisconnectPolicy {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DisconnectPolicyError {
     /// `action` is neither `keep` nor `stop`.
-    #[error("disconnectPolicy.action '{0}' is not one of keep, stop")]
+    #[error("disconnectPolicy.action '{}' is not one of keep, stop", Shown(.0))]
     Action(String),
     /// `after` is not a duration.
-    #[error("disconnectPolicy.after '{0}' is not a duration: expected a whole number with ms, s, m or h (e.g. 30s)")]
+    #[error(
+        "disconnectPolicy.after '{}' is not a duration: expected a whole number with ms, s, m or h (e.g. 30s)",
+        Shown(.0)
+    )]
     Duration(String),
     /// `stop` without `after`.
     #[error("disconnectPolicy.action 'stop' needs 'after' (e.g. after: 30s)")]
@@ -90,7 +95,8 @@ pub fn parse_timeout(text: &str) -> Result<Duration, String> {
         Ok(d) if d.is_zero() => Err("the timeout must not be zero".to_owned()),
         Ok(d) => Ok(d),
         Err(_) => Err(format!(
-            "'{text}' is not a duration: expected a whole number with ms, s, m or h (e.g. 5s)"
+            "'{}' is not a duration: expected a whole number with ms, s, m or h (e.g. 5s)",
+            Shown(text)
         )),
     }
 }
@@ -136,6 +142,18 @@ mod tests {
 
     fn yaml(text: &str) -> Result<DisconnectPolicy, String> {
         serde_yaml_ng::from_str(text).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn hostile_values_are_shown_escaped_and_cut() {
+        let hostile = format!("\u{1b}[31m{}", "x".repeat(10_000));
+        let flag = parse_timeout(&hostile).expect_err("not a duration");
+        assert!(flag.starts_with("'\\u{1b}[31m"), "{flag}");
+        assert!(!flag.contains('\u{1b}') && flag.len() < 300, "{flag}");
+        let policy = DisconnectPolicy::parse("stop", Some(&hostile)).expect_err("bad");
+        assert!(!policy.to_string().contains('\u{1b}'));
+        let action = DisconnectPolicy::parse(&hostile, None).expect_err("bad");
+        assert!(action.to_string().len() < 300);
     }
 
     #[test]
