@@ -2,9 +2,11 @@
 //! the few Anchorage needs to translate (Ankaios names, native commands, references).
 //!
 //! `pod` owns pod specs and containers, `names` the name grammars, `image` image references,
-//! `quantity` resource quantities and `refs` the ConfigMap/Secret references between documents.
+//! `quantity` resource quantities, `refs` the ConfigMap/Secret references between documents and
+//! `k8s` the rest of Kubernetes' own pod, Deployment, Job, ConfigMap and Secret validation.
 
 mod image;
+pub(crate) mod k8s;
 mod names;
 mod pod;
 mod quantity;
@@ -141,6 +143,7 @@ pub(crate) fn check(object: &Object, at: &Path, sink: &mut Sink) {
         }
         Object::Ankaios(_) => {}
     }
+    k8s::check(object, at, sink);
 }
 
 /// Checks `metadata.name` as an object name; returns it when present.
