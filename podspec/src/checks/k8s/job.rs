@@ -63,6 +63,18 @@ pub(super) fn check(spec: &JobSpec, at: &Path, sink: &mut Sink) {
             );
         }
     }
+    if let Some(c) = spec
+        .completions
+        .filter(|c| spec.backoff_limit_per_index.is_some() && i64::from(*c) > MAX_INDEXED)
+    {
+        say::invalid(
+            sink,
+            RULE,
+            at.key("completions"),
+            c,
+            "must be less than or equal to 100000 when backoffLimitPerIndex is specified",
+        );
+    }
     if spec.backoff_limit_per_index.is_some() && !indexed {
         say::forbidden(
             sink,

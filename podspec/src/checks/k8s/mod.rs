@@ -3,7 +3,7 @@
 //! source function and whether it is covered here (or by `checks`) or why not.
 //!
 //! One module per area: `metadata`, `pod` (pod-level fields), `containers`, `ports`, `env`,
-//! `resources`, `mounts`, `volumes`, `probes`, `security`, `scheduling`, `dns`,
+//! `resources`, `mounts`, `volumes`, `probes`, `security`, `windows`, `scheduling`, `dns`,
 //! `deployment`, `job` and `data` (ConfigMap/Secret); `say` words findings as Kubernetes'
 //! `field.Error`s do and `grammar` holds the name grammars they need.
 
@@ -25,6 +25,7 @@ mod say;
 mod scheduling;
 mod security;
 mod volumes;
+mod windows;
 
 use std::collections::HashSet;
 
@@ -137,6 +138,7 @@ fn pod_spec(
     scheduling::check(spec, at, sink);
     ports::check(spec, at, sink);
     security::check(spec, at, sink);
+    windows::check(spec, at, sink);
     security::annotations(
         meta.annotations.as_ref(),
         spec,
