@@ -12,8 +12,9 @@ const ANNOTATIONS_MAX: usize = 256 * 1024;
 /// Finalizer names that need no domain (`IsStandardFinalizerName`).
 const STANDARD_FINALIZERS: &[&str] = &["kubernetes", "orphan", "foregroundDeletion"];
 
-/// Checks the `metadata` of the object (or template) at `at`.
+/// Checks the `metadata` of the object at `at`.
 pub(super) fn check(meta: &ObjectMeta, at: &Path, sink: &mut Sink) {
+    annotations_size(meta, at, sink);
     let at = at.key("metadata");
     if let Some(prefix) = meta.generate_name.as_deref().filter(|p| !p.is_empty()) {
         // `ValidateNameFunc(name, prefix=true)` masks one trailing dash before judging.
@@ -31,6 +32,16 @@ pub(super) fn check(meta: &ObjectMeta, at: &Path, sink: &mut Sink) {
     if let Some(ns) = meta.namespace.as_deref().filter(|n| !n.is_empty()) {
         say::grammar(sink, RULE, || at.key("namespace"), ns, grammar::label);
     }
+    finalizers_and_owners(meta, &at, sink);
+}
+
+/// A pod template's metadata: Kubernetes judges its labels and annotations only
+/// (`ValidatePodTemplateSpec`), and the labels are `checks`' rule.
+pub(super) fn check_template(meta: &ObjectMeta, at: &Path, sink: &mut Sink) {
+    annotations_size(meta, at, sink);
+}
+
+fn annotations_size(meta: &ObjectMeta, at: &Path, sink: &mut Sink) {
     let size: usize = meta
         .annotations
         .iter()
@@ -40,10 +51,13 @@ pub(super) fn check(meta: &ObjectMeta, at: &Path, sink: &mut Sink) {
     if size > ANNOTATIONS_MAX {
         sink.error(
             RULE,
-            at.key("annotations"),
+            at.key("metadata").key("annotations"),
             format!("too long: must have at most {ANNOTATIONS_MAX} bytes"),
         );
     }
+}
+
+fn finalizers_and_owners(meta: &ObjectMeta, at: &Path, sink: &mut Sink) {
     for (i, f) in meta.finalizers.iter().flatten().enumerate() {
         let here = || at.key("finalizers").idx(i);
         if grammar::qualified(f).is_some() {

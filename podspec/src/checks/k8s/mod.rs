@@ -104,7 +104,7 @@ fn template(t: &PodTemplateSpec, spec_at: &Path, kind: Template, sink: &mut Sink
     let at = spec_at.key("template");
     let empty = ObjectMeta::default();
     let meta = t.metadata.as_ref().unwrap_or(&empty);
-    metadata::check(meta, &at, sink);
+    metadata::check_template(meta, &at, sink);
     if let Some(spec) = &t.spec {
         pod_spec(spec, meta, &at, &at.key("spec"), kind, sink);
     }
