@@ -9,7 +9,8 @@
 //!   clean documents go straight from saphyr events to the typed objects, the others through
 //!   serde_yaml_ng's `Value`, which stays the reference for messages.
 //! - `drops`: the table of fields podman drops or Anchorage cannot honour.
-//! - `checks`: the API server's semantic checks, plus Anchorage's (names, references).
+//! - `checks`: the API server's semantic checks, plus Anchorage's (names, references);
+//!   [`catalogue`] lists every Kubernetes rule and what covers it.
 //! - `translate`: pods, Deployments, Jobs, ConfigMaps, Secrets and PersistentVolumeClaims →
 //!   `ank_model::State`.
 //! - `locate`: lazily maps a finding's path to a line and column in the file.
@@ -28,6 +29,7 @@ mod translate;
 #[cfg(test)]
 mod tests;
 
+pub use checks::k8s::catalogue;
 pub use finding::{Finding, Options, ResourceReport, Severity};
 
 use parse::Resource;

@@ -60,3 +60,38 @@ pub const ANKAIOS_VALIDATION: &str = "ankaios-validation";
 pub const ANKAIOS_RUNTIME: &str = "ankaios-runtime";
 /// The native runtime cannot run this container as written.
 pub const ANKAIOS_NATIVE: &str = "ankaios-native";
+/// Kubernetes' `ValidateObjectMeta` beyond names and labels: generateName, namespace,
+/// annotation size, finalizers, owner references.
+pub const K8S_METADATA: &str = "k8s-metadata";
+/// A pod-level field of `ValidatePodSpec`: deadlines, hostname, service account, priority,
+/// readiness and scheduling gates, overhead, OS, host namespaces, resource claims.
+pub const K8S_POD: &str = "k8s-pod";
+/// A container field of `validateContainers`: termination message, resize and restart policy,
+/// init-container restrictions, volume devices, lifecycle.
+pub const K8S_CONTAINER: &str = "k8s-container";
+/// A port rule beyond `port`: host IP, host port uniqueness, host network.
+pub const K8S_PORT: &str = "k8s-port";
+/// `validateEnv`/`validateEnvFrom`: value sources, field and resource selectors, key refs.
+pub const K8S_ENV: &str = "k8s-env";
+/// `ValidateResourceRequirements` beyond parsing: names, extended resources, hugepages.
+pub const K8S_RESOURCES: &str = "k8s-resources";
+/// A volume mount rule beyond `volume-mount`: subPath, propagation, recursive read-only.
+pub const K8S_MOUNT: &str = "k8s-volume-mount";
+/// A volume source's own rules (`validateVolumeSource`): hostPath, emptyDir, secret, ….
+pub const K8S_VOLUME: &str = "k8s-volume";
+/// `validateProbe` and handlers: numbers, ports, schemes, headers, lifecycle hooks.
+pub const K8S_PROBE: &str = "k8s-probe";
+/// Pod and container security contexts: ids, seccomp, AppArmor, sysctls, privilege.
+pub const K8S_SECURITY: &str = "k8s-security-context";
+/// Affinity, tolerations, topology spread constraints and the node selector.
+pub const K8S_SCHEDULING: &str = "k8s-scheduling";
+/// `dnsPolicy`, `dnsConfig` and `hostAliases`.
+pub const K8S_DNS: &str = "k8s-dns";
+/// `apps/v1` Deployment spec rules beyond selector and replicas.
+pub const K8S_DEPLOYMENT: &str = "k8s-deployment";
+/// `batch/v1` Job spec rules.
+pub const K8S_JOB: &str = "k8s-job";
+/// ConfigMap and Secret sizes and Secret types.
+pub const K8S_DATA: &str = "k8s-data";
+/// PersistentVolumeClaim spec rules: access modes, storage request, volume mode, class.
+pub const K8S_CLAIM: &str = "k8s-claim";

@@ -31,6 +31,32 @@ pub fn describe(rule: &str) -> &'static str {
         "runtime-drops-field" => "A field podman kube play silently drops",
         "ankaios-validation" => "An Ankaios manifest rule: names, cycles, configs, templates",
         "ankaios-runtime" => "An Ankaios workload its agent will not start as written",
+        "k8s-metadata" => {
+            "ObjectMeta: generateName, namespace, annotation size, finalizers, owners"
+        }
+        "k8s-pod" => "A pod-level field Kubernetes' ValidatePodSpec rejects",
+        "k8s-container" => {
+            "A container field Kubernetes rejects (policies, init containers, devices)"
+        }
+        "k8s-port" => "A host IP or host port Kubernetes rejects",
+        "k8s-env" => "An env value source, field or resource selector Kubernetes rejects",
+        "k8s-resources" => "A resource name or extended resource request Kubernetes rejects",
+        "k8s-volume-mount" => {
+            "A subPath, mount propagation or recursive read-only setting Kubernetes rejects"
+        }
+        "k8s-volume" => "A volume source field Kubernetes rejects",
+        "k8s-probe" => "A probe or lifecycle hook field Kubernetes rejects",
+        "k8s-security-context" => "A pod or container security context field Kubernetes rejects",
+        "k8s-scheduling" => {
+            "A node selector, toleration, affinity or spread constraint Kubernetes rejects"
+        }
+        "k8s-dns" => "A dnsPolicy, dnsConfig or hostAliases entry Kubernetes rejects",
+        "k8s-deployment" => "A Deployment strategy or counter Kubernetes rejects",
+        "k8s-job" => "A Job field Kubernetes rejects (counts, modes, failure and success policies)",
+        "k8s-data" => "A ConfigMap or Secret over 1 MiB, or a Secret missing its type's keys",
+        "k8s-claim" => {
+            "A PersistentVolumeClaim without access modes or storage request, or with unknown ones"
+        }
         _ => "An Anchorage validation rule",
     }
 }

@@ -3,10 +3,12 @@
 //!
 //! `pod` owns pod specs and containers, `names` the name grammars, `image` image references,
 //! `quantity` resource quantities, `refs` the ConfigMap/Secret references between documents and
-//! `claim` the names of PersistentVolumeClaims.
+//! `claim` the names of PersistentVolumeClaims, and `k8s` the rest of Kubernetes' own pod,
+//! Deployment, Job, ConfigMap and Secret validation.
 
 pub(crate) mod claim;
 mod image;
+pub(crate) mod k8s;
 mod names;
 mod pod;
 mod quantity;
@@ -148,6 +150,7 @@ pub(crate) fn check(object: &Object, at: &Path, sink: &mut Sink) {
         }
         Object::Ankaios(_) => {}
     }
+    k8s::check(object, at, sink);
 }
 
 /// Checks `metadata.name` as an object name; returns it when present.
