@@ -32,6 +32,9 @@ pub const LOG: &str = "output.log";
 /// The log before the last rotation (see `logfile`).
 pub const LOG_ROTATED: &str = "output.log.1";
 
+/// Names that exist only while the shim rotates the log (a crashed shim may leave them).
+pub const ROTATING: [&str; 2] = [".output.log.1.tmp", ".output.log.new"];
+
 /// Every file the runtime removes when it stops an instance.
 pub const ALL: [&str; 5] = [SPEC, PIDS, EXIT_CODE, LOG, LOG_ROTATED];
 
@@ -114,6 +117,9 @@ pub fn remove_all_but_log(dir: &Path) {
 
 fn remove_except(dir: &Path, keep: &[&str]) {
     let Some(fd) = open_dir(dir) else { return };
+    for name in ROTATING {
+        private::remove(&fd, name);
+    }
     for name in ALL {
         // A kept file that is not a regular one (a symlink, say) goes too: never appended to.
         if !keep.contains(&name) || private::open_read(&fd, name).is_err() {

@@ -2,15 +2,16 @@
 //! timestamp through one buffer, and the file rotated at a size cap, so a workload's log never
 //! takes more than two files of [`LogLimits::max_size`] on disk.
 //!
-//! Rotation renames `output.log` to `output.log.1` (replacing the previous one) at a record
-//! boundary, after everything before it was written, then creates a new 0600 `output.log`
-//! through [`crate::private`]. A reader holding the old file reads it to its end, then sees
+//! Rotation moves `output.log` to `output.log.1` (replacing the previous one) at a record
+//! boundary, after everything before it was written, and puts a new 0600 `output.log` in its
+//! place through [`crate::private`], never leaving the name empty. A reader holding the old file reads it to its end, then sees
 //! another file under the name and moves on (see `logs`): nothing lost, nothing twice.
 
 use std::fs::File;
 use std::io::Write;
 use std::os::fd::OwnedFd;
 
+use rustix::fs::AtFlags;
 use serde::{Deserialize, Serialize};
 
 use super::files;
@@ -122,6 +123,10 @@ impl LogFile {
         if self.buf.len() >= FLUSH_AT {
             self.flush();
         }
+        if self.file.is_none() {
+            // A failed rotation: the record cannot be written anywhere.
+            self.buf.clear();
+        }
     }
 
     /// Writes what is buffered (errors, a full disk say, drop it: the buffer stays bounded).
@@ -139,11 +144,31 @@ impl LogFile {
 
     fn rotate(&mut self) {
         self.file = None;
-        if let Err(e) = rustix::fs::renameat(&self.dir, files::LOG, &self.dir, files::LOG_ROTATED) {
-            tracing::warn!(error = %e, "cannot rotate the log");
+        match self.swap_in_new() {
+            Ok(file) => {
+                self.file = Some(file);
+                self.size = 0;
+            }
+            Err(e) => {
+                // Output is dropped, and the next record tries again.
+                tracing::warn!(error = %e, "cannot rotate the log");
+                self.size = self.max;
+            }
         }
-        self.file = private::open_append(&self.dir, files::LOG).ok();
-        self.size = 0;
+    }
+
+    /// Every step leaves a whole `output.log` in place, so a reader never finds it missing:
+    /// the current file is linked to `output.log.1` (replacing the old one), then a new empty
+    /// file is renamed over `output.log`.
+    fn swap_in_new(&self) -> std::io::Result<File> {
+        let [link, new] = files::ROTATING;
+        private::remove(&self.dir, link);
+        rustix::fs::linkat(&self.dir, files::LOG, &self.dir, link, AtFlags::empty())?;
+        rustix::fs::renameat(&self.dir, link, &self.dir, files::LOG_ROTATED)?;
+        private::remove(&self.dir, new);
+        let file = private::create_new(&self.dir, new, b"")?;
+        rustix::fs::renameat(&self.dir, new, &self.dir, files::LOG)?;
+        Ok(file)
     }
 }
 

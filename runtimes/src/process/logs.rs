@@ -15,7 +15,7 @@ use jiff::{SignedDuration, Timestamp};
 use rustix::fs::{inotify, AtFlags};
 use tokio::fs::File;
 use tokio::io::unix::AsyncFd;
-use tokio::io::{AsyncBufReadExt, AsyncSeekExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncSeekExt, BufReader, Take};
 
 use super::records::RECORD_MAX;
 use super::{files, tail};
@@ -109,7 +109,8 @@ pub async fn open(dir: &Path, options: &LogOptions) -> Result<LogStream, Runtime
     let rotated = private::open_read(&dir_fd, files::LOG_ROTATED)
         .ok()
         .filter(|r| r.metadata().is_ok_and(|m| file_id(&m) != current_id));
-    let (rotated, current) = start_points(rotated, current, options.tail, window).await?;
+    let (rotated, current) =
+        start_points(rotated, current, options.tail, window, options.follow).await?;
     let reader = Reader {
         older: rotated,
         file: current,
@@ -127,19 +128,24 @@ pub async fn open(dir: &Path, options: &LogOptions) -> Result<LogStream, Runtime
     Ok(reader.into_stream())
 }
 
+/// A log file being read.
+type LogReader = BufReader<Take<File>>;
+
 /// Both files, positioned where reading starts (the rotated one only if it is read at all).
+/// Without `follow` the current file is read up to its length now, not on as it grows.
 async fn start_points(
     rotated: Option<std::fs::File>,
     current: std::fs::File,
     tail: Option<usize>,
     window: Window,
-) -> Result<(Option<BufReader<File>>, BufReader<File>), RuntimeError> {
-    let Some(n) = tail else {
-        return Ok((rotated.map(reader), reader(current)));
-    };
+    follow: bool,
+) -> Result<(Option<LogReader>, LogReader), RuntimeError> {
     // Blocking reads of a few blocks per file, off the agent's event loop.
     let scan = tokio::task::spawn_blocking(move || {
         let len = current.metadata()?.len();
+        let Some(n) = tail else {
+            return Ok((rotated.map(|r| (r, 0)), (current, 0, len)));
+        };
         let found = tail::last_lines(&current, len, n, window)?;
         let older = match rotated {
             Some(rotated) if !found.complete => {
@@ -149,27 +155,32 @@ async fn start_points(
             }
             _ => None,
         };
-        Ok::<_, std::io::Error>((older, (current, found.start)))
+        Ok::<_, std::io::Error>((older, (current, found.start, len)))
     });
-    let (older, (current, start)) = scan.await.map_err(logs_err)?.map_err(logs_err)?;
-    let current = seek(current, start).await?;
+    let (older, (current, start, len)) = scan.await.map_err(logs_err)?.map_err(logs_err)?;
+    let limit = if follow {
+        u64::MAX
+    } else {
+        len - start.min(len)
+    };
+    let current = seek(current, start, limit).await?;
     let older = match older {
-        Some((file, start)) => Some(seek(file, start).await?),
+        Some((file, start)) => Some(seek(file, start, u64::MAX).await?),
         None => None,
     };
     Ok((older, current))
 }
 
-fn reader(file: std::fs::File) -> BufReader<File> {
-    BufReader::with_capacity(READ_BUF, File::from_std(file))
+fn reader(file: std::fs::File) -> LogReader {
+    BufReader::with_capacity(READ_BUF, File::from_std(file).take(u64::MAX))
 }
 
-async fn seek(file: std::fs::File, at: u64) -> Result<BufReader<File>, RuntimeError> {
+async fn seek(file: std::fs::File, at: u64, limit: u64) -> Result<LogReader, RuntimeError> {
     let mut file = File::from_std(file);
     file.seek(std::io::SeekFrom::Start(at))
         .await
         .map_err(logs_err)?;
-    Ok(BufReader::with_capacity(READ_BUF, file))
+    Ok(BufReader::with_capacity(READ_BUF, file.take(limit)))
 }
 
 /// Device and inode: what tells the file under a name from the one a reader holds.
@@ -190,7 +201,7 @@ fn watch_dir(dir: &Path) -> std::io::Result<AsyncFd<OwnedFd>> {
 /// Reads one line of at most [`LINE_MAX`] bytes; `None` at the end of what is written so far,
 /// keeping an unfinished line in `partial` until its newline arrives.
 async fn read_line(
-    file: &mut BufReader<File>,
+    file: &mut LogReader,
     partial: &mut Vec<u8>,
 ) -> std::io::Result<Option<Vec<u8>>> {
     loop {
@@ -224,8 +235,8 @@ struct Follow {
 
 /// The stream's state: an older file to read to its end first, then the current one.
 struct Reader {
-    older: Option<BufReader<File>>,
-    file: BufReader<File>,
+    older: Option<LogReader>,
+    file: LogReader,
     file_id: (u64, u64),
     partial: Vec<u8>,
     window: Window,

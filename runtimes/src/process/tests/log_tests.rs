@@ -107,3 +107,23 @@ async fn output_without_newlines_becomes_bounded_records() {
     assert_eq!(lines[6], "x".repeat(rest) + "\u{fffd}");
     assert_eq!(lines.len(), 7);
 }
+
+#[tokio::test]
+async fn without_follow_a_growing_log_is_read_up_to_its_length_at_the_request() {
+    let node = Node::new();
+    // 1 MiB files: a debug build reads all of the log in well under the deadline.
+    let limits = LogLimits { max_size: 1 << 20 };
+    let (rt, mut rx) = node.runtime_with(DEFAULT_GRACE_PERIOD, limits);
+    let spec = node.spec("firehose", "exec yes");
+    rt.start(&spec).await.expect("starts");
+    assert_eq!(next_state(&mut rx).await, ExecutionState::running());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let tail = LogOptions {
+        tail: Some(5),
+        ..LogOptions::default()
+    };
+    assert_eq!(all_logs(&rt, &spec, tail).await, ["y"; 5]);
+    let all = all_logs(&rt, &spec, LogOptions::default()).await;
+    assert!(!all.is_empty() && all.iter().all(|l| l == "y"));
+    rt.stop(&spec.instance).await.expect("stops");
+}
