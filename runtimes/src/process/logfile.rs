@@ -267,4 +267,48 @@ mod tests {
         drop(log);
         assert_eq!(std::fs::read(&target).expect("target").len(), 0);
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(24))]
+        /// Any output, cut into records and written with rotations: both files stay under the
+        /// cap and hold whole lines, which are the newest records in order.
+        #[test]
+        fn any_output_rotates_into_whole_lines_under_the_cap(
+            chunks in proptest::collection::vec(
+                proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40_000),
+                1..12,
+            ),
+        ) {
+            let tmp = private_tmp();
+            let dir = private::open_dir(tmp.path()).expect("dir");
+            let mut log = LogFile::open(&dir, limits(MIN_LOG_MAX_SIZE)).expect("open");
+            let mut records = super::super::records::Records::default();
+            let mut expected = Vec::new();
+            for chunk in &chunks {
+                records.feed(chunk, |r| {
+                    expected.push(format!("t {}", String::from_utf8_lossy(r)));
+                    log.record("t", r);
+                });
+                log.flush();
+            }
+            records.finish(|r| {
+                expected.push(format!("t {}", String::from_utf8_lossy(r)));
+                log.record("t", r);
+            });
+            drop(log);
+            let mut kept = Vec::new();
+            for name in [files::LOG_ROTATED, files::LOG] {
+                let bytes = std::fs::read(tmp.path().join(name)).unwrap_or_default();
+                proptest::prop_assert!(bytes.len() as u64 <= MIN_LOG_MAX_SIZE);
+                proptest::prop_assert!(bytes.is_empty() || bytes.ends_with(b"\n"));
+                let text = String::from_utf8(bytes).expect("valid UTF-8");
+                // Split on newlines only: a record may end in `\r`, which `lines()` would eat.
+                if let Some(text) = text.strip_suffix('\n') {
+                    kept.extend(text.split('\n').map(str::to_owned));
+                }
+            }
+            proptest::prop_assert!(kept.len() <= expected.len());
+            proptest::prop_assert_eq!(&expected[expected.len() - kept.len()..], &kept[..]);
+        }
+    }
 }
