@@ -27,18 +27,16 @@ pub struct Found {
 /// Finds where the last `n` lines (in `window`) of the first `len` bytes of `file` start. An
 /// unfinished last line (no newline yet) is not counted.
 pub fn last_lines(file: &File, len: u64, n: usize, window: Window) -> std::io::Result<Found> {
+    // An unfinished last line (still being written) is not counted, but a reader that
+    // follows starts at its beginning, never in its middle.
     let mut found = Found {
-        start: len,
+        start: 0,
         lines: 0,
         complete: n == 0,
     };
-    if n == 0 {
-        return Ok(found);
-    }
     let mut block = vec![0u8; BLOCK];
     let mut pos = len;
-    // The end of the last complete line: bytes after it are a line still being written.
-    let mut end: Option<u64> = None;
+    let mut seen_end = false;
     while pos > 0 {
         let base = pos.saturating_sub(BLOCK as u64);
         #[allow(clippy::cast_possible_truncation)] // at most BLOCK
@@ -46,9 +44,12 @@ pub fn last_lines(file: &File, len: u64, n: usize, window: Window) -> std::io::R
         file.read_exact_at(chunk, base)?;
         for i in memchr::memrchr_iter(b'\n', chunk) {
             let newline = base + i as u64;
-            if end.is_none() {
-                end = Some(newline + 1);
+            if !seen_end {
+                seen_end = true;
                 found.start = newline + 1;
+                if n == 0 {
+                    return Ok(found);
+                }
                 continue;
             }
             if take(file, newline + 1, n, window, &mut found)? {
@@ -58,7 +59,7 @@ pub fn last_lines(file: &File, len: u64, n: usize, window: Window) -> std::io::R
         pos = base;
     }
     // The first line of the file starts at 0.
-    if end.is_some_and(|end| end > 0) && found.start > 0 {
+    if seen_end {
         take(file, 0, n, window, &mut found)?;
     }
     Ok(found)
@@ -119,8 +120,12 @@ mod tests {
         assert_eq!((found.start, found.lines, found.complete), (2, 2, true));
         let found = last_lines(f.as_file(), len, 10, open()).expect("scan");
         assert_eq!((found.start, found.lines, found.complete), (0, 3, false));
+        // None asked: start after the last complete line (where `-f` would continue).
         let found = last_lines(f.as_file(), len, 0, open()).expect("scan");
-        assert_eq!((found.start, found.lines), (len, 0));
+        assert_eq!((found.start, found.lines, found.complete), (9, 0, true));
+        let (unfinished, len) = file("no newline yet");
+        let found = last_lines(unfinished.as_file(), len, 2, open()).expect("scan");
+        assert_eq!((found.start, found.lines), (0, 0));
         let (empty, len) = file("");
         let found = last_lines(empty.as_file(), len, 3, open()).expect("scan");
         assert_eq!((found.start, found.lines, found.complete), (0, 0, false));
