@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the release binaries and prints the system benchmark figures; see bench/src/main.rs.
-#   scripts/bench.sh [--runs N] [--many N] [--agents N] [--podman] [--only startup|tls|one|many|control|podman]
+#   scripts/bench.sh [--runs N] [--many N] [--agents N] [--podman] [--only startup|tls|one|many|control|logs|podman]
 #   scripts/bench.sh --only soak [--rounds N] [--seconds S] [--seed N]   (kills, partitions, updates; checked)
 # The validation throughput benchmark is `cargo bench -p podspec`.
 set -euo pipefail
@@ -9,6 +9,11 @@ cd "$(dirname "$0")/.."
 if [[ " $* " == *" --podman "* ]]; then
     source scripts/podman-setup.sh
 fi
-# Only what the benchmark runs: `ank` (with k8s-openapi) is not needed and slow to link.
-cargo build --release --quiet -p apiserver -p nodeagent -p anchorage-bench
+# Only what the benchmark runs: `ank` (with k8s-openapi) is slow to link and needed only by
+# `--only logs` (built then), which times `ank logs`.
+packages=(-p apiserver -p nodeagent -p anchorage-bench)
+if [[ " $* " == *" --only logs "* ]]; then
+    packages+=(-p kubectl-compat)
+fi
+cargo build --release --quiet "${packages[@]}"
 exec target/release/anchorage-bench "$@"

@@ -5,7 +5,8 @@
 //! with mTLS as a ratio to `-k`, apply → `Running(Ok)` of one
 //! native workload (p50/p99 over `--runs`), 1 000 native workloads over 10 agents, the control
 //! interface (a get-state round trip through a workload's FIFOs next to the same request over
-//! gRPC, and events per second to one control-interface subscriber), and with `--podman` a
+//! gRPC, and events per second to one control-interface subscriber), native log throughput
+//! (MB/s through a shim, its CPU, `ank logs --tail 5` on a full log), and with `--podman` a
 //! one-container pod through `podman-kube` next to bare `podman kube play`. `--only soak`
 //! runs the soak instead ([`soak`]: kills, partitions and updates at random, then checks that
 //! nothing was lost, doubled or orphaned), for `--rounds N` rounds within `--seconds S`.
@@ -15,11 +16,13 @@
 //! - [`client`]: the gRPC calls and a local mirror of workload states fed by events.
 //! - [`control`]: the bench process as a control workload, on a workload's FIFOs.
 //! - [`scenarios`]: one function per figure.
+//! - [`logs`]: native log throughput, shim and agent CPU, `ank logs` on a full log.
 //! - [`soak`]: the soak, never part of a full run.
 
 mod certs;
 mod client;
 mod control;
+mod logs;
 mod procs;
 mod scenarios;
 mod soak;
@@ -36,7 +39,7 @@ struct Settings {
     many: usize,
     agents: usize,
     podman: bool,
-    /// Only this scenario (`startup`, `tls`, `one`, `many`, `control`, `podman`, `soak`), when
+    /// Only this scenario (`startup`, `tls`, `one`, `many`, `control`, `logs`, `podman`, `soak`), when
     /// given.
     only: Option<String>,
     /// Where the agents' run folders go (a fresh folder inside it); the system's temp dir
@@ -127,6 +130,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if wanted("control") {
         scenarios::control_interface(&s, run_root.path()).await?;
+    }
+    if wanted("logs") {
+        logs::log_throughput(&s, run_root.path()).await?;
     }
     if s.podman && wanted("podman") {
         scenarios::podman_kube_ratio(&s, run_root.path()).await?;

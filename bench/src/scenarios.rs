@@ -17,7 +17,7 @@ use crate::Settings;
 
 const SERVER_STARTS: usize = 7;
 
-fn ms(d: Duration) -> f64 {
+pub(crate) fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
@@ -27,13 +27,13 @@ fn percentile(sorted: &[Duration], q: f64) -> Duration {
     sorted[index.min(sorted.len() - 1)]
 }
 
-fn median(mut samples: Vec<Duration>) -> Duration {
+pub(crate) fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
     percentile(&samples, 0.5)
 }
 
 /// Retries connecting until the server answers a state request.
-async fn first_answer(url: &str) -> anyhow::Result<Client> {
+pub(crate) async fn first_answer(url: &str) -> anyhow::Result<Client> {
     first_answer_over(url, &Transport::Plain).await
 }
 

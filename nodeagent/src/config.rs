@@ -9,6 +9,7 @@ use ank_model::disconnect::parse_timeout;
 use ank_model::field_path::Shown;
 use ank_transport::{client_security, Dialer, PemSettings};
 
+use runtimes::process::logfile::{LogLimits, SizeError};
 use serde::Deserialize;
 
 use crate::agent::AgentSettings;
@@ -62,6 +63,14 @@ pub struct Flags {
     /// server (500ms, 5s, …) [default: 5s]
     #[arg(long = "dead-link-timeout", value_parser = parse_timeout)]
     pub dead_link_timeout: Option<Duration>,
+    /// Anchorage: rotate a native workload's log at this size (10MiB, 512KiB, bytes; at least
+    /// 64KiB); one rotated file is kept [default: 10MiB]
+    #[arg(long = "log-max-size", value_parser = parse_log_size)]
+    pub log_max_size: Option<LogLimits>,
+}
+
+fn parse_log_size(text: &str) -> Result<LogLimits, String> {
+    LogLimits::parse(text).map_err(|e| e.to_string())
 }
 
 fn parse_tag(text: &str) -> Result<(String, String), String> {
@@ -99,6 +108,8 @@ pub struct FileConfig {
     pub key_pem_content: Option<String>,
     /// Anchorage: `--dead-link-timeout` (e.g. `"5s"`).
     pub dead_link_timeout: Option<String>,
+    /// Anchorage: `--log-max-size` (e.g. `"10MiB"`).
+    pub log_max_size: Option<String>,
 }
 
 /// Why the agent cannot start with these settings.
@@ -144,6 +155,9 @@ pub enum ConfigError {
     /// The URL or the TLS material does not make a dialler.
     #[error(transparent)]
     Connect(#[from] ank_transport::ConnectError),
+    /// `log_max_size` is not a size.
+    #[error("invalid log_max_size in the agent config: {0}")]
+    LogSize(#[from] SizeError),
     /// `dead_link_timeout` is not a duration.
     #[error("invalid dead_link_timeout in the agent config: {0}")]
     DeadLink(String),
@@ -182,6 +196,15 @@ pub fn valid_name(name: &str) -> bool {
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// The native logs' cap: the flag, else the file's `log_max_size`, else the default.
+pub fn log_limits(flags: &Flags, file: &FileConfig) -> Result<LogLimits, ConfigError> {
+    match (flags.log_max_size, &file.log_max_size) {
+        (Some(limits), _) => Ok(limits),
+        (None, Some(text)) => Ok(LogLimits::parse(text)?),
+        (None, None) => Ok(LogLimits::default()),
+    }
 }
 
 /// Merges flags over the file, checks everything, and prepares the run folder.
@@ -243,6 +266,7 @@ pub fn dialer(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::Parser;
 
     #[test]
     fn names_are_checked() {
@@ -288,6 +312,10 @@ mod tests {
             tags: vec![("k".into(), "v".into())],
             ..Flags::default()
         };
+        assert_eq!(
+            log_limits(&flags, &file).expect("default"),
+            LogLimits::default()
+        );
         let s = settings(flags, file).expect("valid");
         assert_eq!(s.dead_link, Duration::from_secs(2));
         assert_eq!(
@@ -315,6 +343,21 @@ mod tests {
         let err = settings(flags, FileConfig::default()).expect_err("downgrade");
         assert!(err.to_string().contains("is https://"), "{err}");
         assert_eq!(parse_tag("a=b=c"), Ok(("a".into(), "b=c".into())));
+    }
+
+    #[test]
+    fn log_max_size_from_the_flag_else_the_file() {
+        let path = Path::new("/etc/ankaios/ank-agent.conf");
+        let file = parse_file(path, "version = 'v1'\nlog_max_size = '1MiB'\n").expect("valid");
+        let limits = log_limits(&Flags::default(), &file).expect("file");
+        assert_eq!(limits.max_size, 1 << 20);
+        let flags = Flags::try_parse_from(["ank-agent", "--log-max-size", "128KiB"]).expect("flag");
+        assert_eq!(log_limits(&flags, &file).expect("flag").max_size, 128 << 10);
+        let err = Flags::try_parse_from(["ank-agent", "--log-max-size", "1k"]).expect_err("small");
+        assert!(err.to_string().contains("at least 64KiB"), "{err}");
+        let file = parse_file(path, "version = 'v1'\nlog_max_size = 'lots'\n").expect("toml");
+        let err = log_limits(&Flags::default(), &file).expect_err("invalid");
+        assert!(err.to_string().contains("log_max_size"), "{err}");
         assert!(parse_tag("novalue").is_err());
     }
 }

@@ -1,6 +1,11 @@
 //! Log requests from the server: for each named instance on this agent, the runtime's log lines
 //! go back as LogEntriesResponse with the server's request id, then one LogsStopResponse per
 //! instance. A LogsCancelRequest with the same id ends the streams. The tasks are owned here.
+//!
+//! Memory stays bounded whatever the log's size: a runtime's stream is read one message
+//! batch at a time (at most [`BATCH`] lines and about [`BATCH_BYTES`]), and a batch is sent only
+//! while the session queue is at most a quarter full, so logs neither pile up in the agent nor
+//! crowd out its state reports.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -9,7 +14,7 @@ use ank_model::proto::anchorage::to_server::ToServerEnum;
 use ank_model::proto::anchorage::ToServer;
 use ank_model::proto::ank_base::{self as pb, response::ResponseContent};
 use ank_model::{api, WorkloadInstanceName};
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use runtimes::{LogOptions, Runtime};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
@@ -19,6 +24,9 @@ use crate::convert::to_server;
 
 /// Most lines sent in one LogEntriesResponse.
 const BATCH: usize = 100;
+/// A LogEntriesResponse is closed once its messages pass this many bytes (one line of at most
+/// 64 KiB may go over), far below gRPC's 4 MiB message limit.
+const BATCH_BYTES: usize = 64 * 1024;
 
 /// The running log streams, by request id.
 #[derive(Default)]
@@ -118,27 +126,20 @@ async fn stream_one(
     };
     match lines {
         Ok(lines) => {
-            let mut batches = lines.ready_chunks(BATCH);
+            let mut lines = lines.fuse();
             loop {
                 let batch = tokio::select! {
                     () = cancel.cancelled() => break,
-                    batch = batches.next() => batch,
+                    batch = next_batch(&mut lines, &instance) => batch,
                 };
                 let Some(batch) = batch else { break };
-                let log_entries: Vec<_> = batch
-                    .into_iter()
-                    .filter_map(|line| {
-                        line.map_err(|e| tracing::warn!(%instance, error = %e, "log stream"))
-                            .ok()
-                    })
-                    .map(|message| pb::LogEntry {
-                        workload_name: Some(instance.clone().into()),
-                        message,
-                    })
-                    .collect();
-                let entries =
-                    ResponseContent::LogEntriesResponse(pb::LogEntriesResponse { log_entries });
-                if sender.send(response(&request_id, entries)).await.is_err() {
+                if batch.is_empty() {
+                    continue;
+                }
+                let entries = ResponseContent::LogEntriesResponse(pb::LogEntriesResponse {
+                    log_entries: batch,
+                });
+                if !send_when_room(&sender, response(&request_id, entries), &cancel).await {
                     return request_id;
                 }
             }
@@ -150,4 +151,111 @@ async fn stream_one(
     });
     let _ = sender.send(response(&request_id, stop)).await;
     request_id
+}
+
+/// The next lines of `lines`: waits for one, then takes what is ready up to the bounds. `None`
+/// at the stream's end.
+async fn next_batch(
+    lines: &mut futures::stream::Fuse<runtimes::LogStream>,
+    instance: &WorkloadInstanceName,
+) -> Option<Vec<pb::LogEntry>> {
+    let mut batch = Vec::new();
+    let mut bytes = 0;
+    let mut next = Some(lines.next().await?);
+    while let Some(line) = next {
+        match line {
+            Ok(message) => {
+                bytes += message.len();
+                batch.push(pb::LogEntry {
+                    workload_name: Some(instance.clone().into()),
+                    message,
+                });
+            }
+            Err(e) => tracing::warn!(%instance, error = %e, "log stream"),
+        }
+        if batch.len() >= BATCH || bytes >= BATCH_BYTES {
+            break;
+        }
+        next = lines.next().now_or_never().flatten();
+    }
+    Some(batch)
+}
+
+/// Sends `message` once three quarters of the session queue are free (state reports keep
+/// their room); false when the session or the request is gone.
+async fn send_when_room(
+    sender: &mpsc::Sender<ToServer>,
+    message: ToServer,
+    cancel: &CancellationToken,
+) -> bool {
+    let keep_free = sender.max_capacity() * 3 / 4;
+    tokio::select! {
+        biased;
+        () = cancel.cancelled() => return false,
+        room = sender.reserve_many(keep_free) => {
+            if room.is_err() {
+                return false;
+            }
+        }
+    }
+    sender.send(message).await.is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn instance() -> WorkloadInstanceName {
+        WorkloadInstanceName::new("w", "a", "cfg")
+    }
+
+    fn stream_of(lines: Vec<String>) -> futures::stream::Fuse<runtimes::LogStream> {
+        let stream: runtimes::LogStream = futures::stream::iter(lines.into_iter().map(Ok)).boxed();
+        stream.fuse()
+    }
+
+    #[tokio::test]
+    async fn batches_are_bounded_in_lines_and_bytes_and_lose_nothing() {
+        let mut lines = stream_of((0..250).map(|i| i.to_string()).collect());
+        let mut sizes = Vec::new();
+        while let Some(batch) = next_batch(&mut lines, &instance()).await {
+            sizes.push(batch.len());
+        }
+        assert_eq!(sizes, [100, 100, 50]);
+        let mut lines = stream_of(vec!["x".repeat(30_000); 7]);
+        let mut sizes = Vec::new();
+        while let Some(batch) = next_batch(&mut lines, &instance()).await {
+            let bytes: usize = batch.iter().map(|e| e.message.len()).sum();
+            assert!(bytes < BATCH_BYTES + 30_000);
+            sizes.push(batch.len());
+        }
+        assert_eq!(sizes, [3, 3, 1]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_batch_waits_while_the_queue_is_over_a_quarter_full() {
+        let (sender, mut receiver) = mpsc::channel::<ToServer>(8);
+        let cancel = CancellationToken::new();
+        let message = || {
+            response(
+                "r",
+                ResponseContent::LogsStopResponse(pb::LogsStopResponse::default()),
+            )
+        };
+        for _ in 0..3 {
+            assert!(send_when_room(&sender, message(), &cancel).await);
+        }
+        // Three of eight queued (six must stay free): a fourth waits for the reader.
+        let fourth = send_when_room(&sender, message(), &cancel);
+        tokio::pin!(fourth);
+        assert!(tokio::time::timeout(Duration::from_secs(1), &mut fourth)
+            .await
+            .is_err());
+        receiver.recv().await.expect("queued");
+        assert!(fourth.await);
+        cancel.cancel();
+        assert!(!send_when_room(&sender, message(), &cancel).await);
+    }
 }

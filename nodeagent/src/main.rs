@@ -13,6 +13,7 @@ use nodeagent::config::{self, FileConfig, Flags};
 use runtimes::podman::PodmanRuntime;
 use runtimes::podman_cli::{Podman, PodmanOptions};
 use runtimes::podman_kube::PodmanKubeRuntime;
+use runtimes::process::logfile::LogLimits;
 use runtimes::process::{
     contain, ProcessConfig, ProcessRuntime, ShimCommand, DEFAULT_GRACE_PERIOD,
 };
@@ -61,6 +62,7 @@ fn run_main() -> anyhow::Result<()> {
         }
         None => FileConfig::default(),
     };
+    let log = config::log_limits(&flags, &file)?;
     let settings = config::settings(flags, file)?;
     // Held until the process ends.
     let _lock = nodeagent::lock::AgentLock::acquire(
@@ -73,10 +75,10 @@ fn run_main() -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the tokio runtime")?
-        .block_on(run(settings))
+        .block_on(run(settings, log))
 }
 
-async fn run(settings: nodeagent::AgentSettings) -> anyhow::Result<()> {
+async fn run(settings: nodeagent::AgentSettings, log: LogLimits) -> anyhow::Result<()> {
     let (sink, states) = tokio::sync::mpsc::unbounded_channel();
     let shim = ShimCommand::current_exe(SHIM).context("cannot find the agent executable")?;
     let containment = contain::detect();
@@ -87,6 +89,7 @@ async fn run(settings: nodeagent::AgentSettings) -> anyhow::Result<()> {
             shim,
             grace_period: DEFAULT_GRACE_PERIOD,
             containment,
+            log,
         },
         sink.clone(),
     );

@@ -157,6 +157,7 @@ pub fn start_agent(settings: &AgentSettings) -> Agent {
         grace_period: Duration::from_secs(2),
         // Each test has its own run folder, which keeps its cgroups apart from the others'.
         containment: runtimes::process::contain::detect(),
+        log: runtimes::process::logfile::LogLimits::default(),
     };
     let mut runtimes = RuntimeRegistry::new();
     runtimes.register(Arc::new(ProcessRuntime::new(config, sink)));

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::contain::Cgroup;
 pub use super::identity::Pids;
+use super::logfile::LogLimits;
 use crate::private;
 
 /// What to run, written (0600: it holds the workload's environment, secrets included) by the
@@ -26,11 +27,16 @@ pub const SPEC: &str = "native.json";
 pub const PIDS: &str = "pids";
 /// The workload's exit code, written atomically when it has ended (128 + signal if killed).
 pub const EXIT_CODE: &str = "exit_code";
-/// stdout and stderr, one `<RFC 3339 timestamp> <line>` per line.
+/// stdout and stderr, one `<RFC 3339 timestamp> <record>` per line (see `records`).
 pub const LOG: &str = "output.log";
+/// The log before the last rotation (see `logfile`).
+pub const LOG_ROTATED: &str = "output.log.1";
+
+/// Names that exist only while the shim rotates the log (a crashed shim may leave them).
+pub const ROTATING: [&str; 2] = [".output.log.1.tmp", ".output.log.new"];
 
 /// Every file the runtime removes when it stops an instance.
-pub const ALL: [&str; 4] = [SPEC, PIDS, EXIT_CODE, LOG];
+pub const ALL: [&str; 5] = [SPEC, PIDS, EXIT_CODE, LOG, LOG_ROTATED];
 
 /// The instance folder, if it is the agent's alone (see [`private`]); else logs why.
 pub fn open_dir(dir: &Path) -> Option<OwnedFd> {
@@ -61,6 +67,9 @@ pub struct ShimSpec {
     /// The cgroup the shim joins before starting the workload; `None`: the node has none.
     #[serde(default)]
     pub cgroup: Option<Cgroup>,
+    /// The log's size cap (the agent's `log_max_size`); older specs get the default.
+    #[serde(default)]
+    pub log: LogLimits,
 }
 
 /// Reads a file holding one decimal number.
@@ -98,19 +107,22 @@ pub fn write_spec(dir: &Path, json: &str) -> io::Result<()> {
 
 /// Removes the bookkeeping files (not the folder: it belongs to the agent).
 pub fn remove_all(dir: &Path) {
-    remove_except(dir, None);
+    remove_except(dir, &[]);
 }
 
-/// Removes the bookkeeping files but keeps the log, which a restart appends to.
+/// Removes the bookkeeping files but keeps the logs, which a restart appends to.
 pub fn remove_all_but_log(dir: &Path) {
-    remove_except(dir, Some(LOG));
+    remove_except(dir, &[LOG, LOG_ROTATED]);
 }
 
-fn remove_except(dir: &Path, keep: Option<&str>) {
+fn remove_except(dir: &Path, keep: &[&str]) {
     let Some(fd) = open_dir(dir) else { return };
+    for name in ROTATING {
+        private::remove(&fd, name);
+    }
     for name in ALL {
         // A kept file that is not a regular one (a symlink, say) goes too: never appended to.
-        if Some(name) != keep || private::open_read(&fd, name).is_err() {
+        if !keep.contains(&name) || private::open_read(&fd, name).is_err() {
             private::remove(&fd, name);
         }
     }

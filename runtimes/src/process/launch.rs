@@ -76,6 +76,7 @@ impl ProcessRuntime {
                 .clone()
                 .unwrap_or_else(|| dir.to_string_lossy().into_owned()),
             cgroup,
+            log: self.config.log,
         };
         let json = serde_json::to_string(&shim_spec)
             .map_err(|e| RuntimeError::StartFailed(e.to_string()))?;

@@ -20,16 +20,20 @@
 //! - [`shim`]: the shim's logic (the agent binary dispatches `__shim` to it).
 //! - `identity`: telling the shim a `pids` file names from any other process.
 //! - `launch`: starting a shim, or adopting one a previous agent started.
-//! - `logs`: reading and following `output.log`.
 //! - [`volumes`]: claimed volumes as folders under the run folder.
+//! - [`records`], [`logfile`]: the shim cuts output into bounded records and rotates the log.
+//! - `logs`, `tail`: streaming, tailing and following the log across a rotation.
 //! - `watch`: spawning and watching shims.
 
 pub mod contain;
 pub mod files;
 mod identity;
 mod launch;
+pub mod logfile;
 mod logs;
+pub mod records;
 pub mod shim;
+mod tail;
 pub mod volumes;
 mod watch;
 
@@ -72,6 +76,8 @@ pub struct ProcessConfig {
     pub grace_period: Duration,
     /// How instances are contained ([`contain::detect`] finds the node's).
     pub containment: contain::Containment,
+    /// The cap of each instance's log, passed to its shim in `native.json`.
+    pub log: logfile::LogLimits,
 }
 
 /// The `native` runtime.

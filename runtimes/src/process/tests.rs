@@ -10,6 +10,7 @@ use ank_model::{ExecutionState, WorkloadInstanceName};
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
+use super::logfile::LogLimits;
 use super::*;
 use crate::runtime::{LogOptions, StateUpdate, WorkloadSpec};
 
@@ -41,6 +42,14 @@ impl Node {
     }
 
     fn runtime(&self, grace: Duration) -> (ProcessRuntime, mpsc::UnboundedReceiver<StateUpdate>) {
+        self.runtime_with(grace, LogLimits::default())
+    }
+
+    fn runtime_with(
+        &self,
+        grace: Duration,
+        log: LogLimits,
+    ) -> (ProcessRuntime, mpsc::UnboundedReceiver<StateUpdate>) {
         let shim = ShimCommand {
             program: std::env::current_exe().expect("test exe"),
             args: ["--exact", "process::tests::shim_entry", "--nocapture"]
@@ -54,6 +63,7 @@ impl Node {
             shim,
             grace_period: grace,
             containment: self.containment.clone(),
+            log,
         };
         (ProcessRuntime::new(config, tx), rx)
     }
@@ -353,4 +363,5 @@ async fn control_interface_folder_is_in_the_environment_only_when_given() {
 }
 
 mod contain_tests;
+mod log_tests;
 mod safety;
