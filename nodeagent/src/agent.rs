@@ -34,6 +34,12 @@ use ank_model::assign::{AddedWorkload, ServerMessage};
 /// requests, log entries, load, heartbeats) when they go out at the end of an event.
 pub const HEADROOM: usize = 64;
 
+/// Least time between two state messages while they flow: the first state of a quiet spell
+/// goes out at once, what follows within this time goes out together (every step kept). A
+/// flood of thousands of changes then makes a few messages a second, not one per event, each
+/// of which the server diffs for its subscribers.
+pub const LINGER: Duration = Duration::from_millis(100);
+
 /// How often the node's load is reported while connected.
 pub const LOAD_PERIOD: Duration = Duration::from_secs(3);
 
@@ -66,8 +72,10 @@ pub enum Event {
     Timer(Timer),
     /// Time to report the load.
     LoadTick,
-    /// The session queue has room again for pending states: one slot reserved for them.
+    /// The session queue has room again for held states: one slot reserved for them.
     Room(mpsc::OwnedPermit<ToServer>),
+    /// [`LINGER`] after the last state message: time for the next.
+    Linger,
     /// A workload asks the server something through its control interface.
     ControlInterface(Outgoing),
 }
@@ -113,6 +121,8 @@ pub struct Agent {
     /// each event while the session queue has room (a hundred workloads starting at once make
     /// a few messages, not a hundred), else as soon as it has; never dropped (see `outbox`).
     pub(crate) outbox: Outbox,
+    /// When the next state message may go ([`LINGER`] after the last one).
+    next_flush: Option<tokio::time::Instant>,
     /// Counts sessions, so that a listing of an earlier one is ignored.
     pub(crate) session: u64,
     /// Moves on at every connect and disconnect, so that a disconnect timer of an earlier
@@ -173,6 +183,7 @@ impl Agent {
             known: Known::default(),
             changes: 0,
             outbox: Outbox::default(),
+            next_flush: None,
             session: 0,
             link_epoch: 0,
             listing: BTreeMap::new(),
@@ -213,7 +224,8 @@ impl Agent {
                 () = self.logs.reap() => continue,
                 request = self.control_interfaces.next() => Event::ControlInterface(request),
                 () = tick(&mut self.load_tick) => Event::LoadTick,
-                permit = room(&self.server), if !self.outbox.is_empty() => Event::Room(permit),
+                permit = room(&self.server), if self.outbox.held() > 0 => Event::Room(permit),
+                () = linger(self.next_flush), if self.outbox.fresh() > 0 => Event::Linger,
             };
             self.handle(event).await;
         }
@@ -240,21 +252,32 @@ impl Agent {
                     permit.send(convert::update_states(batch));
                 }
             }
+            // `flush_states` below sends them.
+            Event::Linger => {}
             Event::ControlInterface(request) => self.on_control_interface_request(request),
         }
         self.reevaluate();
         self.flush_states();
     }
 
-    /// Sends pending states while the session queue has room beyond [`HEADROOM`]; what is
-    /// left is held (coalesced) for [`Event::Room`] or the next session.
+    /// Sends pending states while the session queue has room beyond [`HEADROOM`], unless the
+    /// last message went less than [`LINGER`] ago (then [`Event::Linger`] comes); what finds
+    /// no room is held (coalesced) for [`Event::Room`] or the next session.
     pub(crate) fn flush_states(&mut self) {
+        if self.outbox.is_empty() {
+            return;
+        }
+        let now = tokio::time::Instant::now();
         if let Some(server) = &self.server {
+            if self.next_flush.is_some_and(|at| now < at) {
+                return;
+            }
             while !self.outbox.is_empty() && server.capacity() > HEADROOM {
                 let Ok(permit) = server.try_reserve() else {
                     break;
                 };
                 permit.send(convert::update_states(self.outbox.take_batch()));
+                self.next_flush = Some(now + LINGER);
             }
         }
         self.outbox.hold();
@@ -383,6 +406,14 @@ impl Agent {
                 tracing::debug!("server queue full, skipping a load report");
             }
         }
+    }
+}
+
+/// Completes at `at` (never without one).
+async fn linger(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 

@@ -36,7 +36,7 @@ struct Slots {
 pub struct Outbox {
     /// Held states, older than all of `turn`.
     backlog: Backlog,
-    /// This turn's states, every step.
+    /// The states since the last message, every step.
     turn: Vec<Pending>,
 }
 
@@ -54,6 +54,11 @@ impl Outbox {
     /// How many states are pending.
     pub fn len(&self) -> usize {
         self.backlog.len() + self.turn.len()
+    }
+
+    /// How many states of this turn (or of the turns since the last message) wait.
+    pub fn fresh(&self) -> usize {
+        self.turn.len()
     }
 
     /// How many states are held (at most two per instance).
