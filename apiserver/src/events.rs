@@ -17,11 +17,16 @@ use tokio::sync::{mpsc, oneshot};
 use crate::agents::{AgentTx, Agents};
 
 /// The sending half of a `Subscribe` response stream. Bounded: a client that does not read is
-/// dropped rather than buffered without limit.
+/// dropped rather than buffered without limit, and told so (see [`Target::deliver`]).
 pub type ResponseTx = mpsc::Sender<Response>;
 
 /// How many responses a `Subscribe` stream buffers before the client is dropped.
 pub const STREAM_BUFFER: usize = 1024;
+
+/// The last answer of a stream whose client fell [`STREAM_BUFFER`] responses behind: what
+/// follows would be lost, so the stream ends with this error instead of going silent.
+pub const TOO_SLOW: &str =
+    "the client did not keep up with the stream (1024 responses unread); the stream is closed: subscribe again";
 
 /// The sending half of the actor's inbox.
 pub type EventTx = mpsc::UnboundedSender<Event>;
@@ -144,10 +149,16 @@ impl Target {
         matches!(self, Target::Stream { id, .. } if *id == stream)
     }
 
-    /// Sends a response; false when the receiver is gone (or too slow).
+    /// Sends a response; false when the receiver is gone (or too slow). The actor never
+    /// waits for a stream: the last slot of its buffer is kept for the [`TOO_SLOW`] error
+    /// that ends the stream of a client that stopped reading, so it never just loses events.
     pub fn deliver(&self, agents: &Agents, response: Response) -> bool {
         match self {
-            Target::Stream { tx, .. } => tx.try_send(response).is_ok(),
+            Target::Stream { tx, .. } if tx.capacity() > 1 => tx.try_send(response).is_ok(),
+            Target::Stream { tx, .. } => {
+                let _ = tx.try_send(Response::error(response.id, TOO_SLOW));
+                false
+            }
             Target::Agent { agent, .. } => {
                 agents.send(agent, FromServerEnum::Response(response.into()))
             }
@@ -245,4 +256,31 @@ fn event(id: &str, new: &Value, altered: AlteredFields) -> Response {
             altered: Some(altered),
         })),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A client that stops reading gets every response up to the buffer's last slot, then the
+    /// error saying why its stream ends; the actor never waits for it.
+    #[test]
+    fn a_stream_that_falls_behind_ends_with_an_error() {
+        let (tx, mut rx) = mpsc::channel(STREAM_BUFFER);
+        let target = Target::Stream { id: 1, tx };
+        let agents = Agents::default();
+        for i in 0..STREAM_BUFFER - 1 {
+            assert!(target.deliver(&agents, Response::error("r", i.to_string())));
+        }
+        assert!(!target.deliver(&agents, Response::error("r", "lost")));
+        drop(target);
+        for i in 0..STREAM_BUFFER - 1 {
+            let response = rx.try_recv().expect("a buffered response");
+            assert_eq!(response.content, ResponseContent::Error(i.to_string()));
+        }
+        let last = rx.try_recv().expect("the closing error");
+        assert_eq!(last.id, "r");
+        assert_eq!(last.content, ResponseContent::Error(TOO_SLOW.to_owned()));
+        assert!(rx.try_recv().is_err(), "the stream ends after the error");
+    }
 }

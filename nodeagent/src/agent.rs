@@ -24,10 +24,21 @@ use crate::control_interface::{ControlInterfaces, Outgoing};
 use crate::convert;
 use crate::load::LoadMeter;
 use crate::logs::{self, LogStreams};
+use crate::outbox::Outbox;
 use crate::workload::dependencies::Known;
 use crate::workload::grace::Grace;
 use crate::workload::Instance;
 use ank_model::assign::{AddedWorkload, ServerMessage};
+
+/// Session queue slots that pending states leave to other messages (control-interface
+/// requests, log entries, load, heartbeats) when they go out at the end of an event.
+pub const HEADROOM: usize = 64;
+
+/// Least time between two state messages while they flow: the first state of a quiet spell
+/// goes out at once, what follows within this time goes out together (every step kept). A
+/// flood of thousands of changes then makes a few messages a second, not one per event, each
+/// of which the server diffs for its subscribers.
+pub const LINGER: Duration = Duration::from_millis(100);
 
 /// How often the node's load is reported while connected.
 pub const LOAD_PERIOD: Duration = Duration::from_secs(3);
@@ -61,6 +72,10 @@ pub enum Event {
     Timer(Timer),
     /// Time to report the load.
     LoadTick,
+    /// The session queue has room again for held states: one slot reserved for them.
+    Room(mpsc::OwnedPermit<ToServer>),
+    /// [`LINGER`] after the last state message: time for the next.
+    Linger,
     /// A workload asks the server something through its control interface.
     ControlInterface(Outgoing),
 }
@@ -102,9 +117,12 @@ pub struct Agent {
     pub(crate) known: Known,
     /// Counts state changes, so `reevaluate` knows when nothing moves any more.
     pub(crate) changes: u64,
-    /// This agent's state changes while handling one event, sent as one report at its end:
-    /// a hundred workloads starting at once make a few messages, not a hundred.
-    pub(crate) outbox: Vec<(WorkloadInstanceName, ExecutionState)>,
+    /// This agent's state changes not yet sent, coalesced per instance: sent at the end of
+    /// each event while the session queue has room (a hundred workloads starting at once make
+    /// a few messages, not a hundred), else as soon as it has; never dropped (see `outbox`).
+    pub(crate) outbox: Outbox,
+    /// When the next state message may go ([`LINGER`] after the last one).
+    next_flush: Option<tokio::time::Instant>,
     /// Counts sessions, so that a listing of an earlier one is ignored.
     pub(crate) session: u64,
     /// Moves on at every connect and disconnect, so that a disconnect timer of an earlier
@@ -164,7 +182,8 @@ impl Agent {
             instances: BTreeMap::new(),
             known: Known::default(),
             changes: 0,
-            outbox: Vec::new(),
+            outbox: Outbox::default(),
+            next_flush: None,
             session: 0,
             link_epoch: 0,
             listing: BTreeMap::new(),
@@ -205,6 +224,8 @@ impl Agent {
                 () = self.logs.reap() => continue,
                 request = self.control_interfaces.next() => Event::ControlInterface(request),
                 () = tick(&mut self.load_tick) => Event::LoadTick,
+                permit = room(&self.server), if self.outbox.held() > 0 => Event::Room(permit),
+                () = linger(self.next_flush), if self.outbox.fresh() > 0 => Event::Linger,
             };
             self.handle(event).await;
         }
@@ -225,18 +246,41 @@ impl Agent {
             Event::Op(done) => self.on_op_done(done),
             Event::Timer(timer) => self.on_timer(timer),
             Event::LoadTick => self.send_load(),
+            Event::Room(permit) => {
+                let batch = self.outbox.take_batch();
+                if !batch.is_empty() {
+                    permit.send(convert::update_states(batch));
+                }
+            }
+            // `flush_states` below sends them.
+            Event::Linger => {}
             Event::ControlInterface(request) => self.on_control_interface_request(request),
         }
         self.reevaluate();
         self.flush_states();
     }
 
-    /// Sends the states queued in the outbox as one report.
+    /// Sends pending states while the session queue has room beyond [`HEADROOM`], unless the
+    /// last message went less than [`LINGER`] ago (then [`Event::Linger`] comes); what finds
+    /// no room is held (coalesced) for [`Event::Room`] or the next session.
     pub(crate) fn flush_states(&mut self) {
-        if !self.outbox.is_empty() {
-            let states = std::mem::take(&mut self.outbox);
-            self.send(convert::update_states(states));
+        if self.outbox.is_empty() {
+            return;
         }
+        let now = tokio::time::Instant::now();
+        if let Some(server) = &self.server {
+            if self.next_flush.is_some_and(|at| now < at) {
+                return;
+            }
+            while !self.outbox.is_empty() && server.capacity() > HEADROOM {
+                let Ok(permit) = server.try_reserve() else {
+                    break;
+                };
+                permit.send(convert::update_states(self.outbox.take_batch()));
+                self.next_flush = Some(now + LINGER);
+            }
+        }
+        self.outbox.hold();
     }
 
     /// Ends everything the agent owns except the workloads.
@@ -279,7 +323,7 @@ impl Agent {
                     self.deleted_in_grace(&deleted.instance);
                     if self.forget_waiting(&deleted.instance) {
                         let removed = ExecutionState::new(ExecState::Removed);
-                        self.outbox.push((deleted.instance, removed));
+                        self.outbox.push(deleted.instance, removed);
                     } else {
                         self.delete(deleted);
                     }
@@ -354,14 +398,34 @@ impl Agent {
         )));
     }
 
-    /// Sends to the server if connected. A full queue drops the message: the server is not
-    /// reading, and the next session starts with a full report anyway.
-    pub(crate) fn send(&self, message: ToServer) {
+    /// Sends a load report if connected. A full queue skips it: the next one follows in
+    /// [`LOAD_PERIOD`], and only the latest matters.
+    fn send(&self, message: ToServer) {
         if let Some(server) = &self.server {
             if server.try_send(message).is_err() {
-                tracing::warn!("server queue full, dropping a report");
+                tracing::debug!("server queue full, skipping a load report");
             }
         }
+    }
+}
+
+/// Completes at `at` (never without one).
+async fn linger(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// One slot of the session queue, once it has one; never while disconnected (or once the
+/// session's queue closed: the disconnect follows).
+async fn room(server: &Option<mpsc::Sender<ToServer>>) -> mpsc::OwnedPermit<ToServer> {
+    match server {
+        Some(server) => match server.clone().reserve_owned().await {
+            Ok(permit) => permit,
+            Err(_) => std::future::pending().await,
+        },
+        None => std::future::pending().await,
     }
 }
 

@@ -5,6 +5,7 @@
 //! # Layout
 //! - [`agent`]: the event loop and its closed [`agent::Event`] enum; owns all tasks.
 //! - [`control_interface`]: the workloads' FIFOs to Anchorage (Ankaios' control interface).
+//! - [`outbox`]: the states owed to the server, coalesced per instance, never dropped.
 //! - [`connection`]: the stream to the server, AgentHello/ServerHello, reconnect with backoff.
 //! - [`workload`]: per-instance control: dependencies, start/retry, restart policy, delete.
 //! - [`logs`]: log requests from the server, streamed from the runtimes.
@@ -22,6 +23,7 @@ pub mod convert;
 pub mod load;
 pub mod lock;
 pub mod logs;
+pub mod outbox;
 pub mod runfolder;
 pub mod workload;
 

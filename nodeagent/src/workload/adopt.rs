@@ -17,7 +17,6 @@ use ank_model::WorkloadInstanceName;
 use tokio::sync::mpsc;
 
 use crate::agent::{Agent, OpDone};
-use crate::convert;
 use crate::runfolder;
 use ank_model::assign::{AddedWorkload, DeletedWorkload};
 
@@ -37,11 +36,17 @@ impl Agent {
         for (instance, state) in hello.states {
             self.observe(&instance, &state);
         }
-        self.send(convert::update_states(
-            self.instances
-                .iter()
-                .map(|(name, i)| (name.clone(), i.state.clone())),
-        ));
+        // Every state again. It supersedes what the last session left unsent, except the
+        // `Removed` of instances the agent already forgot and the server does not list, which
+        // go first.
+        self.outbox.hold();
+        for instance in desired.keys() {
+            self.outbox.supersede(instance);
+        }
+        for (name, inst) in &self.instances {
+            self.outbox.push(name.clone(), inst.state.clone());
+        }
+        self.outbox.hold();
         let gone: Vec<_> = self
             .instances
             .keys()

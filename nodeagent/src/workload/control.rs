@@ -238,7 +238,7 @@ impl Agent {
         let Some(inst) = self.instances.get_mut(&instance) else {
             // Never heard of it (or already gone): tell the server it is gone.
             self.outbox
-                .push((instance, ExecutionState::new(ExecState::Removed)));
+                .push(instance, ExecutionState::new(ExecState::Removed));
             return;
         };
         inst.deleting = Some(dependents);
@@ -339,7 +339,7 @@ impl Agent {
         inst.state = state.clone();
         self.known.set(instance, &state);
         self.changes += 1;
-        self.outbox.push((instance.clone(), state));
+        self.outbox.push(instance.clone(), state);
     }
 
     /// Lets waiting instances move after states changed, until nothing moves any more.
@@ -349,7 +349,12 @@ impl Agent {
             let candidates: Vec<_> = self
                 .instances
                 .iter()
-                .filter(|(_, i)| i.phase == Phase::Waiting || i.deleting.is_some())
+                // Only what `try_launch` or `try_stop` may move: skipping the stops in flight
+                // keeps an event cheap while thousands of instances are being deleted.
+                .filter(|(_, i)| {
+                    i.phase == Phase::Waiting
+                        || (i.deleting.is_some() && !i.busy() && i.phase != Phase::Scheduled)
+                })
                 .map(|(name, _)| name.clone())
                 .collect();
             for instance in candidates {

@@ -121,7 +121,7 @@ impl Agent {
             } else if let Some(inst) = self.instances.get(&instance) {
                 runs = true;
                 // The server shows it Pending(Initial) now: tell it the truth again.
-                self.outbox.push((instance, inst.state.clone()));
+                self.outbox.push(instance, inst.state.clone());
             }
         }
         for (instance, runtime) in found {

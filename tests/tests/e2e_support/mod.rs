@@ -228,6 +228,15 @@ impl Cluster {
         run_ank_as_is(self.dir.path(), &all, &[], stdin)
     }
 
+    /// [`Cluster::ank`] for calls that may take longer than [`DEADLINE`] (thousands of
+    /// workloads): killed after `deadline`.
+    pub fn ank_within(&self, args: &[&str], deadline: Duration) -> Output {
+        let mut all: Vec<&str> = self.ank_args.iter().map(String::as_str).collect();
+        all.extend(["-s", &self.url]);
+        all.extend(args);
+        run_ank_within(self.dir.path(), &all, &[], None, deadline)
+    }
+
     /// The server's stderr so far.
     pub fn server_log(&self) -> PathBuf {
         self.dir.path().join("server.log")
@@ -372,6 +381,17 @@ pub fn run_ank_as_is(
     env: &[(&str, &str)],
     stdin: Option<&str>,
 ) -> Output {
+    run_ank_within(home, args, env, stdin, DEADLINE)
+}
+
+/// [`run_ank_as_is`], killed after `deadline`.
+pub fn run_ank_within(
+    home: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    stdin: Option<&str>,
+    deadline: Duration,
+) -> Output {
     let mut child = Command::new(bin_dir().join("ank"))
         .args(args)
         .env("HOME", home)
@@ -389,7 +409,7 @@ pub fn run_ank_as_is(
     if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
         pipe.write_all(text.as_bytes()).expect("write stdin");
     }
-    output_within(child, &format!("ank {args:?}"))
+    output_before(child, &format!("ank {args:?}"), deadline)
 }
 
 /// Runs a command that must end by itself (it is killed after [`DEADLINE`]); its output.
@@ -403,45 +423,28 @@ pub fn run_bounded(command: &mut Command) -> Output {
     output_within(child, &format!("{command:?}"))
 }
 
-/// Waits for `child` at most [`DEADLINE`], then collects its output. The pipes are drained
-/// meanwhile, so output past the pipe buffer (`get state` of a big state) cannot stall it.
-fn output_within(mut child: Child, what: &str) -> Output {
-    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            if let Some(mut pipe) = pipe {
-                let _ = pipe.read_to_end(&mut bytes);
-            }
-            bytes
-        })
-    };
-    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
-    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
-    let start = Instant::now();
-    let mut status = None;
-    while start.elapsed() < DEADLINE {
-        status = child.try_wait().expect("poll ank");
-        if status.is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
+/// Waits for `child` at most [`DEADLINE`], then collects its output.
+fn output_within(child: Child, what: &str) -> Output {
+    output_before(child, what, DEADLINE)
+}
+
+/// Waits for `child` at most `deadline`, then collects its output. The output is read while
+/// the child runs (on a thread), so a large output cannot fill the pipe and stall it.
+fn output_before(child: Child, what: &str, deadline: Duration) -> Output {
+    let pid = child.id();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(deadline) {
+        Ok(out) => return out.expect("ank output"),
+        Err(_) => signal(pid, "KILL"),
     }
-    let finished = status.is_some();
-    if !finished {
-        let _ = child.kill();
-    }
-    let out = Output {
-        status: child.wait().expect("ank status"),
-        stdout: stdout.join().unwrap_or_default(),
-        stderr: stderr.join().unwrap_or_default(),
-    };
-    if !finished {
-        panic!(
-            "{what} did not finish within {DEADLINE:?}: {}",
-            describe(&out)
-        );
-    }
-    out
+    let out = rx.recv().expect("ank reaped").expect("ank output");
+    panic!(
+        "{what} did not finish within {deadline:?}: {}",
+        describe(&out)
+    );
 }
 
 /// Polls a log file until a line contains `needle` (at most 10 s); returns that line.
