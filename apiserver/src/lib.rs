@@ -10,6 +10,7 @@
 //! - [`agents`]: connected agents and the channels to them.
 //! - [`events`]: the closed event enum, response sinks and state-change subscriptions.
 //! - [`logs`]: routing of log requests to agents and their answers back.
+//! - [`publish`]: the events' altered fields, from the parts an event changed.
 //! - [`cli_service`] / [`agent_service`]: the gRPC handlers (translate and forward only).
 //! - [`config`]: the `ank-server.conf` TOML file.
 //! - [`durability`]: the state file's commit point, or the agents' grace without one.
@@ -25,6 +26,7 @@ pub mod durability;
 pub mod events;
 pub mod listener;
 pub mod logs;
+pub mod publish;
 pub mod requests;
 pub mod schedule;
 pub mod server;
