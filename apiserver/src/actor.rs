@@ -13,7 +13,6 @@ use ank_model::{
     AddCondition, AgentAttributes, AgentStatus, CompleteState, ExecutionState, State,
     WorkloadStates,
 };
-use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -24,6 +23,7 @@ use crate::events::{AgentMessage, AgentReader, Event, Subscriptions};
 use crate::limits::StateLimits;
 use crate::logs::Logs;
 use crate::pending::Updates;
+use crate::publish::{Change, Published};
 use crate::state::{Desired, Instance, Plan, UpdateError};
 use crate::state_file::Saved;
 
@@ -39,10 +39,8 @@ pub struct Actor {
     /// Execution states changed while handling the current event; broadcast to all agents
     /// at its end.
     pub(crate) changed: Vec<apb::WorkloadState>,
-    /// The complete state as subscribers last saw it (JSON), kept only while anyone
-    /// subscribes: each change is diffed against it once, instead of serializing the state
-    /// before and after every event.
-    published: Option<Value>,
+    /// What subscribers last heard, as far as the next diff needs it.
+    pub(crate) published: Published,
     /// Agents whose `workloadStates` or `agents` entry changed since the last publish: an
     /// agent's report is diffed within these entries only, so its cost follows that agent's
     /// workloads, not the cluster's.
@@ -80,7 +78,7 @@ impl Actor {
             subs: Subscriptions::default(),
             logs: Logs::default(),
             changed: Vec::new(),
-            published: None,
+            published: Published::default(),
             dirty: BTreeSet::new(),
             readers: JoinSet::new(),
             durability,
@@ -154,28 +152,6 @@ impl Actor {
         }
     }
 
-    /// The complete state as JSON, serialized from borrowed parts (no clone). Without the
-    /// desired state when `runtime_only`: then just `workloadStates` and `agents`.
-    fn complete_value(&self, runtime_only: bool) -> Option<Value> {
-        #[derive(serde::Serialize)]
-        #[serde(rename_all = "camelCase")]
-        struct View<'a> {
-            #[serde(skip_serializing_if = "Option::is_none")]
-            desired_state: Option<&'a State>,
-            workload_states: &'a WorkloadStates,
-            agents: &'a BTreeMap<String, AgentAttributes>,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            effective_state: Option<State>,
-        }
-        serde_json::to_value(View {
-            desired_state: (!runtime_only).then_some(&self.desired.state),
-            workload_states: &self.states,
-            agents: &self.attrs,
-            effective_state: (!runtime_only).then(|| self.desired.effective()),
-        })
-        .ok()
-    }
-
     fn handle(&mut self, event: Event) {
         let change = change_of(&event);
         match event {
@@ -205,87 +181,10 @@ impl Actor {
     /// subscribers.
     pub(crate) fn settle(&mut self, change: Change) {
         if !self.changed.is_empty() {
-            let states = std::mem::take(&mut self.changed);
-            let message = FromServerEnum::UpdateWorkloadState(apb::UpdateWorkloadState {
-                workload_states: states,
-            });
-            self.agents.broadcast(&message);
+            self.agents
+                .broadcast_states(std::mem::take(&mut self.changed));
         }
         self.publish(change);
-    }
-
-    /// Tells subscribers what changed since they last heard; keeps the snapshot only while
-    /// someone subscribes. Agent reports leave the desired state alone, so only the
-    /// `workloadStates` and `agents` entries of the agents they touched ([`Actor::dirty`]) are
-    /// serialized and diffed: the cost of an event follows the change, not the cluster.
-    fn publish(&mut self, change: Change) {
-        if self.subs.is_empty() {
-            self.published = None;
-            self.dirty.clear();
-            return;
-        }
-        let Some(Value::Object(mut snapshot)) = self.published.take() else {
-            self.published = self.complete_value(false);
-            self.dirty.clear();
-            return;
-        };
-        // What a `Nothing` event marked (it should mark nothing) waits for the next change.
-        let dirty = match change {
-            Change::Nothing => BTreeSet::new(),
-            _ => std::mem::take(&mut self.dirty),
-        };
-        match change {
-            Change::Nothing => {}
-            Change::All => {
-                if let Some(after) = self.complete_value(false) {
-                    self.subs
-                        .publish(&self.agents, &Value::Object(snapshot), &after);
-                    self.published = Some(after);
-                    return;
-                }
-            }
-            Change::Runtime if !dirty.is_empty() => {
-                let (old, new) = self.runtime_parts(&mut snapshot, &dirty);
-                self.subs.publish(&self.agents, &old, &new);
-                merge_parts(&mut snapshot, new);
-            }
-            Change::Runtime => {}
-        }
-        self.published = Some(Value::Object(snapshot));
-    }
-
-    /// The `workloadStates` and `agents` entries of the `dirty` agents, as the snapshot had
-    /// them (taken out of it) and as they are now; both shaped like the complete state.
-    fn runtime_parts(
-        &self,
-        snapshot: &mut serde_json::Map<String, Value>,
-        dirty: &BTreeSet<String>,
-    ) -> (Value, Value) {
-        let (mut old, mut new) = (serde_json::Map::new(), serde_json::Map::new());
-        for section in [WORKLOAD_STATES, AGENTS] {
-            let before = snapshot.get_mut(section).and_then(Value::as_object_mut);
-            let mut was = serde_json::Map::new();
-            if let Some(before) = before {
-                for name in dirty {
-                    if let Some(entry) = before.remove(name) {
-                        was.insert(name.clone(), entry);
-                    }
-                }
-            }
-            let mut now = serde_json::Map::new();
-            for name in dirty {
-                let entry = match section {
-                    WORKLOAD_STATES => self.states.get(name).map(serde_json::to_value),
-                    _ => self.attrs.get(name).map(serde_json::to_value),
-                };
-                if let Some(Ok(entry)) = entry {
-                    now.insert(name.clone(), entry);
-                }
-            }
-            old.insert(section.to_owned(), Value::Object(was));
-            new.insert(section.to_owned(), Value::Object(now));
-        }
-        (Value::Object(old), Value::Object(new))
     }
 
     fn agent_connected(
@@ -308,9 +207,9 @@ impl Actor {
             );
             let reason = format!("an agent named '{name}' is already connected");
             let refused = FromServerEnum::ConnectionRefused(apb::ConnectionRefused { reason });
-            let _ = tx.send(Ok(apb::FromServer {
+            let _ = tx.send(Ok(std::sync::Arc::new(apb::FromServer {
                 from_server_enum: Some(refused),
-            }));
+            })));
             return;
         }
         tracing::info!(agent = name, "agent connected");
@@ -498,6 +397,7 @@ impl Actor {
             };
             self.set_state(&new.name, state);
         }
+        self.published.note_desired(&mut self.desired);
         self.desired.apply(plan);
         for (agent, update) in updates {
             self.agents
@@ -523,34 +423,6 @@ fn dependents_of(state: &State, workload: &str) -> BTreeMap<String, AddCondition
         .filter(|(_, w)| w.dependencies.get(workload) == Some(&AddCondition::Running))
         .map(|(name, _)| (name.clone(), AddCondition::Running))
         .collect()
-}
-
-/// Which part of the complete state handling an event can change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Change {
-    /// Reads and stream bookkeeping: nothing, so they cost subscribers nothing.
-    Nothing,
-    /// Agent sessions and reports: `workloadStates` and `agents` only.
-    Runtime,
-    /// State updates: everything.
-    All,
-}
-
-/// The complete state's runtime sections, keyed by agent name.
-const WORKLOAD_STATES: &str = "workloadStates";
-const AGENTS: &str = "agents";
-
-/// Puts the entries of `parts` (from [`Actor::runtime_parts`]) back into the snapshot.
-fn merge_parts(snapshot: &mut serde_json::Map<String, Value>, parts: Value) {
-    let Value::Object(parts) = parts else { return };
-    for (section, entries) in parts {
-        let (Value::Object(entries), Some(Value::Object(into))) =
-            (entries, snapshot.get_mut(&section))
-        else {
-            continue;
-        };
-        into.extend(entries);
-    }
 }
 
 /// What handling `event` can change.

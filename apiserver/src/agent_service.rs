@@ -11,8 +11,10 @@ use ank_model::convert::instance_state_from_pb;
 use ank_model::proto::anchorage::agent_connection_server::AgentConnection;
 use ank_model::proto::anchorage::{to_server::ToServerEnum, FromServer, ToServer};
 use ank_model::AgentStatus;
+use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::UnboundedReceiverStream;
+use tokio_stream::StreamExt;
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::events::{next_id, AgentMessage, Event, EventTx};
@@ -40,9 +42,13 @@ pub fn valid_agent_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
+/// An agent's `Session` response stream: the actor's queue to it.
+type SessionStream =
+    std::pin::Pin<Box<dyn tokio_stream::Stream<Item = Result<FromServer, Status>> + Send>>;
+
 #[tonic::async_trait]
 impl AgentConnection for AgentService {
-    type SessionStream = UnboundedReceiverStream<Result<FromServer, Status>>;
+    type SessionStream = SessionStream;
 
     async fn session(
         &self,
@@ -84,7 +90,9 @@ impl AgentConnection for AgentService {
         self.events
             .send(event)
             .map_err(|_| Status::unavailable("the server is shutting down"))?;
-        Ok(Response::new(UnboundedReceiverStream::new(rx)))
+        // The one copy a message needs of its own is made as the stream encodes it.
+        let stream = UnboundedReceiverStream::new(rx).map(|m| m.map(Arc::unwrap_or_clone));
+        Ok(Response::new(Box::pin(stream)))
     }
 }
 

@@ -7,9 +7,10 @@
 //! it. A session heard from more recently is live, and a second one of its name is refused.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ank_model::proto::anchorage::{from_server::FromServerEnum, FromServer};
+use ank_model::proto::anchorage::{self as apb, from_server::FromServerEnum, FromServer};
 use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 use tonic::Status;
@@ -22,9 +23,14 @@ pub const STALE_AFTER: Duration = Duration::from_secs(2);
 /// The default time after which a silent session is dropped (`--dead-link-timeout`).
 pub const DEFAULT_DEAD_LINK: Duration = Duration::from_secs(5);
 
+/// The most execution states in one `UpdateWorkloadState` to the agents (about 15 KiB).
+pub const STATES_PER_MESSAGE: usize = 128;
+
 /// The sending half of an agent's `Session` response stream. Unbounded: the actor never waits,
-/// and dropping messages to an agent would desynchronise it.
-pub type AgentTx = mpsc::UnboundedSender<Result<FromServer, Status>>;
+/// and dropping messages to an agent would desynchronise it. A message is shared (`Arc`) by
+/// every agent it is broadcast to and copied only as each stream encodes it, so a burst of
+/// state changes costs one copy, not one per agent, while it waits in the queues.
+pub type AgentTx = mpsc::UnboundedSender<Result<Arc<FromServer>, Status>>;
 
 /// One live agent session.
 #[derive(Debug)]
@@ -118,18 +124,34 @@ impl Agents {
 
     /// Sends to one agent; false when it is not connected or its stream is gone.
     pub fn send(&self, name: &str, message: FromServerEnum) -> bool {
-        self.connected.get(name).is_some_and(|c| {
-            c.tx.send(Ok(FromServer {
-                from_server_enum: Some(message),
-            }))
-            .is_ok()
-        })
+        let message = Arc::new(FromServer {
+            from_server_enum: Some(message),
+        });
+        self.connected
+            .get(name)
+            .is_some_and(|c| c.tx.send(Ok(message)).is_ok())
     }
 
-    /// Sends to every connected agent.
-    pub fn broadcast(&self, message: &FromServerEnum) {
-        for name in self.connected.keys() {
-            self.send(name, message.clone());
+    /// Sends to every connected agent, one copy shared by all queues.
+    pub fn broadcast(&self, message: FromServerEnum) {
+        let message = Arc::new(FromServer {
+            from_server_enum: Some(message),
+        });
+        for c in self.connected.values() {
+            let _ = c.tx.send(Ok(Arc::clone(&message)));
+        }
+    }
+
+    /// Sends execution states to every connected agent, in messages of at most
+    /// [`STATES_PER_MESSAGE`]: each stream's encoder keeps a buffer as large as the largest
+    /// message it sent, so one message with every state of a 10 000-workload update would
+    /// leave a megabyte behind in each of 100 agents' streams.
+    pub fn broadcast_states(&self, states: Vec<apb::WorkloadState>) {
+        let mut states = states.into_iter().peekable();
+        while states.peek().is_some() {
+            let workload_states = states.by_ref().take(STATES_PER_MESSAGE).collect();
+            let update = apb::UpdateWorkloadState { workload_states };
+            self.broadcast(FromServerEnum::UpdateWorkloadState(update));
         }
     }
 

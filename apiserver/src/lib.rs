@@ -11,6 +11,7 @@
 //! - [`events`]: the closed event enum, response sinks and state-change subscriptions.
 //! - [`logs`]: routing of log requests to agents and their answers back.
 //! - [`pending`]: updates rendering off the actor, applied one at a time in order.
+//! - [`publish`]: the events' altered fields, from the parts an event changed.
 //! - [`cli_service`] / [`agent_service`]: the gRPC handlers (translate and forward only).
 //! - [`config`]: the `ank-server.conf` TOML file.
 //! - [`limits`]: the bounds on the state, a request, the state file and rendering.
@@ -29,6 +30,7 @@ pub mod limits;
 pub mod listener;
 pub mod logs;
 pub mod pending;
+pub mod publish;
 pub mod requests;
 pub mod schedule;
 pub mod server;

@@ -17,6 +17,11 @@ use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
+/// mimalloc gives freed memory back to the system: with glibc's malloc the peak of a large
+/// update (10 000 workloads) stayed resident, three times the state it left behind.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Where Ankaios looks for the server config when `-x` is not given.
 const DEFAULT_CONFIG: &str = "/etc/ankaios/ank-server.conf";
 /// Without a state file, how long after start agents keep what the server does not list:

@@ -10,7 +10,8 @@ use ank_model::api::{Response, ResponseContent, UpdateStateRequest, UpdateStateS
 use ank_model::{mask, AgentAttributes, State};
 use tokio::task::JoinHandle;
 
-use crate::actor::{Actor, Change};
+use crate::actor::Actor;
+use crate::publish::Change;
 use crate::events::ReplyTo;
 use crate::requests::with_agent_tags;
 use crate::state::{render_state, Rendered, UpdateError};

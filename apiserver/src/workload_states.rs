@@ -13,6 +13,7 @@ impl Actor {
     pub(crate) fn set_state(&mut self, instance: &WorkloadInstanceName, state: ExecutionState) {
         let agent = instance.agent_name.clone();
         let wl = instance.workload_name.clone();
+        self.published.note_states(&self.states, &agent, &wl);
         let changed = if state.state == ExecState::Removed {
             let removed = (self.states.get_mut(&agent))
                 .and_then(|w| w.get_mut(&wl))

@@ -108,6 +108,14 @@ impl Watch {
         }
         Ok(())
     }
+
+    /// Waits for one event, folds it into the mirror and returns what it carried: for
+    /// waits over many workloads, where re-checking all of them per event would be O(N²).
+    pub async fn step(&mut self) -> anyhow::Result<CompleteState> {
+        let (update, altered) = next_state(&mut self.stream).await?;
+        merge(&mut self.mirror, update.clone(), altered.as_ref());
+        Ok(update)
+    }
 }
 
 fn request(content: pb::request::RequestContent) -> pb::Request {

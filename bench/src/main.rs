@@ -10,6 +10,9 @@
 //! one-container pod through `podman-kube` next to bare `podman kube play`. `--only soak`
 //! runs the soak instead ([`soak`]: kills, partitions and updates at random, then checks that
 //! nothing was lost, doubled or orphaned), for `--rounds N` rounds within `--seconds S`.
+//! `--only fleet` measures the server's memory at fleet scale ([`fleet`]: `--fleet-sizes
+//! 1000,2000,5000,10000` workloads over `--fleet-agents 100` agents; `--fleet-against DIR`
+//! compares with `DIR/ank-server`), never part of a full run.
 //!
 //! # Layout
 //! - [`procs`]: starting the binaries, reading `/proc` figures, killing on drop.
@@ -18,10 +21,12 @@
 //! - [`scenarios`]: one function per figure.
 //! - [`logs`]: native log throughput, shim and agent CPU, `ank logs` on a full log.
 //! - [`soak`]: the soak, never part of a full run.
+//! - [`fleet`]: memory and time at fleet scale, never part of a full run.
 
 mod certs;
 mod client;
 mod control;
+mod fleet;
 mod logs;
 mod procs;
 mod scenarios;
@@ -39,7 +44,8 @@ struct Settings {
     many: usize,
     agents: usize,
     podman: bool,
-    /// Only this scenario (`startup`, `tls`, `one`, `many`, `control`, `logs`, `podman`, `soak`), when
+    /// Only this scenario (`startup`, `tls`, `one`, `many`, `control`, `logs`, `podman`, `soak`,
+    /// `fleet`), when
     /// given.
     only: Option<String>,
     /// Where the agents' run folders go (a fresh folder inside it); the system's temp dir
@@ -50,6 +56,11 @@ struct Settings {
     rounds: usize,
     seconds: u64,
     seed: Option<u64>,
+    /// The fleet scenario's workload counts (one fresh cluster each) and agents.
+    fleet_sizes: Vec<usize>,
+    fleet_agents: usize,
+    /// A folder with another `ank-server` to compare the fleet figures with.
+    fleet_against: Option<PathBuf>,
 }
 
 fn settings() -> anyhow::Result<Settings> {
@@ -64,6 +75,9 @@ fn settings() -> anyhow::Result<Settings> {
         rounds: 100,
         seconds: 600,
         seed: None,
+        fleet_sizes: vec![1000, 2000, 5000, 10000],
+        fleet_agents: 100,
+        fleet_against: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -79,10 +93,18 @@ fn settings() -> anyhow::Result<Settings> {
             "--rounds" => s.rounds = value("--rounds")?.parse()?,
             "--seconds" => s.seconds = value("--seconds")?.parse()?,
             "--seed" => s.seed = Some(value("--seed")?.parse()?),
+            "--fleet-sizes" => {
+                s.fleet_sizes = (value("--fleet-sizes")?.split(','))
+                    .map(str::parse)
+                    .collect::<Result<_, _>>()?
+            }
+            "--fleet-agents" => s.fleet_agents = value("--fleet-agents")?.parse()?,
+            "--fleet-against" => s.fleet_against = Some(value("--fleet-against")?.into()),
             other => bail!(
                 "unknown argument '{other}' \
                  (--bin-dir DIR --runs N --many N --agents N --podman --only SCENARIO \
-                 --run-root DIR --rounds N --seconds S --seed N)"
+                 --run-root DIR --rounds N --seconds S --seed N \
+                 --fleet-sizes N,N,… --fleet-agents N --fleet-against DIR)"
             ),
         }
     }
@@ -107,6 +129,9 @@ async fn main() -> anyhow::Result<()> {
     if s.only.as_deref() == Some("soak") {
         let seed = s.seed.unwrap_or_else(clock_seed);
         return soak::run(&s.bin_dir, run_root.path(), s.rounds, s.seconds, seed).await;
+    }
+    if s.only.as_deref() == Some("fleet") {
+        return fleet::fleet(&s, run_root.path()).await;
     }
     println!(
         "# anchorage-bench ({} runs, {} workloads over {} agents, run folders in {})",

@@ -244,7 +244,7 @@ pub async fn tls_ratio(s: &Settings, run_root: &Path) -> anyhow::Result<()> {
 /// Waits until no agent has a child process left: a freshly connected agent lists the node
 /// with `podman ps` and `podman volume ls`, which would otherwise share the CPU with the
 /// apply being measured (their cost shows in the start-up figures instead).
-async fn settle(agents: &[crate::procs::Proc]) -> anyhow::Result<()> {
+pub(crate) async fn settle(agents: &[crate::procs::Proc]) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(30);
     while agents.iter().any(|a| descendants_pss_kib(a.pid()).0 > 0) {
         if Instant::now() > deadline {
