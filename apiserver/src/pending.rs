@@ -11,8 +11,8 @@ use ank_model::{mask, AgentAttributes, State};
 use tokio::task::JoinHandle;
 
 use crate::actor::Actor;
-use crate::publish::Change;
 use crate::events::ReplyTo;
+use crate::publish::Change;
 use crate::requests::with_agent_tags;
 use crate::state::{render_state, Rendered, UpdateError};
 
