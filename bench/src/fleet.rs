@@ -31,6 +31,10 @@ const BASE: Duration = Duration::from_secs(60);
 /// and publishes an update in one step: at 10 000 workloads on a loaded 2-core box that step
 /// outlasts HTTP/2 keepalive at the default (dead-link / 2), and every connection drops.
 const DEAD_LINK: &str = "30s";
+/// 10 000 workloads with their effective state and states take 2.3 MiB, over the default
+/// `--max-state-size` (2 MiB, half of the 4 MiB message Ankaios clients accept): the fleet
+/// raises it to that message's size.
+const MAX_STATE: &str = "4MiB";
 /// Linux reports 100 clock ticks per second on every platform we run on.
 const TICKS_PER_SECOND: f64 = 100.0;
 
@@ -142,8 +146,11 @@ fn workload(agent: String, name: &str) -> Workload {
 /// One fresh cluster with `n` workloads, its server from `server_dir`.
 async fn point(s: &Settings, server_dir: &Path, root: &Path, n: usize) -> anyhow::Result<Point> {
     let dead_link = ["--dead-link-timeout", DEAD_LINK];
-    let (server, url, _) =
-        start_server_with(server_dir, &Transport::Plain, "127.0.0.1:0", &dead_link)?;
+    let mut flags = dead_link.to_vec();
+    if knows_state_limit(server_dir) {
+        flags.extend(["--max-state-size", MAX_STATE]);
+    }
+    let (server, url, _) = start_server_with(server_dir, &Transport::Plain, "127.0.0.1:0", &flags)?;
     let mut client = first_answer(&url).await?;
     let mut watch = client.watch(&["workloadStates", "agents"]).await?;
     let mut agents: Vec<Proc> = Vec::with_capacity(s.fleet_agents);
@@ -231,4 +238,13 @@ async fn all_ended(watch: &mut crate::client::Watch, n: usize) -> anyhow::Result
         }
     }
     Ok(failed)
+}
+
+/// Whether `server_dir`'s `ank-server` has `--max-state-size` (a server before the limits has
+/// no limit to raise, and refuses the flag).
+fn knows_state_limit(server_dir: &Path) -> bool {
+    std::process::Command::new(server_dir.join("ank-server"))
+        .arg("--help")
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains("--max-state-size"))
 }
