@@ -4,17 +4,11 @@
 
 use k8s_openapi::api::core::v1::PersistentVolumeClaim;
 
+use super::volumes::ACCESS_MODES;
 use super::{grammar, say};
 use crate::checks::quantity;
 use crate::finding::{Path, Sink};
 use crate::rules::K8S_CLAIM as RULE;
-
-const ACCESS_MODES: &[&str] = &[
-    "ReadOnlyMany",
-    "ReadWriteMany",
-    "ReadWriteOnce",
-    "ReadWriteOncePod",
-];
 
 /// Checks the spec of `claim` (the document at `at`).
 pub(super) fn check(claim: &PersistentVolumeClaim, at: &Path, sink: &mut Sink) {
