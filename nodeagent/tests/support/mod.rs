@@ -3,7 +3,7 @@
 //! runtime.
 #![allow(dead_code)] // each test file uses a part
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,6 +29,9 @@ pub struct Session {
     outbound: mpsc::Sender<Result<FromServer, Status>>,
     echo: Arc<AtomicBool>,
     heartbeats: Arc<AtomicUsize>,
+    /// States of a message [`Session::state`] has read but not yet returned: the agent
+    /// batches several into one `UpdateWorkloadState`.
+    states: VecDeque<ExecutionState>,
 }
 
 pub struct FakeServer {
@@ -58,6 +61,7 @@ impl AgentConnection for FakeServer {
             outbound,
             echo,
             heartbeats,
+            states: VecDeque::new(),
         };
         self.sessions
             .send(session)
@@ -114,18 +118,25 @@ impl Session {
     }
 
     /// The next workload state the agent reports.
+    /// Fails after 20 s even while other messages (load reports) keep coming.
     pub async fn state(&mut self) -> ExecutionState {
-        loop {
-            if let ToServerEnum::UpdateWorkloadState(update) = self.recv().await {
-                if let Some(state) = update.workload_states.into_iter().next() {
-                    return state
-                        .execution_state
-                        .expect("set")
-                        .try_into()
-                        .expect("valid");
+        let next = async {
+            loop {
+                if let Some(state) = self.states.pop_front() {
+                    return state;
+                }
+                if let ToServerEnum::UpdateWorkloadState(update) = self.recv().await {
+                    self.states
+                        .extend(update.workload_states.into_iter().map(|state| {
+                            let state = state.execution_state.expect("set");
+                            ExecutionState::try_from(state).expect("valid")
+                        }));
                 }
             }
-        }
+        };
+        tokio::time::timeout(Duration::from_secs(20), next)
+            .await
+            .expect("a workload state in time")
     }
 
     /// The server stops answering, its connection still open (as a frozen process).
